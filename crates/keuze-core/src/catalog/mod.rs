@@ -1,0 +1,324 @@
+//! The catalog: what an organisation declares about the data it uses and why. Written
+//! by a privacy officer as TOML ([`parse`]), checked with precise errors, and published
+//! as immutable versions identified by the SHA-256 digest of their canonical form.
+
+pub mod parse;
+
+use crate::ids::{CategoryId, CountryCode, Locale, PurposeId};
+use crate::taxonomy::Taxonomy;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::fmt;
+
+pub use parse::{parse_catalog, CatalogError, CatalogReport, Diagnostic, Severity};
+
+/// The sample catalog of a Dutch bicycle shop: what `keuze init` writes, and the example
+/// in docs/catalog.md.
+pub const SAMPLE_CATALOG: &str = include_str!("../../sample/catalog.toml");
+
+/// A whole catalog, as checked: every category a purpose names exists in `taxonomy`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Catalog {
+    pub organisation: Organisation,
+    /// The built-in taxonomy plus the categories this catalog adds.
+    pub taxonomy: Taxonomy,
+    /// In the order the catalog declares them; ids are unique.
+    pub purposes: Vec<Purpose>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Organisation {
+    pub name: String,
+    /// Where customers reach the organisation (an e-mail address or a web address).
+    pub contact: String,
+    /// Where customers reach whoever handles privacy questions.
+    pub privacy_contact: String,
+    pub country: CountryCode,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Purpose {
+    pub id: PurposeId,
+    pub legal_basis: LegalBasis,
+    pub title: Text,
+    pub description: Text,
+    pub categories: Vec<CategoryId>,
+    pub recipients: Vec<Recipient>,
+    pub retention: Period,
+    /// What the customer gets in return. Required for `consent` and `legitimate_interest`.
+    pub benefit: Option<Text>,
+    /// What happens if the customer says no. Required for `consent` and `legitimate_interest`.
+    pub alternative: Option<Text>,
+    /// How long a grant lasts before the customer is asked again.
+    pub consent_lifetime: Option<Period>,
+    /// Whether a Global Privacy Control signal counts as a refusal for this purpose.
+    pub gpc: bool,
+}
+
+/// Why the organisation may use data for a purpose, which decides who may switch it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LegalBasis {
+    /// Opt-in: denied until the customer grants.
+    Consent,
+    /// Allowed until the customer objects.
+    LegitimateInterest,
+    /// Needed to deliver what the customer asked for; explained, not switchable.
+    Contract,
+    /// Required by law; explained, not switchable.
+    LegalObligation,
+}
+
+impl LegalBasis {
+    pub const ALL: [LegalBasis; 4] = [
+        Self::Consent,
+        Self::LegitimateInterest,
+        Self::Contract,
+        Self::LegalObligation,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Consent => "consent",
+            Self::LegitimateInterest => "legitimate_interest",
+            Self::Contract => "contract",
+            Self::LegalObligation => "legal_obligation",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|b| b.as_str() == s)
+    }
+
+    /// Whether the customer can switch this purpose on and off.
+    pub fn is_switchable(self) -> bool {
+        matches!(self, Self::Consent | Self::LegitimateInterest)
+    }
+}
+
+impl fmt::Display for LegalBasis {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Recipient {
+    pub name: String,
+    pub country: CountryCode,
+}
+
+/// A text in every locale the catalog supports; `en` and `nl` are always present.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct Text(BTreeMap<Locale, String>);
+
+impl Text {
+    /// The locales every text must have.
+    pub const REQUIRED: [&'static str; 2] = ["en", "nl"];
+
+    /// Builds a text; the caller (the parser) has checked that `en` and `nl` are there.
+    pub fn from_map(map: BTreeMap<Locale, String>) -> Self {
+        Self(map)
+    }
+
+    /// The text in `locale`, falling back to English.
+    pub fn get(&self, locale: &Locale) -> &str {
+        self.0
+            .get(locale)
+            .or_else(|| self.0.get(&Locale::en()))
+            .map_or("", String::as_str)
+    }
+
+    pub fn locales(&self) -> impl Iterator<Item = &Locale> {
+        self.0.keys()
+    }
+}
+
+/// A length of time as people say it: `13 months`, `2 years`, `30 days`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Period {
+    pub amount: u32,
+    pub unit: PeriodUnit,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PeriodUnit {
+    Days,
+    Weeks,
+    Months,
+    Years,
+}
+
+impl Period {
+    /// Parses `N days|weeks|months|years` (singular accepted for 1).
+    pub fn parse(s: &str) -> Option<Self> {
+        let mut parts = s.split_whitespace();
+        let amount: u32 = parts.next()?.parse().ok()?;
+        let unit = match parts.next()? {
+            "day" | "days" => PeriodUnit::Days,
+            "week" | "weeks" => PeriodUnit::Weeks,
+            "month" | "months" => PeriodUnit::Months,
+            "year" | "years" => PeriodUnit::Years,
+            _ => return None,
+        };
+        if parts.next().is_some() || amount == 0 {
+            return None;
+        }
+        Some(Self { amount, unit })
+    }
+
+    /// The period in days, counting a month as 30 and a year as 365 days. Used to
+    /// compare retentions and to expire consent; never for calendar arithmetic.
+    pub fn days(self) -> i64 {
+        let per = match self.unit {
+            PeriodUnit::Days => 1,
+            PeriodUnit::Weeks => 7,
+            PeriodUnit::Months => 30,
+            PeriodUnit::Years => 365,
+        };
+        i64::from(self.amount) * per
+    }
+}
+
+impl fmt::Display for Period {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let unit = match (self.unit, self.amount) {
+            (PeriodUnit::Days, 1) => "day",
+            (PeriodUnit::Days, _) => "days",
+            (PeriodUnit::Weeks, 1) => "week",
+            (PeriodUnit::Weeks, _) => "weeks",
+            (PeriodUnit::Months, 1) => "month",
+            (PeriodUnit::Months, _) => "months",
+            (PeriodUnit::Years, 1) => "year",
+            (PeriodUnit::Years, _) => "years",
+        };
+        write!(f, "{} {unit}", self.amount)
+    }
+}
+
+/// A SHA-256 digest, shown as 64 hex digits.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Digest256(pub [u8; 32]);
+
+impl Digest256 {
+    pub fn of(bytes: &[u8]) -> Self {
+        Self(Sha256::digest(bytes).into())
+    }
+
+    pub fn to_hex(&self) -> String {
+        hex::encode(self.0)
+    }
+
+    pub fn parse_hex(s: &str) -> Option<Self> {
+        let mut out = [0u8; 32];
+        hex::decode_to_slice(s, &mut out).ok()?;
+        Some(Self(out))
+    }
+}
+
+impl fmt::Debug for Digest256 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "sha256:{}", self.to_hex())
+    }
+}
+
+impl fmt::Display for Digest256 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "sha256:{}", self.to_hex())
+    }
+}
+
+impl Serialize for Digest256 {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl Catalog {
+    pub fn purpose(&self, id: &str) -> Option<&Purpose> {
+        self.purposes.iter().find(|p| p.id.as_str() == id)
+    }
+
+    /// The canonical form: compact JSON with fields in declaration order and text maps
+    /// sorted by locale. Two catalogs that mean the same thing have the same bytes,
+    /// whatever their TOML formatting or comments.
+    pub fn canonical_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// The digest that identifies this catalog's content.
+    pub fn digest(&self) -> Digest256 {
+        Digest256::of(self.canonical_json().as_bytes())
+    }
+}
+
+impl Purpose {
+    /// The exact notice a customer is shown for this purpose in `locale`: title,
+    /// description, the data, recipients, retention, benefit and alternative. Its
+    /// digest goes into every consent event, so a grant proves what was read.
+    pub fn notice(&self, locale: &Locale, taxonomy: &Taxonomy) -> String {
+        let mut out = String::new();
+        let mut line = |k: &str, v: &str| {
+            out.push_str(k);
+            out.push_str(": ");
+            out.push_str(v);
+            out.push('\n');
+        };
+        line("purpose", self.id.as_str());
+        line("legal_basis", self.legal_basis.as_str());
+        line("title", self.title.get(locale));
+        line("description", self.description.get(locale));
+        let data: Vec<String> = self
+            .categories
+            .iter()
+            .map(|c| taxonomy.name(c, locale).unwrap_or(c.as_str()).to_owned())
+            .collect();
+        line("data", &data.join("; "));
+        let recipients: Vec<String> = self
+            .recipients
+            .iter()
+            .map(|r| format!("{} ({})", r.name, r.country))
+            .collect();
+        line("recipients", &recipients.join("; "));
+        line("retention", &self.retention.to_string());
+        if let Some(b) = &self.benefit {
+            line("benefit", b.get(locale));
+        }
+        if let Some(a) = &self.alternative {
+            line("alternative", a.get(locale));
+        }
+        if let Some(l) = &self.consent_lifetime {
+            line("consent_lifetime", &l.to_string());
+        }
+        out
+    }
+
+    pub fn notice_digest(&self, locale: &Locale, taxonomy: &Taxonomy) -> Digest256 {
+        Digest256::of(self.notice(locale, taxonomy).as_bytes())
+    }
+
+    /// Whether `category` (or one of its ancestors) is declared for this purpose.
+    pub fn declares(&self, category: &CategoryId) -> bool {
+        category
+            .self_and_ancestors()
+            .any(|c| self.categories.iter().any(|d| d.as_str() == c))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn periods_parse_and_compare() {
+        assert_eq!(Period::parse("13 months").map(Period::days), Some(390));
+        assert_eq!(Period::parse("1 year").map(|p| p.to_string()), Some("1 year".into()));
+        assert_eq!(Period::parse("0 days"), None);
+        assert_eq!(Period::parse("forever"), None);
+        assert_eq!(Period::parse("3 fortnights"), None);
+        assert_eq!(Period::parse("3 days extra"), None);
+    }
+}

@@ -1,0 +1,1265 @@
+//! Reading a catalog from TOML. The document is walked by hand rather than deserialized,
+//! so one run reports every problem at once, each with the exact place, what is wrong
+//! and how to fix it.
+
+use super::{Catalog, LegalBasis, Organisation, Period, Purpose, Recipient, Text};
+use crate::ids::{CategoryId, CountryCode, Locale, PurposeId};
+use crate::taxonomy::{Category, Taxonomy};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::ops::Range;
+use toml_edit::{ImDocument, Item, TableLike, Value};
+
+/// The longest description, in characters, a purpose may have in any locale.
+pub const MAX_DESCRIPTION_CHARS: usize = 600;
+
+const ROOT_KEYS: &[&str] = &["organisation", "categories", "purposes"];
+const ORGANISATION_KEYS: &[&str] = &["name", "contact", "privacy_contact", "country"];
+const CATEGORY_KEYS: &[&str] = &["id", "name", "sensitive"];
+const PURPOSE_KEYS: &[&str] = &[
+    "id",
+    "legal_basis",
+    "categories",
+    "retention",
+    "consent_lifetime",
+    "gpc",
+    "title",
+    "description",
+    "benefit",
+    "alternative",
+    "recipients",
+];
+const RECIPIENT_KEYS: &[&str] = &["name", "country"];
+
+const PERIOD_FORMS: &str =
+    "write a whole number and a unit: `30 days`, `6 weeks`, `13 months` or `7 years`";
+
+/// ISO 3166-1 alpha-2 codes in use.
+const COUNTRIES: &str = "AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH \
+    BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX \
+    CY CZ DE DJ DK DM DO DZ EC EE EG EH ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM \
+    GN GP GQ GR GS GT GU GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG \
+    KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN \
+    MO MP MQ MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK \
+    PL PM PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST \
+    SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI \
+    VN VU WF WS YE YT ZA ZM ZW";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+/// One finding about a catalog file, located by byte range.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub severity: Severity,
+    /// Byte range in the source.
+    pub span: std::ops::Range<usize>,
+    /// What is wrong.
+    pub message: String,
+    /// How to fix it.
+    pub help: Option<String>,
+}
+
+impl Diagnostic {
+    pub fn error(span: Range<usize>, message: impl Into<String>, help: impl Into<String>) -> Self {
+        Self {
+            severity: Severity::Error,
+            span,
+            message: message.into(),
+            help: Some(help.into()),
+        }
+    }
+
+    pub fn warning(span: Range<usize>, message: impl Into<String>, help: impl Into<String>) -> Self {
+        Self {
+            severity: Severity::Warning,
+            span,
+            message: message.into(),
+            help: Some(help.into()),
+        }
+    }
+}
+
+/// Everything `keuze catalog check` reports about one file.
+#[derive(Debug, Clone)]
+pub struct CatalogReport {
+    pub file: String,
+    pub source: String,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// The catalog was refused; the report says why.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("the catalog {} has {} error(s)", .0.file, .0.diagnostics.iter().filter(|d| d.severity == Severity::Error).count())]
+pub struct CatalogError(pub CatalogReport);
+
+/// Parses and checks a catalog. `file` names the source in messages.
+///
+/// Returns the catalog with a report that holds only warnings (if any), or an error whose
+/// report holds every problem found.
+pub fn parse_catalog(file: &str, source: &str) -> Result<(Catalog, CatalogReport), CatalogError> {
+    let mut checker = Checker {
+        source,
+        diagnostics: Vec::new(),
+    };
+    let catalog = match ImDocument::parse(source) {
+        Ok(doc) => checker.catalog(doc.as_table()),
+        Err(e) => {
+            checker.syntax_error(&e);
+            None
+        }
+    };
+    let mut diagnostics = checker.diagnostics;
+    // Report in reading order, whatever order the checks ran in.
+    diagnostics.sort_by_key(|d| d.span.start);
+    let report = CatalogReport {
+        file: file.to_owned(),
+        source: source.to_owned(),
+        diagnostics,
+    };
+    match catalog {
+        Some(catalog) if report.error_count() == 0 => Ok((catalog, report)),
+        _ => Err(CatalogError(report)),
+    }
+}
+
+impl CatalogReport {
+    pub fn errors(&self) -> impl Iterator<Item = &Diagnostic> {
+        self.diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+    }
+
+    pub fn warnings(&self) -> impl Iterator<Item = &Diagnostic> {
+        self.diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Warning)
+    }
+
+    pub fn error_count(&self) -> usize {
+        self.errors().count()
+    }
+
+    pub fn warning_count(&self) -> usize {
+        self.warnings().count()
+    }
+
+    /// Where a diagnostic starts, as 1-based line and column (the column counts
+    /// characters, not bytes).
+    pub fn line_column(&self, diagnostic: &Diagnostic) -> (usize, usize) {
+        line_column(&self.source, diagnostic.span.start)
+    }
+
+    /// Every diagnostic in a compiler-like plain-text form (no colour), followed by a
+    /// one-line summary:
+    ///
+    /// ```text
+    /// error: unknown key `benfit` in purpose `newsletter`
+    ///    --> catalog.toml:12:1
+    ///    |
+    /// 12 | benfit = { en = "...", nl = "..." }
+    ///    | ^^^^^^
+    ///    |
+    ///    = help: did you mean `benefit`?
+    ///
+    /// error: catalog.toml has 1 error
+    /// ```
+    pub fn render(&self) -> String {
+        use codespan_reporting::diagnostic::{Diagnostic as Shown, Label, Severity as Level};
+        use codespan_reporting::files::SimpleFile;
+        use codespan_reporting::term::{self, termcolor::NoColor, Chars, Config};
+
+        let files = SimpleFile::new(self.file.as_str(), self.source.as_str());
+        let config = Config {
+            chars: Chars::ascii(),
+            ..Config::default()
+        };
+        let mut out = NoColor::new(Vec::new());
+        let mut fallback = String::new();
+        for d in &self.diagnostics {
+            let level = match d.severity {
+                Severity::Error => Level::Error,
+                Severity::Warning => Level::Warning,
+            };
+            let shown = Shown::new(level)
+                .with_message(d.message.as_str())
+                .with_labels(vec![Label::primary((), self.display_span(&d.span))])
+                .with_notes(d.help.iter().map(|h| format!("help: {h}")).collect());
+            if term::emit(&mut out, &config, &files, &shown).is_err() {
+                // Only reachable with a span outside the source; still say what is wrong.
+                let (line, column) = self.line_column(d);
+                fallback.push_str(&format!(
+                    "{}: {}\n --> {}:{line}:{column}\n",
+                    level_word(d.severity),
+                    d.message,
+                    self.file
+                ));
+            }
+        }
+        let mut text = String::from_utf8_lossy(&out.into_inner()).into_owned();
+        text.push_str(&fallback);
+        text.push_str(&self.summary());
+        text.push('\n');
+        text
+    }
+
+    /// One line: how many errors and warnings the file has.
+    pub fn summary(&self) -> String {
+        let count = |n: usize, word: &str| {
+            if n == 1 {
+                format!("1 {word}")
+            } else {
+                format!("{n} {word}s")
+            }
+        };
+        match (self.error_count(), self.warning_count()) {
+            (0, 0) => format!("ok: {} has no errors or warnings", self.file),
+            (0, w) => format!("warning: {} has {}", self.file, count(w, "warning")),
+            (e, 0) => format!("error: {} has {}", self.file, count(e, "error")),
+            (e, w) => format!(
+                "error: {} has {} and {}",
+                self.file,
+                count(e, "error"),
+                count(w, "warning")
+            ),
+        }
+    }
+
+    /// The span to underline: inside the source, on character boundaries, and cut at the
+    /// end of its first line so a long table or array does not fill the screen.
+    fn display_span(&self, span: &Range<usize>) -> Range<usize> {
+        let src = self.source.as_str();
+        let floor = |mut i: usize| {
+            i = i.min(src.len());
+            while !src.is_char_boundary(i) {
+                i = i.saturating_sub(1);
+            }
+            i
+        };
+        let start = floor(span.start);
+        let mut end = floor(span.end.max(start));
+        if let Some(nl) = src.get(start..end).and_then(|s| s.find('\n')) {
+            end = start + nl;
+        }
+        start..end
+    }
+}
+
+fn level_word(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+    }
+}
+
+/// 1-based line and character column of a byte offset.
+fn line_column(source: &str, offset: usize) -> (usize, usize) {
+    let mut offset = offset.min(source.len());
+    while !source.is_char_boundary(offset) {
+        offset = offset.saturating_sub(1);
+    }
+    let before = source.get(..offset).unwrap_or_default();
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let column = before.get(line_start..).unwrap_or_default().chars().count() + 1;
+    (line, column)
+}
+
+/// A table being checked: where to point when something in it is missing, and how to
+/// name it in messages.
+struct Node<'a> {
+    table: &'a dyn TableLike,
+    span: Range<usize>,
+    what: String,
+}
+
+/// One key's value, with the places to point at.
+struct Field<'a> {
+    item: &'a Item,
+    key_span: Range<usize>,
+    /// The value's own span, or the key's when the value has none.
+    span: Range<usize>,
+}
+
+impl<'a> Node<'a> {
+    fn field(&self, key: &str) -> Option<Field<'a>> {
+        let (k, item) = self.table.get_key_value(key)?;
+        let key_span = k.span().unwrap_or_else(|| self.span.clone());
+        let span = item.span().unwrap_or_else(|| key_span.clone());
+        Some(Field {
+            item,
+            key_span,
+            span,
+        })
+    }
+
+    /// The value of `key` if it is a string, for naming the table before it is checked.
+    fn peek_str(&self, key: &str) -> Option<&'a str> {
+        self.table.get(key).and_then(Item::as_str)
+    }
+}
+
+struct Checker<'s> {
+    source: &'s str,
+    diagnostics: Vec<Diagnostic>,
+}
+
+impl Checker<'_> {
+    fn error(&mut self, span: Range<usize>, message: impl Into<String>, help: impl Into<String>) {
+        self.diagnostics.push(Diagnostic::error(span, message, help));
+    }
+
+    fn warning(&mut self, span: Range<usize>, message: impl Into<String>, help: impl Into<String>) {
+        self.diagnostics
+            .push(Diagnostic::warning(span, message, help));
+    }
+
+    fn line_of(&self, offset: usize) -> usize {
+        line_column(self.source, offset).0
+    }
+
+    fn syntax_error(&mut self, e: &toml_edit::TomlError) {
+        let span = e.span().unwrap_or(0..0);
+        let mut lines = e.message().lines().map(str::trim).filter(|l| !l.is_empty());
+        let what = lines.next().unwrap_or("the file is not valid TOML");
+        let rest: Vec<&str> = lines.collect();
+        let help = if rest.is_empty() {
+            "check the quotes, brackets and `=` signs around this place".to_owned()
+        } else {
+            format!(
+                "{}; check the quotes, brackets and `=` signs around this place",
+                rest.join("; ")
+            )
+        };
+        self.error(span, format!("TOML syntax error: {what}"), help);
+    }
+
+    // --- the document --------------------------------------------------------------
+
+    fn catalog(&mut self, root: &toml_edit::Table) -> Option<Catalog> {
+        let root = Node {
+            table: root,
+            span: 0..0,
+            what: "the top level".to_owned(),
+        };
+        self.unknown_keys(&root, ROOT_KEYS);
+        let organisation = self.organisation(&root);
+        let (taxonomy, declared) = self.taxonomy(&root);
+        let purposes = self.purposes(&root, &taxonomy, &declared);
+        Some(Catalog {
+            organisation: organisation?,
+            taxonomy,
+            purposes: purposes?,
+        })
+    }
+
+    fn organisation(&mut self, root: &Node<'_>) -> Option<Organisation> {
+        let Some(field) = root.field("organisation") else {
+            self.error(
+                root.span.clone(),
+                "the catalog has no [organisation] table",
+                "add an [organisation] table with `name`, `contact`, `privacy_contact` and `country`",
+            );
+            return None;
+        };
+        let node = self.table(&field, "organisation", root, "[organisation]".to_owned())?;
+        self.unknown_keys(&node, ORGANISATION_KEYS);
+        let name = self.required_string(&node, "name", r#"name = "Fietsenwinkel B.V.""#);
+        let contact = self.contact(
+            &node,
+            "contact",
+            r#"contact = "https://fietsenwinkel.example/contact""#,
+        );
+        let privacy_contact = self.contact(
+            &node,
+            "privacy_contact",
+            r#"privacy_contact = "privacy@fietsenwinkel.example""#,
+        );
+        let country = self.country(&node, r#"country = "NL""#);
+        Some(Organisation {
+            name: name?.0,
+            contact: contact?,
+            privacy_contact: privacy_contact?,
+            country: country?,
+        })
+    }
+
+    /// The built-in taxonomy plus the catalog's own categories, and the ids of every
+    /// category the catalog tried to declare (valid or not), so a purpose using a broken
+    /// declaration does not get a second error about the same thing.
+    fn taxonomy(&mut self, root: &Node<'_>) -> (Taxonomy, HashSet<String>) {
+        let mut taxonomy = Taxonomy::builtin();
+        let mut declared = HashSet::new();
+        let Some(field) = root.field("categories") else {
+            return (taxonomy, declared);
+        };
+        let Some(list) = self.table_list(
+            &field,
+            "categories",
+            root,
+            "category",
+            "[[categories]]\nid = \"loyalty\"\nname = { en = \"Loyalty points\", nl = \"Spaarpunten\" }",
+        ) else {
+            return (taxonomy, declared);
+        };
+
+        let mut added: Vec<(Category, Range<usize>)> = Vec::new();
+        let mut first_at: HashMap<String, Range<usize>> = HashMap::new();
+        for mut node in list {
+            if let Some(id) = node.peek_str("id") {
+                node.what = format!("category `{id}`");
+                declared.insert(id.to_owned());
+            }
+            self.unknown_keys(&node, CATEGORY_KEYS);
+            let id = self.category_id(&node, &taxonomy, &mut first_at);
+            let name = self.text(&node, "name", true);
+            let sensitive = self.optional_bool(&node, "sensitive", "sensitive = true");
+            if let (Some((id, span)), Some(Some(name)), Some(sensitive)) = (id, name, sensitive) {
+                let category = Category {
+                    id,
+                    name,
+                    sensitive: sensitive.unwrap_or(false),
+                    builtin: false,
+                };
+                added.push((category, span));
+            }
+        }
+
+        for (category, span) in &added {
+            let missing = category
+                .id
+                .self_and_ancestors()
+                .skip(1)
+                .find(|a| !taxonomy.contains(a) && !first_at.contains_key(*a));
+            if let Some(parent) = missing {
+                self.error(
+                    span.clone(),
+                    format!(
+                        "category `{}` has no parent: there is no category `{parent}`",
+                        category.id
+                    ),
+                    format!(
+                        "declare `{parent}` in its own [[categories]] entry too, or put the new category under a built-in one such as `behaviour.{}`",
+                        category.id.as_str().rsplit('.').next().unwrap_or_default()
+                    ),
+                );
+            }
+        }
+        for (category, _) in added {
+            taxonomy.insert(category);
+        }
+        (taxonomy, declared)
+    }
+
+    fn category_id(
+        &mut self,
+        node: &Node<'_>,
+        builtin: &Taxonomy,
+        first_at: &mut HashMap<String, Range<usize>>,
+    ) -> Option<(CategoryId, Range<usize>)> {
+        let (raw, span) = self.required_string(node, "id", r#"id = "loyalty.tier""#)?;
+        let id = match CategoryId::parse(&raw) {
+            Ok(id) => id,
+            Err(_) => {
+                self.error(
+                    span,
+                    format!("`{raw}` is not a valid category id"),
+                    "use dot-separated parts of lower-case letters, digits and `_`, each starting with a letter, e.g. `loyalty.tier`",
+                );
+                return None;
+            }
+        };
+        if builtin.contains(id.as_str()) {
+            self.error(
+                span,
+                format!("category `{id}` is already built in"),
+                format!(
+                    "remove this [[categories]] entry and use the built-in `{id}` as it is, or pick a new id"
+                ),
+            );
+            return None;
+        }
+        if let Some(first) = first_at.get(id.as_str()) {
+            let line = self.line_of(first.start);
+            self.error(
+                span,
+                format!("category `{id}` is declared twice"),
+                format!("it was first declared on line {line}; remove one of them or give this one another id"),
+            );
+            return None;
+        }
+        first_at.insert(id.as_str().to_owned(), span.clone());
+        Some((id, span))
+    }
+
+    fn purposes(
+        &mut self,
+        root: &Node<'_>,
+        taxonomy: &Taxonomy,
+        declared: &HashSet<String>,
+    ) -> Option<Vec<Purpose>> {
+        let Some(field) = root.field("purposes") else {
+            self.error(
+                root.span.clone(),
+                "the catalog declares no purposes",
+                "add at least one [[purposes]] table: every use of personal data needs a purpose",
+            );
+            return None;
+        };
+        let list = self.table_list(
+            &field,
+            "purposes",
+            root,
+            "purpose",
+            "[[purposes]]\nid = \"newsletter\"\nlegal_basis = \"consent\"\n...",
+        )?;
+        if list.is_empty() {
+            self.error(
+                field.span,
+                "`purposes` is empty: the catalog declares no purposes",
+                "add at least one [[purposes]] table: every use of personal data needs a purpose",
+            );
+            return None;
+        }
+        let mut ids: HashMap<String, Range<usize>> = HashMap::new();
+        let mut purposes = Vec::new();
+        let mut all_good = true;
+        for (index, mut node) in list.into_iter().enumerate() {
+            node.what = match node.peek_str("id") {
+                Some(id) => format!("purpose `{id}`"),
+                None => format!("purpose number {}", index + 1),
+            };
+            match self.purpose(&node, taxonomy, declared, &mut ids) {
+                Some(p) => purposes.push(p),
+                None => all_good = false,
+            }
+        }
+        all_good.then_some(purposes)
+    }
+
+    fn purpose(
+        &mut self,
+        node: &Node<'_>,
+        taxonomy: &Taxonomy,
+        declared: &HashSet<String>,
+        ids: &mut HashMap<String, Range<usize>>,
+    ) -> Option<Purpose> {
+        self.unknown_keys(node, PURPOSE_KEYS);
+        let id = self.purpose_id(node, ids);
+        let legal_basis = self.legal_basis(node);
+        let title = self.text(node, "title", true);
+        let description = self.text(node, "description", true);
+        if let Some(Some(d)) = &description {
+            self.description_length(node, d);
+        }
+        let categories = self.categories(node, taxonomy, declared);
+        let retention = self.period(node, "retention", true, r#"retention = "2 years""#);
+        let consent_lifetime = self.period(
+            node,
+            "consent_lifetime",
+            false,
+            r#"consent_lifetime = "13 months""#,
+        );
+        let gpc = self.optional_bool(node, "gpc", "gpc = true");
+        let switchable = legal_basis.is_some_and(LegalBasis::is_switchable);
+        let benefit = self.text(node, "benefit", switchable);
+        let alternative = self.text(node, "alternative", switchable);
+        let recipients = self.recipients(node);
+
+        if let (Some(basis), Some(field)) = (legal_basis, node.field("consent_lifetime")) {
+            if basis != LegalBasis::Consent {
+                self.error(
+                    field.key_span,
+                    format!("{} has a `consent_lifetime` but its legal basis is `{basis}`", node.what),
+                    "a consent lifetime only applies to consent: remove `consent_lifetime`, or set `legal_basis = \"consent\"`",
+                );
+            }
+        }
+        if let (Some(basis), Some(Some(true)), Some(field)) = (legal_basis, gpc, node.field("gpc"))
+        {
+            if !basis.is_switchable() {
+                self.warning(
+                    field.key_span,
+                    format!("`gpc` has no effect on {}: its legal basis is `{basis}`", node.what),
+                    "customers cannot switch this purpose off, so a Global Privacy Control signal changes nothing; remove `gpc`",
+                );
+            }
+        }
+        if let (Some(LegalBasis::LegitimateInterest), Some(cats)) = (legal_basis, &categories) {
+            self.sensitive_on_legitimate_interest(node, taxonomy, cats);
+        }
+
+        let gpc = gpc?.unwrap_or(false);
+        Some(Purpose {
+            id: id?,
+            legal_basis: legal_basis?,
+            title: title??,
+            description: description??,
+            categories: categories?,
+            recipients: recipients?,
+            retention: retention??,
+            benefit: benefit?,
+            alternative: alternative?,
+            consent_lifetime: consent_lifetime?,
+            gpc,
+        })
+    }
+
+    fn purpose_id(
+        &mut self,
+        node: &Node<'_>,
+        ids: &mut HashMap<String, Range<usize>>,
+    ) -> Option<PurposeId> {
+        let (raw, span) = self.required_string(node, "id", r#"id = "newsletter""#)?;
+        let id = match PurposeId::parse(&raw) {
+            Ok(id) => id,
+            Err(_) => {
+                let fixed = purpose_id_like(&raw);
+                let example = match &fixed {
+                    Some(f) => format!(", e.g. `{f}`"),
+                    None => ", e.g. `newsletter`".to_owned(),
+                };
+                self.error(
+                    span,
+                    format!("`{raw}` is not a valid purpose id"),
+                    format!(
+                        "use lower-case letters, digits and `_`, starting with a letter, at most 64 characters{example}"
+                    ),
+                );
+                return None;
+            }
+        };
+        if let Some(first) = ids.get(id.as_str()) {
+            let line = self.line_of(first.start);
+            self.error(
+                span,
+                format!("purpose id `{id}` is used twice"),
+                format!("the first purpose with this id is on line {line}; give each purpose its own id"),
+            );
+            return None;
+        }
+        ids.insert(id.as_str().to_owned(), span);
+        Some(id)
+    }
+
+    fn legal_basis(&mut self, node: &Node<'_>) -> Option<LegalBasis> {
+        let (raw, span) =
+            self.required_string(node, "legal_basis", r#"legal_basis = "consent""#)?;
+        if let Some(basis) = LegalBasis::parse(&raw) {
+            return Some(basis);
+        }
+        let all: Vec<&str> = LegalBasis::ALL.iter().map(|b| b.as_str()).collect();
+        let list = all
+            .iter()
+            .map(|b| format!("`{b}`"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let help = match did_you_mean(&raw, all.iter().copied()) {
+            Some(s) => format!("did you mean `{s}`? The legal bases are {list}"),
+            None => format!("use one of {list}"),
+        };
+        self.error(
+            span,
+            format!("`{raw}` is not a legal basis Keuze knows"),
+            help,
+        );
+        None
+    }
+
+    fn description_length(&mut self, node: &Node<'_>, description: &Text) {
+        for locale in description.locales() {
+            let chars = description.get(locale).chars().count();
+            if chars > MAX_DESCRIPTION_CHARS {
+                let span = self.text_value_span(node, "description", locale.as_str());
+                self.error(
+                    span,
+                    format!(
+                        "the `{locale}` description of {} is {chars} characters long; the limit is {MAX_DESCRIPTION_CHARS}",
+                        node.what
+                    ),
+                    "say what you do in a few short sentences, and leave the details to your privacy statement",
+                );
+            }
+        }
+    }
+
+    fn text_value_span(&self, node: &Node<'_>, key: &str, locale: &str) -> Range<usize> {
+        let Some(field) = node.field(key) else {
+            return node.span.clone();
+        };
+        field
+            .item
+            .as_table_like()
+            .and_then(|t| t.get(locale))
+            .and_then(Item::span)
+            .unwrap_or(field.span)
+    }
+
+    fn categories(
+        &mut self,
+        node: &Node<'_>,
+        taxonomy: &Taxonomy,
+        declared: &HashSet<String>,
+    ) -> Option<Vec<CategoryId>> {
+        const EXAMPLE: &str = r#"categories = ["contact.email", "contact.name"]"#;
+        let Some(field) = node.field("categories") else {
+            self.missing(node, "categories", &format!("list the data this purpose uses: `{EXAMPLE}`"));
+            return None;
+        };
+        let Some(array) = field.item.as_array() else {
+            self.wrong_type(&field, "categories", node, "an array of category ids", EXAMPLE);
+            return None;
+        };
+        if array.is_empty() {
+            self.error(
+                field.span,
+                format!("{} lists no data categories", node.what),
+                format!(
+                    "name the data this purpose uses, e.g. `{EXAMPLE}`; if it uses no personal data, it needs no purpose"
+                ),
+            );
+            return None;
+        }
+        let mut out = Vec::new();
+        let mut all_good = true;
+        let mut seen: HashSet<String> = HashSet::new();
+        for value in array.iter() {
+            let span = value.span().unwrap_or_else(|| field.span.clone());
+            let Some(raw) = value.as_str() else {
+                self.error(
+                    span,
+                    format!(
+                        "`categories` of {} must hold category ids as strings, but one is {}",
+                        node.what,
+                        value_type(value)
+                    ),
+                    format!("quote each id: `{EXAMPLE}`"),
+                );
+                all_good = false;
+                continue;
+            };
+            if !seen.insert(raw.to_owned()) {
+                self.warning(
+                    span,
+                    format!("{} lists category `{raw}` twice", node.what),
+                    "remove the second one",
+                );
+                continue;
+            }
+            match CategoryId::parse(raw) {
+                Ok(id) if taxonomy.contains(raw) => out.push(id),
+                // Its [[categories]] entry already has an error; one is enough.
+                Ok(_) if declared.contains(raw) => all_good = false,
+                _ => {
+                    all_good = false;
+                    let help = match taxonomy.suggest(raw) {
+                        Some(s) => format!("did you mean `{s}`? The data categories are listed in docs/catalog.md"),
+                        None => "use a built-in category (see docs/catalog.md), or declare a new one in a [[categories]] table".to_owned(),
+                    };
+                    self.error(span, format!("unknown data category `{raw}`"), help);
+                }
+            }
+        }
+        all_good.then_some(out)
+    }
+
+    fn sensitive_on_legitimate_interest(
+        &mut self,
+        node: &Node<'_>,
+        taxonomy: &Taxonomy,
+        categories: &[CategoryId],
+    ) {
+        if let Some(c) = categories.iter().find(|c| taxonomy.is_sensitive(c)) {
+            let span = node.field("legal_basis").map_or(node.span.clone(), |f| f.span);
+            self.warning(
+                span,
+                format!(
+                    "{} uses sensitive data (`{c}`) on the basis of legitimate interest",
+                    node.what
+                ),
+                "special categories of data (GDPR art. 9) need explicit consent or another art. 9 exception; consider `legal_basis = \"consent\"`",
+            );
+        }
+    }
+
+    /// `Some(None)` when the optional key is absent, `None` when it is present but wrong.
+    fn period(
+        &mut self,
+        node: &Node<'_>,
+        key: &str,
+        required: bool,
+        example: &str,
+    ) -> Option<Option<Period>> {
+        let Some(field) = node.field(key) else {
+            if required {
+                let help = format!("say how long the data is kept: `{example}`");
+                self.missing(node, key, &help);
+                return None;
+            }
+            return Some(None);
+        };
+        let Some(raw) = field.item.as_str() else {
+            self.wrong_type(&field, key, node, "a string such as \"2 years\"", example);
+            return None;
+        };
+        match Period::parse(raw) {
+            Some(p) => Some(Some(p)),
+            None => {
+                self.error(
+                    field.span,
+                    format!("`{raw}` is not a period Keuze understands ({key} of {})", node.what),
+                    PERIOD_FORMS,
+                );
+                None
+            }
+        }
+    }
+
+    fn recipients(&mut self, node: &Node<'_>) -> Option<Vec<Recipient>> {
+        let Some(field) = node.field("recipients") else {
+            return Some(Vec::new());
+        };
+        let list = self.table_list(
+            &field,
+            "recipients",
+            node,
+            "recipient",
+            "[[purposes.recipients]]\nname = \"Mailjet\"\ncountry = \"FR\"",
+        )?;
+        let mut out = Vec::new();
+        let mut all_good = true;
+        for mut r in list {
+            r.what = match r.peek_str("name") {
+                Some(name) => format!("recipient `{name}` of {}", node.what),
+                None => format!("a recipient of {}", node.what),
+            };
+            self.unknown_keys(&r, RECIPIENT_KEYS);
+            let name = self.required_string(&r, "name", r#"name = "Mailjet""#);
+            let country = self.country(&r, r#"country = "FR""#);
+            match (name, country) {
+                (Some((name, _)), Some(country)) => out.push(Recipient { name, country }),
+                _ => all_good = false,
+            }
+        }
+        all_good.then_some(out)
+    }
+
+    // --- values ----------------------------------------------------------------------
+
+    fn country(&mut self, node: &Node<'_>, example: &str) -> Option<CountryCode> {
+        let (raw, span) = self.required_string(node, "country", example)?;
+        if let Ok(code) = CountryCode::parse(&raw) {
+            if is_country(code.as_str()) {
+                return Some(code);
+            }
+        }
+        let upper = raw.to_ascii_uppercase();
+        let help = if upper != raw && is_country(&upper) {
+            format!("did you mean `{upper}`? Country codes are written in capitals")
+        } else {
+            "use a two-letter ISO 3166-1 code in capitals, e.g. `NL` (the Netherlands), `DE` (Germany) or `US` (the United States)".to_owned()
+        };
+        self.error(
+            span,
+            format!("`{raw}` is not a country code ({})", node.what),
+            help,
+        );
+        None
+    }
+
+    /// A contact is where people reach the organisation: an e-mail or web address.
+    fn contact(&mut self, node: &Node<'_>, key: &str, example: &str) -> Option<String> {
+        let (raw, span) = self.required_string(node, key, example)?;
+        let is_web = raw.starts_with("https://") || raw.starts_with("http://");
+        let is_mail = raw
+            .split_once('@')
+            .is_some_and(|(user, host)| !user.is_empty() && host.contains('.'))
+            && !raw.contains(char::is_whitespace);
+        if is_web || is_mail {
+            return Some(raw);
+        }
+        self.error(
+            span,
+            format!("`{key}` in {} is neither an e-mail address nor a web address", node.what),
+            format!("give an address people can use, e.g. `{example}`"),
+        );
+        None
+    }
+
+    /// A required, non-empty string, trimmed.
+    fn required_string(
+        &mut self,
+        node: &Node<'_>,
+        key: &str,
+        example: &str,
+    ) -> Option<(String, Range<usize>)> {
+        let Some(field) = node.field(key) else {
+            self.missing(node, key, &format!("add `{example}`"));
+            return None;
+        };
+        let Some(s) = field.item.as_str() else {
+            self.wrong_type(&field, key, node, "a string", example);
+            return None;
+        };
+        let s = s.trim();
+        if s.is_empty() {
+            self.error(
+                field.span,
+                format!("`{key}` in {} is empty", node.what),
+                format!("fill it in, e.g. `{example}`"),
+            );
+            return None;
+        }
+        Some((s.to_owned(), field.span))
+    }
+
+    /// `Some(None)` when absent, `None` when present but not a boolean.
+    fn optional_bool(&mut self, node: &Node<'_>, key: &str, example: &str) -> Option<Option<bool>> {
+        let Some(field) = node.field(key) else {
+            return Some(None);
+        };
+        match field.item.as_bool() {
+            Some(b) => Some(Some(b)),
+            None => {
+                self.wrong_type(&field, key, node, "`true` or `false`", example);
+                None
+            }
+        }
+    }
+
+    /// A text per locale. `Some(None)` when the optional key is absent, `None` when it
+    /// is wrong (or required and absent).
+    fn text(&mut self, node: &Node<'_>, key: &str, required: bool) -> Option<Option<Text>> {
+        let example = format!("{key} = {{ en = \"...\", nl = \"...\" }}");
+        let Some(field) = node.field(key) else {
+            if required {
+                let help = match key {
+                    "benefit" => format!(
+                        "say what the customer gets in return; consent and legitimate-interest purposes need it: `{example}`"
+                    ),
+                    "alternative" => format!(
+                        "say what happens if the customer says no; consent and legitimate-interest purposes need it: `{example}`"
+                    ),
+                    _ => format!("add `{example}`"),
+                };
+                self.missing(node, key, &help);
+                return None;
+            }
+            return Some(None);
+        };
+        let Some(table) = field.item.as_table_like() else {
+            self.wrong_type(
+                &field,
+                key,
+                node,
+                "a table with a text per language",
+                &example,
+            );
+            return None;
+        };
+        let mut texts = BTreeMap::new();
+        let mut all_good = true;
+        for (lang, item) in table.iter() {
+            let key_span = table
+                .key(lang)
+                .and_then(toml_edit::Key::span)
+                .unwrap_or_else(|| field.span.clone());
+            let span = item.span().unwrap_or_else(|| key_span.clone());
+            let Ok(locale) = Locale::parse(lang) else {
+                let lower = lang.to_ascii_lowercase();
+                let help = if Locale::parse(&lower).is_ok() {
+                    format!("did you mean `{lower}`? Languages are written as two lower-case letters")
+                } else {
+                    "use a two-letter lower-case language code such as `en`, `nl` or `de`".to_owned()
+                };
+                self.error(
+                    key_span,
+                    format!("`{lang}` in `{key}` of {} is not a language code", node.what),
+                    help,
+                );
+                all_good = false;
+                continue;
+            };
+            let Some(s) = item.as_str() else {
+                self.error(
+                    span,
+                    format!(
+                        "the `{lang}` text of `{key}` in {} must be a string, not {}",
+                        node.what,
+                        item_type(item)
+                    ),
+                    format!("write it in quotes: `{lang} = \"...\"`"),
+                );
+                all_good = false;
+                continue;
+            };
+            let s = s.trim();
+            if s.is_empty() {
+                self.error(
+                    span,
+                    format!("the `{lang}` text of `{key}` in {} is empty", node.what),
+                    "write the text, in plain words",
+                );
+                all_good = false;
+                continue;
+            }
+            texts.insert(locale, s.to_owned());
+        }
+        for required in Text::REQUIRED {
+            if table.get(required).is_none() {
+                let language = if required == "en" { "English" } else { "Dutch" };
+                self.error(
+                    field.key_span.clone(),
+                    format!("`{key}` in {} has no `{required}` text", node.what),
+                    format!(
+                        "add `{required} = \"...\"` with the {language} text: every text needs English (`en`) and Dutch (`nl`)"
+                    ),
+                );
+                all_good = false;
+            }
+        }
+        all_good.then(|| Some(Text::from_map(texts)))
+    }
+
+    // --- structure -------------------------------------------------------------------
+
+    fn table<'a>(
+        &mut self,
+        field: &Field<'a>,
+        key: &str,
+        parent: &Node<'_>,
+        what: String,
+    ) -> Option<Node<'a>> {
+        match field.item.as_table_like() {
+            Some(table) => Some(Node {
+                table,
+                span: field.item.span().unwrap_or_else(|| field.key_span.clone()),
+                what,
+            }),
+            None => {
+                self.wrong_type(field, key, parent, "a table", &format!("[{key}]"));
+                None
+            }
+        }
+    }
+
+    /// A list of tables, written either as `[[key]]` sections or as an array of inline
+    /// tables.
+    fn table_list<'a>(
+        &mut self,
+        field: &Field<'a>,
+        key: &str,
+        parent: &Node<'_>,
+        element: &str,
+        example: &str,
+    ) -> Option<Vec<Node<'a>>> {
+        let what = |n: usize| format!("{element} number {n}");
+        match field.item {
+            Item::ArrayOfTables(tables) => Some(
+                tables
+                    .iter()
+                    .enumerate()
+                    .map(|(i, t)| Node {
+                        table: t,
+                        span: t.span().unwrap_or_else(|| field.key_span.clone()),
+                        what: what(i + 1),
+                    })
+                    .collect(),
+            ),
+            Item::Value(Value::Array(array)) => {
+                let mut out = Vec::new();
+                for (i, value) in array.iter().enumerate() {
+                    match value.as_inline_table() {
+                        Some(t) => out.push(Node {
+                            table: t,
+                            span: t.span().unwrap_or_else(|| field.span.clone()),
+                            what: what(i + 1),
+                        }),
+                        None => {
+                            self.error(
+                                value.span().unwrap_or_else(|| field.span.clone()),
+                                format!(
+                                    "each entry of `{key}` in {} must be a table, but this one is {}",
+                                    parent.what,
+                                    value_type(value)
+                                ),
+                                format!("write each {element} as a table:\n{example}"),
+                            );
+                            return None;
+                        }
+                    }
+                }
+                Some(out)
+            }
+            Item::Table(_) => {
+                self.error(
+                    field.key_span.clone(),
+                    format!("`{key}` must be a list of tables, but it is a single table"),
+                    format!(
+                        "use double brackets, one section per {element}: [[{}]]",
+                        full_key(parent, key)
+                    ),
+                );
+                None
+            }
+            _ => {
+                self.wrong_type(field, key, parent, "a list of tables", example);
+                None
+            }
+        }
+    }
+
+    fn unknown_keys(&mut self, node: &Node<'_>, allowed: &[&str]) {
+        for (key, item) in node.table.iter() {
+            if allowed.contains(&key) {
+                continue;
+            }
+            let span = node
+                .table
+                .key(key)
+                .and_then(toml_edit::Key::span)
+                .or_else(|| item.span())
+                .unwrap_or_else(|| node.span.clone());
+            let list = allowed
+                .iter()
+                .map(|k| format!("`{k}`"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let help = match did_you_mean(key, allowed.iter().copied()) {
+                Some(s) => format!("did you mean `{s}`?"),
+                None => format!("remove it; the keys allowed here are {list}"),
+            };
+            self.error(span, format!("unknown key `{key}` in {}", node.what), help);
+        }
+    }
+
+    fn missing(&mut self, node: &Node<'_>, key: &str, help: &str) {
+        self.error(
+            node.span.clone(),
+            format!("{} is missing `{key}`", node.what),
+            help,
+        );
+    }
+
+    fn wrong_type(
+        &mut self,
+        field: &Field<'_>,
+        key: &str,
+        node: &Node<'_>,
+        expected: &str,
+        example: &str,
+    ) {
+        self.error(
+            field.span.clone(),
+            format!(
+                "`{key}` in {} must be {expected}, but it is {}",
+                node.what,
+                item_type(field.item)
+            ),
+            format!("write it like this: `{example}`"),
+        );
+    }
+}
+
+/// The dotted path of `key` inside `parent`, for `[[...]]` headers in help texts.
+fn full_key(parent: &Node<'_>, key: &str) -> String {
+    if parent.what.starts_with("purpose") {
+        format!("purposes.{key}")
+    } else {
+        key.to_owned()
+    }
+}
+
+fn item_type(item: &Item) -> &'static str {
+    match item {
+        Item::None => "missing",
+        Item::Value(v) => value_type(v),
+        Item::Table(_) => "a table",
+        Item::ArrayOfTables(_) => "a list of tables",
+    }
+}
+
+fn value_type(value: &Value) -> &'static str {
+    match value {
+        Value::String(_) => "a string",
+        Value::Integer(_) | Value::Float(_) => "a number",
+        Value::Boolean(_) => "a boolean",
+        Value::Datetime(_) => "a date",
+        Value::Array(_) => "an array",
+        Value::InlineTable(_) => "a table",
+    }
+}
+
+fn is_country(code: &str) -> bool {
+    code.len() == 2 && COUNTRIES.split_whitespace().any(|c| c == code)
+}
+
+/// The closest candidate, if it is close enough to be a typo of `word`.
+fn did_you_mean<'c>(word: &str, candidates: impl IntoIterator<Item = &'c str>) -> Option<&'c str> {
+    let word = word.to_lowercase();
+    candidates
+        .into_iter()
+        .map(|c| (strsim::damerau_levenshtein(&word, c), c))
+        .filter(|&(d, c)| d <= (c.chars().count() / 4).max(1))
+        .min_by_key(|&(d, _)| d)
+        .map(|(_, c)| c)
+}
+
+/// `Personalised Ads` -> `personalised_ads`, if that makes a valid purpose id.
+fn purpose_id_like(raw: &str) -> Option<String> {
+    let mut s: String = raw
+        .trim()
+        .chars()
+        .map(|c| match c {
+            'A'..='Z' => c.to_ascii_lowercase(),
+            ' ' | '-' | '.' => '_',
+            c => c,
+        })
+        .collect();
+    s = s.trim_matches('_').to_owned();
+    PurposeId::parse(&s).ok().map(|id| id.as_str().to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_column_counts_characters() {
+        let src = "a = 1\nnaïve = 2\n";
+        assert_eq!(line_column(src, 0), (1, 1));
+        assert_eq!(line_column(src, 6), (2, 1));
+        let e = src.find('=').map(|_| src.rfind('=').unwrap()).unwrap();
+        assert_eq!(line_column(src, e), (2, 7));
+        assert_eq!(line_column(src, 10_000), (3, 1));
+    }
+
+    #[test]
+    fn suggestions_for_typos_only() {
+        assert_eq!(did_you_mean("benfit", PURPOSE_KEYS.iter().copied()), Some("benefit"));
+        assert_eq!(did_you_mean("Title", PURPOSE_KEYS.iter().copied()), Some("title"));
+        assert_eq!(did_you_mean("colour", PURPOSE_KEYS.iter().copied()), None);
+        assert_eq!(
+            did_you_mean("legitimate interest", ["consent", "legitimate_interest"]),
+            Some("legitimate_interest")
+        );
+    }
+
+    #[test]
+    fn purpose_id_fix_ups() {
+        assert_eq!(purpose_id_like("Personalised Ads").as_deref(), Some("personalised_ads"));
+        assert_eq!(purpose_id_like("news-letter").as_deref(), Some("news_letter"));
+        assert_eq!(purpose_id_like("1st"), None);
+    }
+
+    #[test]
+    fn countries_are_iso_codes() {
+        assert!(is_country("NL"));
+        assert!(is_country("US"));
+        assert!(!is_country("XX"));
+        assert!(!is_country("EU"));
+        assert_eq!(COUNTRIES.split_whitespace().count(), 249);
+    }
+}

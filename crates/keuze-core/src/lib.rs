@@ -1,0 +1,18 @@
+//! Keuze's domain: the catalog an organisation declares, the consent events a customer
+//! makes, and the decisions that follow from them. No I/O and no clock: time and
+//! randomness come in as parameters, so every rule here can be tested exactly.
+
+pub mod catalog;
+pub mod decision;
+pub mod event;
+pub mod ids;
+pub mod subject;
+pub mod taxonomy;
+pub mod time;
+
+pub use catalog::{Catalog, LegalBasis, Period, PeriodUnit, Purpose, Recipient, Text};
+pub use decision::{decide, Decision, DecisionIndex, LastChoice, Reason};
+pub use event::{Action, ConsentEvent, NewEvent, Source};
+pub use ids::{CategoryId, CountryCode, Locale, PurposeId};
+pub use subject::{Pseudonymizer, SubjectId, SubjectKey};
+pub use time::Timestamp;

@@ -1,0 +1,1 @@
+//! The story suite every backend must pass. TODO(store): fill in.
