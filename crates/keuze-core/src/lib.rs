@@ -3,6 +3,7 @@
 //! randomness come in as parameters, so every rule here can be tested exactly.
 
 pub mod catalog;
+pub mod choice;
 pub mod decision;
 pub mod event;
 pub mod ids;

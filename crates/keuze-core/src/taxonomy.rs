@@ -36,10 +36,25 @@ impl Serialize for Taxonomy {
 const BUILTIN: &[(&str, &str, &str, bool)] = &[
     ("identity", "Who you are", "Wie je bent", false),
     ("identity.name", "Your name", "Je naam", false),
-    ("identity.date_of_birth", "Date of birth", "Geboortedatum", false),
+    (
+        "identity.date_of_birth",
+        "Date of birth",
+        "Geboortedatum",
+        false,
+    ),
     ("identity.gender", "Gender", "Geslacht", false),
-    ("identity.customer_number", "Customer number", "Klantnummer", false),
-    ("identity.account", "Account and login name", "Account en inlognaam", false),
+    (
+        "identity.customer_number",
+        "Customer number",
+        "Klantnummer",
+        false,
+    ),
+    (
+        "identity.account",
+        "Account and login name",
+        "Account en inlognaam",
+        false,
+    ),
     (
         "identity.government_id",
         "ID number, such as passport or BSN",
@@ -47,22 +62,77 @@ const BUILTIN: &[(&str, &str, &str, bool)] = &[
         false,
     ),
     ("contact", "How to reach you", "Hoe we je bereiken", false),
-    ("contact.name", "Name we use to address you", "Naam waarmee we je aanspreken", false),
+    (
+        "contact.name",
+        "Name we use to address you",
+        "Naam waarmee we je aanspreken",
+        false,
+    ),
     ("contact.email", "E-mail address", "E-mailadres", false),
     ("contact.phone", "Phone number", "Telefoonnummer", false),
-    ("contact.postal_address", "Postal address", "Postadres", false),
+    (
+        "contact.postal_address",
+        "Postal address",
+        "Postadres",
+        false,
+    ),
     ("financial", "Money matters", "Geldzaken", false),
-    ("financial.payment_card", "Payment card details", "Gegevens van je betaalkaart", false),
-    ("financial.bank_account", "Bank account number", "Rekeningnummer", false),
-    ("financial.transactions", "Payments and refunds", "Betalingen en terugbetalingen", false),
+    (
+        "financial.payment_card",
+        "Payment card details",
+        "Gegevens van je betaalkaart",
+        false,
+    ),
+    (
+        "financial.bank_account",
+        "Bank account number",
+        "Rekeningnummer",
+        false,
+    ),
+    (
+        "financial.transactions",
+        "Payments and refunds",
+        "Betalingen en terugbetalingen",
+        false,
+    ),
     ("financial.invoices", "Invoices", "Facturen", false),
-    ("financial.credit_check", "Credit check result", "Uitslag van een kredietcheck", false),
+    (
+        "financial.credit_check",
+        "Credit check result",
+        "Uitslag van een kredietcheck",
+        false,
+    ),
     ("behaviour", "What you do", "Wat je doet", false),
-    ("behaviour.purchase_history", "What you bought", "Wat je hebt gekocht", false),
-    ("behaviour.browsing", "Pages you viewed", "Pagina's die je bekeek", false),
-    ("behaviour.clicks", "What you clicked", "Waar je op klikte", false),
-    ("behaviour.search", "What you searched for", "Waar je naar zocht", false),
-    ("behaviour.preferences", "Your choices and likes", "Je keuzes en voorkeuren", false),
+    (
+        "behaviour.purchase_history",
+        "What you bought",
+        "Wat je hebt gekocht",
+        false,
+    ),
+    (
+        "behaviour.browsing",
+        "Pages you viewed",
+        "Pagina's die je bekeek",
+        false,
+    ),
+    (
+        "behaviour.clicks",
+        "What you clicked",
+        "Waar je op klikte",
+        false,
+    ),
+    (
+        "behaviour.search",
+        "What you searched for",
+        "Waar je naar zocht",
+        false,
+    ),
+    (
+        "behaviour.preferences",
+        "Your choices and likes",
+        "Je keuzes en voorkeuren",
+        false,
+    ),
     (
         "behaviour.email_engagement",
         "Whether you open our e-mails",
@@ -71,25 +141,70 @@ const BUILTIN: &[(&str, &str, &str, bool)] = &[
     ),
     ("device", "Your device", "Je apparaat", false),
     ("device.ip_address", "IP address", "IP-adres", false),
-    ("device.identifiers", "Device and advertising ID", "Apparaat- en advertentie-ID", false),
+    (
+        "device.identifiers",
+        "Device and advertising ID",
+        "Apparaat- en advertentie-ID",
+        false,
+    ),
     ("device.cookie_id", "Cookie ID", "Cookie-ID", false),
-    ("device.browser", "Browser and operating system", "Browser en besturingssysteem", false),
+    (
+        "device.browser",
+        "Browser and operating system",
+        "Browser en besturingssysteem",
+        false,
+    ),
     ("location", "Where you are", "Waar je bent", false),
-    ("location.precise", "Exact location (GPS)", "Precieze locatie (gps)", false),
+    (
+        "location.precise",
+        "Exact location (GPS)",
+        "Precieze locatie (gps)",
+        false,
+    ),
     (
         "location.approximate",
         "Rough location, such as your city",
         "Globale locatie, zoals je woonplaats",
         false,
     ),
-    ("communications", "Contact with us", "Contact met ons", false),
-    ("communications.messages", "Messages you send us", "Berichten die je ons stuurt", false),
-    ("communications.calls", "Phone calls with us", "Telefoongesprekken met ons", false),
+    (
+        "communications",
+        "Contact with us",
+        "Contact met ons",
+        false,
+    ),
+    (
+        "communications.messages",
+        "Messages you send us",
+        "Berichten die je ons stuurt",
+        false,
+    ),
+    (
+        "communications.calls",
+        "Phone calls with us",
+        "Telefoongesprekken met ons",
+        false,
+    ),
     ("content", "What you post", "Wat je plaatst", false),
-    ("content.reviews", "Reviews you write", "Reviews die je schrijft", false),
-    ("content.photos", "Photos you upload", "Foto's die je uploadt", false),
+    (
+        "content.reviews",
+        "Reviews you write",
+        "Reviews die je schrijft",
+        false,
+    ),
+    (
+        "content.photos",
+        "Photos you upload",
+        "Foto's die je uploadt",
+        false,
+    ),
     ("health", "Health", "Gezondheid", true),
-    ("health.conditions", "Health conditions", "Aandoeningen en klachten", true),
+    (
+        "health.conditions",
+        "Health conditions",
+        "Aandoeningen en klachten",
+        true,
+    ),
     (
         "health.activity",
         "Heart rate and fitness data",
@@ -99,13 +214,48 @@ const BUILTIN: &[(&str, &str, &str, bool)] = &[
     ("biometric", "Biometric data", "Biometrische gegevens", true),
     ("biometric.face", "Face scan", "Gezichtsscan", true),
     ("biometric.fingerprint", "Fingerprint", "Vingerafdruk", true),
-    ("genetic", "Genetic data (DNA)", "Genetische gegevens (dna)", true),
-    ("ethnicity", "Race or ethnic origin", "Ras of etnische afkomst", true),
-    ("religion", "Religion or beliefs", "Geloof of levensovertuiging", true),
-    ("political_opinion", "Political views", "Politieke voorkeur", true),
-    ("sexual_orientation", "Sex life or sexual orientation", "Seksleven of seksuele voorkeur", true),
-    ("trade_union", "Trade union membership", "Lidmaatschap van een vakbond", true),
-    ("criminal_record", "Criminal record", "Strafrechtelijke gegevens", true),
+    (
+        "genetic",
+        "Genetic data (DNA)",
+        "Genetische gegevens (dna)",
+        true,
+    ),
+    (
+        "ethnicity",
+        "Race or ethnic origin",
+        "Ras of etnische afkomst",
+        true,
+    ),
+    (
+        "religion",
+        "Religion or beliefs",
+        "Geloof of levensovertuiging",
+        true,
+    ),
+    (
+        "political_opinion",
+        "Political views",
+        "Politieke voorkeur",
+        true,
+    ),
+    (
+        "sexual_orientation",
+        "Sex life or sexual orientation",
+        "Seksleven of seksuele voorkeur",
+        true,
+    ),
+    (
+        "trade_union",
+        "Trade union membership",
+        "Lidmaatschap van een vakbond",
+        true,
+    ),
+    (
+        "criminal_record",
+        "Criminal record",
+        "Strafrechtelijke gegevens",
+        true,
+    ),
 ];
 
 impl Taxonomy {
@@ -206,6 +356,7 @@ fn close_enough(word: &str) -> usize {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -217,7 +368,11 @@ mod tests {
     fn builtin_has_enough_categories_and_all_parse() {
         let t = Taxonomy::builtin();
         assert!(t.len() >= 30, "only {} categories", t.len());
-        assert_eq!(t.len(), BUILTIN.len(), "every built-in id parses and is unique");
+        assert_eq!(
+            t.len(),
+            BUILTIN.len(),
+            "every built-in id parses and is unique"
+        );
         assert!(t.iter().all(|c| c.builtin));
     }
 
@@ -258,7 +413,11 @@ mod tests {
         ] {
             assert!(t.is_sensitive(&id(s)), "{s} should be sensitive");
         }
-        for s in ["contact.email", "behaviour.purchase_history", "device.ip_address"] {
+        for s in [
+            "contact.email",
+            "behaviour.purchase_history",
+            "device.ip_address",
+        ] {
             assert!(!t.is_sensitive(&id(s)), "{s} should not be sensitive");
         }
     }
@@ -281,7 +440,10 @@ mod tests {
         let s = |u: &str| t.suggest(u).map(|c| c.as_str().to_owned());
         assert_eq!(s("contact.emial").as_deref(), Some("contact.email"));
         assert_eq!(s("contact.mail").as_deref(), Some("contact.email"));
-        assert_eq!(s("behavior.browsing").as_deref(), Some("behaviour.browsing"));
+        assert_eq!(
+            s("behavior.browsing").as_deref(),
+            Some("behaviour.browsing")
+        );
         assert_eq!(s("email").as_deref(), Some("contact.email"));
         assert_eq!(s("ip_adress").as_deref(), Some("device.ip_address"));
         assert_eq!(s("shoe_size"), None);

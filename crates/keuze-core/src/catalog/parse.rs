@@ -12,6 +12,9 @@ use toml_edit::{ImDocument, Item, TableLike, Value};
 /// The longest description, in characters, a purpose may have in any locale.
 pub const MAX_DESCRIPTION_CHARS: usize = 600;
 
+/// The widest underline `render` draws, in bytes.
+const MAX_UNDERLINE: usize = 60;
+
 const ROOT_KEYS: &[&str] = &["organisation", "categories", "purposes"];
 const ORGANISATION_KEYS: &[&str] = &["name", "contact", "privacy_contact", "country"];
 const CATEGORY_KEYS: &[&str] = &["id", "name", "sensitive"];
@@ -72,7 +75,11 @@ impl Diagnostic {
         }
     }
 
-    pub fn warning(span: Range<usize>, message: impl Into<String>, help: impl Into<String>) -> Self {
+    pub fn warning(
+        span: Range<usize>,
+        message: impl Into<String>,
+        help: impl Into<String>,
+    ) -> Self {
         Self {
             severity: Severity::Warning,
             span,
@@ -228,7 +235,8 @@ impl CatalogReport {
     }
 
     /// The span to underline: inside the source, on character boundaries, and cut at the
-    /// end of its first line so a long table or array does not fill the screen.
+    /// end of its first line and at [`MAX_UNDERLINE`] bytes, so a long table or text does
+    /// not fill the screen with carets.
     fn display_span(&self, span: &Range<usize>) -> Range<usize> {
         let src = self.source.as_str();
         let floor = |mut i: usize| {
@@ -243,7 +251,7 @@ impl CatalogReport {
         if let Some(nl) = src.get(start..end).and_then(|s| s.find('\n')) {
             end = start + nl;
         }
-        start..end
+        start..floor(end.min(start + MAX_UNDERLINE))
     }
 }
 
@@ -308,7 +316,8 @@ struct Checker<'s> {
 
 impl Checker<'_> {
     fn error(&mut self, span: Range<usize>, message: impl Into<String>, help: impl Into<String>) {
-        self.diagnostics.push(Diagnostic::error(span, message, help));
+        self.diagnostics
+            .push(Diagnostic::error(span, message, help));
     }
 
     fn warning(&mut self, span: Range<usize>, message: impl Into<String>, help: impl Into<String>) {
@@ -322,16 +331,30 @@ impl Checker<'_> {
 
     fn syntax_error(&mut self, e: &toml_edit::TomlError) {
         let span = e.span().unwrap_or(0..0);
-        let mut lines = e.message().lines().map(str::trim).filter(|l| !l.is_empty());
-        let what = lines.next().unwrap_or("the file is not valid TOML");
-        let rest: Vec<&str> = lines.collect();
-        let help = if rest.is_empty() {
-            "check the quotes, brackets and `=` signs around this place".to_owned()
+        let lines: Vec<&str> = e
+            .message()
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect();
+        let (expected, what): (Vec<&str>, Vec<&str>) =
+            lines.iter().partition(|l| l.starts_with("expected"));
+        let what = if what.is_empty() {
+            "the file is not valid TOML".to_owned()
         } else {
-            format!(
-                "{}; check the quotes, brackets and `=` signs around this place",
-                rest.join("; ")
-            )
+            what.join(": ")
+        };
+        let hint = if what.contains("duplicate key") {
+            "a key may appear only once in a table: remove or rename one of them"
+        } else if what.contains("string") {
+            "close the text with a `\"` on the same line, or use `\"\"\"` for text over several lines"
+        } else {
+            "check the quotes, brackets and `=` signs around this place"
+        };
+        let help = if expected.is_empty() {
+            hint.to_owned()
+        } else {
+            format!("{} here; {hint}", expected.join("; "))
         };
         self.error(span, format!("TOML syntax error: {what}"), help);
     }
@@ -342,7 +365,7 @@ impl Checker<'_> {
         let root = Node {
             table: root,
             span: 0..0,
-            what: "the top level".to_owned(),
+            what: "the catalog".to_owned(),
         };
         self.unknown_keys(&root, ROOT_KEYS);
         let organisation = self.organisation(&root);
@@ -357,11 +380,13 @@ impl Checker<'_> {
 
     fn organisation(&mut self, root: &Node<'_>) -> Option<Organisation> {
         let Some(field) = root.field("organisation") else {
-            self.error(
-                root.span.clone(),
-                "the catalog has no [organisation] table",
-                "add an [organisation] table with `name`, `contact`, `privacy_contact` and `country`",
-            );
+            if !has_typo_of(root, "organisation") {
+                self.error(
+                    root.span.clone(),
+                    "the catalog has no [organisation] table",
+                    "add an [organisation] table with `name`, `contact`, `privacy_contact` and `country`",
+                );
+            }
             return None;
         };
         let node = self.table(&field, "organisation", root, "[organisation]".to_owned())?;
@@ -441,8 +466,7 @@ impl Checker<'_> {
                         category.id
                     ),
                     format!(
-                        "declare `{parent}` in its own [[categories]] entry too, or put the new category under a built-in one such as `behaviour.{}`",
-                        category.id.as_str().rsplit('.').next().unwrap_or_default()
+                        "declare `{parent}` in a [[categories]] entry of its own too, or put the new category under an existing one"
                     ),
                 );
             }
@@ -501,6 +525,9 @@ impl Checker<'_> {
         declared: &HashSet<String>,
     ) -> Option<Vec<Purpose>> {
         let Some(field) = root.field("purposes") else {
+            if has_typo_of(root, "purposes") {
+                return None;
+            }
             self.error(
                 root.span.clone(),
                 "the catalog declares no purposes",
@@ -705,11 +732,21 @@ impl Checker<'_> {
     ) -> Option<Vec<CategoryId>> {
         const EXAMPLE: &str = r#"categories = ["contact.email", "contact.name"]"#;
         let Some(field) = node.field("categories") else {
-            self.missing(node, "categories", &format!("list the data this purpose uses: `{EXAMPLE}`"));
+            self.missing(
+                node,
+                "categories",
+                &format!("list the data this purpose uses: `{EXAMPLE}`"),
+            );
             return None;
         };
         let Some(array) = field.item.as_array() else {
-            self.wrong_type(&field, "categories", node, "an array of category ids", EXAMPLE);
+            self.wrong_type(
+                &field,
+                "categories",
+                node,
+                "an array of category ids",
+                EXAMPLE,
+            );
             return None;
         };
         if array.is_empty() {
@@ -772,7 +809,9 @@ impl Checker<'_> {
         categories: &[CategoryId],
     ) {
         if let Some(c) = categories.iter().find(|c| taxonomy.is_sensitive(c)) {
-            let span = node.field("legal_basis").map_or(node.span.clone(), |f| f.span);
+            let span = node
+                .field("legal_basis")
+                .map_or(node.span.clone(), |f| f.span);
             self.warning(
                 span,
                 format!(
@@ -809,7 +848,10 @@ impl Checker<'_> {
             None => {
                 self.error(
                     field.span,
-                    format!("`{raw}` is not a period Keuze understands ({key} of {})", node.what),
+                    format!(
+                        "`{raw}` is not a period Keuze understands ({key} of {})",
+                        node.what
+                    ),
                     PERIOD_FORMS,
                 );
                 None
@@ -863,7 +905,7 @@ impl Checker<'_> {
         };
         self.error(
             span,
-            format!("`{raw}` is not a country code ({})", node.what),
+            format!("`{raw}` is not a country code (country of {})", node.what),
             help,
         );
         None
@@ -882,7 +924,10 @@ impl Checker<'_> {
         }
         self.error(
             span,
-            format!("`{key}` in {} is neither an e-mail address nor a web address", node.what),
+            format!(
+                "`{key}` in {} is neither an e-mail address nor a web address",
+                node.what
+            ),
             format!("give an address people can use, e.g. `{example}`"),
         );
         None
@@ -970,13 +1015,19 @@ impl Checker<'_> {
             let Ok(locale) = Locale::parse(lang) else {
                 let lower = lang.to_ascii_lowercase();
                 let help = if Locale::parse(&lower).is_ok() {
-                    format!("did you mean `{lower}`? Languages are written as two lower-case letters")
+                    format!(
+                        "did you mean `{lower}`? Languages are written as two lower-case letters"
+                    )
                 } else {
-                    "use a two-letter lower-case language code such as `en`, `nl` or `de`".to_owned()
+                    "use a two-letter lower-case language code such as `en`, `nl` or `de`"
+                        .to_owned()
                 };
                 self.error(
                     key_span,
-                    format!("`{lang}` in `{key}` of {} is not a language code", node.what),
+                    format!(
+                        "`{lang}` in `{key}` of {} is not a language code",
+                        node.what
+                    ),
                     help,
                 );
                 all_good = false;
@@ -1129,6 +1180,11 @@ impl Checker<'_> {
                 .join(", ");
             let help = match did_you_mean(key, allowed.iter().copied()) {
                 Some(s) => format!("did you mean `{s}`?"),
+                // TOML puts every key below a [header] into that table, which surprises
+                // people who add `purposes = ...` at the end of the file.
+                None if allowed != ROOT_KEYS && ROOT_KEYS.contains(&key) => format!(
+                    "`{key}` belongs at the top level, but keys below a [table] header belong to that table: move it above the first header, or write it as [[{key}]] sections"
+                ),
                 None => format!("remove it; the keys allowed here are {list}"),
             };
             self.error(span, format!("unknown key `{key}` in {}", node.what), help);
@@ -1136,6 +1192,10 @@ impl Checker<'_> {
     }
 
     fn missing(&mut self, node: &Node<'_>, key: &str, help: &str) {
+        // `benfit` already got "did you mean `benefit`?"; a second error would only repeat it.
+        if has_typo_of(node, key) {
+            return;
+        }
         self.error(
             node.span.clone(),
             format!("{} is missing `{key}`", node.what),
@@ -1158,9 +1218,29 @@ impl Checker<'_> {
                 node.what,
                 item_type(field.item)
             ),
-            format!("write it like this: `{example}`"),
+            if example.contains('\n') {
+                format!("write it like this:\n{example}")
+            } else {
+                format!("write it like this: `{example}`")
+            },
         );
     }
+}
+
+/// Whether the table has an unknown key that is a typo of `key`.
+fn has_typo_of(node: &Node<'_>, key: &str) -> bool {
+    node.table.iter().any(|(k, _)| {
+        let known = [
+            ROOT_KEYS,
+            ORGANISATION_KEYS,
+            CATEGORY_KEYS,
+            PURPOSE_KEYS,
+            RECIPIENT_KEYS,
+        ]
+        .iter()
+        .any(|keys| keys.contains(&k));
+        !known && did_you_mean(k, [key]).is_some()
+    })
 }
 
 /// The dotted path of `key` inside `parent`, for `[[...]]` headers in help texts.
@@ -1223,6 +1303,7 @@ fn purpose_id_like(raw: &str) -> Option<String> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -1231,15 +1312,21 @@ mod tests {
         let src = "a = 1\nnaïve = 2\n";
         assert_eq!(line_column(src, 0), (1, 1));
         assert_eq!(line_column(src, 6), (2, 1));
-        let e = src.find('=').map(|_| src.rfind('=').unwrap()).unwrap();
+        let e = src.rfind('=').unwrap();
         assert_eq!(line_column(src, e), (2, 7));
         assert_eq!(line_column(src, 10_000), (3, 1));
     }
 
     #[test]
     fn suggestions_for_typos_only() {
-        assert_eq!(did_you_mean("benfit", PURPOSE_KEYS.iter().copied()), Some("benefit"));
-        assert_eq!(did_you_mean("Title", PURPOSE_KEYS.iter().copied()), Some("title"));
+        assert_eq!(
+            did_you_mean("benfit", PURPOSE_KEYS.iter().copied()),
+            Some("benefit")
+        );
+        assert_eq!(
+            did_you_mean("Title", PURPOSE_KEYS.iter().copied()),
+            Some("title")
+        );
         assert_eq!(did_you_mean("colour", PURPOSE_KEYS.iter().copied()), None);
         assert_eq!(
             did_you_mean("legitimate interest", ["consent", "legitimate_interest"]),
@@ -1249,8 +1336,14 @@ mod tests {
 
     #[test]
     fn purpose_id_fix_ups() {
-        assert_eq!(purpose_id_like("Personalised Ads").as_deref(), Some("personalised_ads"));
-        assert_eq!(purpose_id_like("news-letter").as_deref(), Some("news_letter"));
+        assert_eq!(
+            purpose_id_like("Personalised Ads").as_deref(),
+            Some("personalised_ads")
+        );
+        assert_eq!(
+            purpose_id_like("news-letter").as_deref(),
+            Some("news_letter")
+        );
         assert_eq!(purpose_id_like("1st"), None);
     }
 

@@ -1,0 +1,550 @@
+//! `keuze catalog check`: what the parser accepts, and exactly what it says about what it
+//! refuses. Each refused catalog's rendered report is a snapshot, so a change in wording
+//! or location shows up in review.
+
+#![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
+
+use keuze_core::catalog::{parse_catalog, CatalogReport, Severity, SAMPLE_CATALOG};
+use keuze_core::taxonomy::Taxonomy;
+use keuze_core::{LegalBasis, Locale};
+use proptest::prelude::*;
+use std::collections::HashSet;
+
+const ORG: &str = r#"[organisation]
+name = "Fietsenwinkel B.V."
+contact = "https://fietsenwinkel.example/contact"
+privacy_contact = "privacy@fietsenwinkel.example"
+country = "NL"
+"#;
+
+/// A consent purpose that passes every check; tests break one thing at a time.
+const NEWSLETTER: &str = r#"
+[[purposes]]
+id = "newsletter"
+legal_basis = "consent"
+categories = ["contact.email", "contact.name"]
+retention = "2 years"
+consent_lifetime = "13 months"
+title = { en = "Newsletter", nl = "Nieuwsbrief" }
+description = { en = "We send you news.", nl = "We sturen je nieuws." }
+benefit = { en = "You hear about deals first.", nl = "Je hoort als eerste over acties." }
+alternative = { en = "You get no newsletter.", nl = "Je krijgt geen nieuwsbrief." }
+"#;
+
+fn with_org(purposes: &str) -> String {
+    format!("{ORG}{purposes}")
+}
+
+/// Parses a catalog that must be refused, and returns the report.
+fn refused(source: &str) -> CatalogReport {
+    match parse_catalog("catalog.toml", source) {
+        Ok((_, report)) => panic!("the catalog was accepted:\n{}", report.render()),
+        Err(e) => {
+            assert!(e.0.error_count() > 0, "refused without an error");
+            e.0
+        }
+    }
+}
+
+fn messages(report: &CatalogReport) -> Vec<&str> {
+    report.errors().map(|d| d.message.as_str()).collect()
+}
+
+#[test]
+fn the_valid_base_is_accepted() {
+    let (catalog, report) = parse_catalog("catalog.toml", &with_org(NEWSLETTER)).unwrap();
+    assert!(report.diagnostics.is_empty(), "{}", report.render());
+    assert_eq!(catalog.purposes.len(), 1);
+    assert_eq!(
+        report.render(),
+        "ok: catalog.toml has no errors or warnings\n"
+    );
+}
+
+// --- one snapshot per kind of mistake -----------------------------------------------
+
+#[test]
+fn syntax_error() {
+    let report = refused(&with_org(
+        r#"
+[[purposes]]
+id = "newsletter
+legal_basis = "consent"
+"#,
+    ));
+    assert_eq!(report.error_count(), 1);
+    insta::assert_snapshot!(report.render());
+}
+
+#[test]
+fn unknown_top_level_key() {
+    let source = format!(
+        "version = 2\n{}{NEWSLETTER}",
+        ORG.replace("[organisation]", "[organization]")
+    );
+    let report = refused(&source);
+    // The misspelt table gets "did you mean", not also "the catalog has no [organisation]".
+    assert_eq!(
+        messages(&report),
+        [
+            "unknown key `version` in the catalog",
+            "unknown key `organization` in the catalog"
+        ]
+    );
+    insta::assert_snapshot!(report.render());
+}
+
+#[test]
+fn unknown_key_in_purpose_suggests_the_right_one() {
+    let report = refused(&with_org(&NEWSLETTER.replace("benefit =", "benfit =")));
+    // Only the typo is reported, not also the missing `benefit` it stands for.
+    assert_eq!(report.error_count(), 1);
+    assert_eq!(
+        report.errors().next().and_then(|d| d.help.as_deref()),
+        Some("did you mean `benefit`?")
+    );
+    insta::assert_snapshot!(report.render());
+}
+
+#[test]
+fn unknown_category_suggests_the_closest() {
+    let report = refused(&with_org(
+        &NEWSLETTER.replace("contact.email", "contact.emial"),
+    ));
+    assert_eq!(messages(&report), ["unknown data category `contact.emial`"]);
+    insta::assert_snapshot!(report.render());
+}
+
+#[test]
+fn consent_purpose_without_benefit() {
+    let source = with_org(&NEWSLETTER.replace(
+        "benefit = { en = \"You hear about deals first.\", nl = \"Je hoort als eerste over acties.\" }\n",
+        "",
+    ));
+    let report = refused(&source);
+    assert_eq!(
+        messages(&report),
+        ["purpose `newsletter` is missing `benefit`"]
+    );
+    insta::assert_snapshot!(report.render());
+}
+
+#[test]
+fn legitimate_interest_purpose_without_alternative() {
+    let report = refused(&with_org(
+        r#"
+[[purposes]]
+id = "fraud_prevention"
+legal_basis = "legitimate_interest"
+categories = ["device.ip_address"]
+retention = "6 months"
+title = { en = "Stop fraud", nl = "Fraude tegengaan" }
+description = { en = "We check orders for fraud.", nl = "We controleren bestellingen op fraude." }
+benefit = { en = "No one shops in your name.", nl = "Niemand koopt op jouw naam." }
+"#,
+    ));
+    assert_eq!(
+        messages(&report),
+        ["purpose `fraud_prevention` is missing `alternative`"]
+    );
+    insta::assert_snapshot!(report.render());
+}
+
+#[test]
+fn duplicate_purpose_id_points_at_the_second() {
+    let report = refused(&with_org(&format!("{NEWSLETTER}{NEWSLETTER}")));
+    assert_eq!(report.error_count(), 1);
+    let d = report.errors().next().unwrap();
+    // ORG is lines 1-5, the first purpose 7-16 (its id on line 8), the second from 18.
+    assert_eq!(report.line_column(d), (19, 6));
+    assert!(d.help.as_deref().unwrap().contains("line 8"));
+    insta::assert_snapshot!(report.render());
+}
+
+#[test]
+fn bad_retention() {
+    let report = refused(&with_org(&NEWSLETTER.replace("\"2 years\"", "\"forever\"")));
+    insta::assert_snapshot!(report.render());
+}
+
+#[test]
+fn consent_lifetime_on_a_contract_purpose() {
+    let report = refused(&with_org(
+        r#"
+[[purposes]]
+id = "order_fulfilment"
+legal_basis = "contract"
+categories = ["contact.postal_address"]
+retention = "2 years"
+consent_lifetime = "13 months"
+title = { en = "Deliver your order", nl = "Je bestelling bezorgen" }
+description = { en = "We send your order.", nl = "We sturen je bestelling." }
+"#,
+    ));
+    assert_eq!(report.error_count(), 1);
+    insta::assert_snapshot!(report.render());
+}
+
+#[test]
+fn unknown_legal_basis() {
+    let report = refused(&with_org(
+        &NEWSLETTER.replace("\"consent\"", "\"legitimate interest\""),
+    ));
+    insta::assert_snapshot!(report.render());
+}
+
+#[test]
+fn text_without_dutch() {
+    let report = refused(&with_org(&NEWSLETTER.replace(
+        r#"title = { en = "Newsletter", nl = "Nieuwsbrief" }"#,
+        r#"title = { en = "Newsletter", de = "Newsletter" }"#,
+    )));
+    assert_eq!(
+        messages(&report),
+        ["`title` in purpose `newsletter` has no `nl` text"]
+    );
+    insta::assert_snapshot!(report.render());
+}
+
+#[test]
+fn empty_text() {
+    let report = refused(&with_org(&NEWSLETTER.replace("\"Nieuwsbrief\"", "\"  \"")));
+    insta::assert_snapshot!(report.render());
+}
+
+#[test]
+fn wrong_type() {
+    let report = refused(&with_org(&NEWSLETTER.replace(
+        r#"categories = ["contact.email", "contact.name"]"#,
+        r#"categories = "contact.email""#,
+    )));
+    insta::assert_snapshot!(report.render());
+}
+
+#[test]
+fn bad_country_codes() {
+    let source = format!(
+        "{}{NEWSLETTER}\n[[purposes.recipients]]\nname = \"Meta Platforms\"\ncountry = \"us\"\n",
+        ORG.replace("\"NL\"", "\"Netherlands\"")
+    );
+    let report = refused(&source);
+    assert_eq!(report.error_count(), 2);
+    insta::assert_snapshot!(report.render());
+}
+
+#[test]
+fn invalid_purpose_id() {
+    let report = refused(&with_org(
+        &NEWSLETTER.replace("\"newsletter\"", "\"Personalised Ads\""),
+    ));
+    insta::assert_snapshot!(report.render());
+}
+
+#[test]
+fn empty_categories() {
+    let report = refused(&with_org(
+        &NEWSLETTER.replace(r#"["contact.email", "contact.name"]"#, "[]"),
+    ));
+    insta::assert_snapshot!(report.render());
+}
+
+#[test]
+fn no_purposes() {
+    let report = refused(ORG);
+    assert_eq!(messages(&report), ["the catalog declares no purposes"]);
+    insta::assert_snapshot!(report.render());
+}
+
+#[test]
+fn description_too_long() {
+    let long = "We send you news. ".repeat(40);
+    let report = refused(&with_org(
+        &NEWSLETTER.replace("We send you news.", long.trim()),
+    ));
+    insta::assert_snapshot!(report.render());
+}
+
+#[test]
+fn missing_required_organisation_keys() {
+    let source =
+        format!("[organisation]\nname = \"Fietsenwinkel B.V.\"\ncountry = \"NL\"\n{NEWSLETTER}");
+    let report = refused(&source);
+    assert_eq!(report.error_count(), 2);
+    insta::assert_snapshot!(report.render());
+}
+
+#[test]
+fn purposes_written_as_a_single_table() {
+    let report = refused(&with_org(&NEWSLETTER.replace("[[purposes]]", "[purposes]")));
+    insta::assert_snapshot!(report.render());
+}
+
+#[test]
+fn custom_category_colliding_with_a_built_in_one() {
+    let source = format!(
+        "{ORG}\n[[categories]]\nid = \"contact.email\"\nname = {{ en = \"E-mail\", nl = \"E-mail\" }}\n{NEWSLETTER}"
+    );
+    let report = refused(&source);
+    assert_eq!(
+        messages(&report),
+        ["category `contact.email` is already built in"]
+    );
+    insta::assert_snapshot!(report.render());
+}
+
+#[test]
+fn custom_category_without_a_parent() {
+    let source = format!(
+        "{ORG}\n[[categories]]\nid = \"loyalty.tier\"\nname = {{ en = \"Loyalty tier\", nl = \"Klantniveau\" }}\n{NEWSLETTER}"
+    );
+    let report = refused(&source);
+    insta::assert_snapshot!(report.render());
+}
+
+#[test]
+fn many_errors_are_reported_at_once() {
+    let report = refused(include_str!("bad_catalogs/many_errors.toml"));
+    let found = messages(&report);
+    let expected = [
+        "unknown key `webiste` in [organisation]",
+        "`NLD` is not a country code (country of [organisation])",
+        "unknown data category `contact.emial`",
+        "`forever` is not a period Keuze understands (retention of purpose `newsletter`)",
+        "`title` in purpose `newsletter` has no `nl` text",
+        "unknown key `benfit` in purpose `newsletter`",
+        "purpose `tax_records` has a `consent_lifetime` but its legal basis is `legal_obligation`",
+        "purpose id `newsletter` is used twice",
+        "`contracts` is not a legal basis Keuze knows",
+        "`categories` in purpose `newsletter` must be an array of category ids, but it is a string",
+    ];
+    assert_eq!(found, expected);
+    // Every error is reported in the order it appears in the file.
+    let starts: Vec<usize> = report.diagnostics.iter().map(|d| d.span.start).collect();
+    assert!(starts.windows(2).all(|w| w[0] <= w[1]));
+    insta::assert_snapshot!(report.render());
+}
+
+#[test]
+fn warnings_do_not_refuse_the_catalog() {
+    let source = with_org(
+        r#"
+[[purposes]]
+id = "order_fulfilment"
+legal_basis = "contract"
+categories = ["contact.postal_address"]
+retention = "2 years"
+gpc = true
+title = { en = "Deliver your order", nl = "Je bestelling bezorgen" }
+description = { en = "We send your order.", nl = "We sturen je bestelling." }
+"#,
+    );
+    let (_, report) = parse_catalog("catalog.toml", &source).unwrap();
+    assert_eq!(report.error_count(), 0);
+    assert_eq!(
+        report.warnings().next().map(|d| d.severity),
+        Some(Severity::Warning)
+    );
+    insta::assert_snapshot!(report.render());
+}
+
+fn docs() -> String {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/catalog.md");
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+// --- the sample catalog -------------------------------------------------------------
+
+#[test]
+fn the_sample_catalog_is_clean() {
+    let (catalog, report) = parse_catalog("catalog.toml", SAMPLE_CATALOG)
+        .unwrap_or_else(|e| panic!("{}", e.0.render()));
+    assert!(report.diagnostics.is_empty(), "{}", report.render());
+    assert!(catalog.purposes.len() >= 7);
+    let bases: HashSet<LegalBasis> = catalog.purposes.iter().map(|p| p.legal_basis).collect();
+    assert_eq!(
+        bases.len(),
+        LegalBasis::ALL.len(),
+        "not every legal basis is used"
+    );
+    assert!(
+        catalog.taxonomy.iter().any(|c| !c.builtin),
+        "the sample shows how to add a category"
+    );
+    assert!(catalog.purposes.iter().any(|p| p.gpc));
+    assert!(catalog
+        .purposes
+        .iter()
+        .flat_map(|p| &p.recipients)
+        .any(|r| r.country.as_str() == "US"));
+}
+
+#[test]
+fn the_sample_catalog_is_in_the_docs() {
+    let docs = docs();
+    assert!(
+        docs.contains(SAMPLE_CATALOG),
+        "docs/catalog.md must show crates/keuze-core/sample/catalog.toml verbatim"
+    );
+}
+
+/// Every complete catalog shown in the docs is one the checker accepts without a word.
+#[test]
+fn the_catalogs_in_the_docs_are_clean() {
+    let docs = docs();
+    let blocks: Vec<&str> = docs
+        .split("```toml\n")
+        .skip(1)
+        .filter_map(|b| b.split("```").next())
+        .filter(|b| b.contains("[organisation]"))
+        .collect();
+    assert!(
+        blocks.len() >= 2,
+        "expected the overview and the full example"
+    );
+    for block in blocks {
+        let (_, report) = parse_catalog("docs.toml", block)
+            .unwrap_or_else(|e| panic!("{}\n{block}", e.0.render()));
+        assert!(report.diagnostics.is_empty(), "{}", report.render());
+    }
+}
+
+/// The table of built-in categories in docs/catalog.md is generated from the code; if this
+/// fails, paste the printed table into the docs.
+#[test]
+fn the_taxonomy_table_in_the_docs_is_current() {
+    let taxonomy = Taxonomy::builtin();
+    let mut table =
+        String::from("| id | name (en) | name (nl) | sensitive |\n| --- | --- | --- | --- |\n");
+    for c in taxonomy.iter() {
+        table.push_str(&format!(
+            "| `{}` | {} | {} | {} |\n",
+            c.id,
+            c.name.get(&Locale::en()),
+            c.name.get(&Locale::nl()),
+            if c.sensitive { "yes" } else { "" }
+        ));
+    }
+    let docs = docs();
+    assert!(
+        docs.contains(&table),
+        "docs/catalog.md is out of date; the table is:\n\n{table}"
+    );
+}
+
+// --- the canonical digest -----------------------------------------------------------
+
+const CANONICAL: &str = r#"
+[organisation]
+name = "Fietsenwinkel B.V."
+contact = "https://fietsenwinkel.example/contact"
+privacy_contact = "privacy@fietsenwinkel.example"
+country = "NL"
+
+[[categories]]
+id = "bike_fit"
+name = { en = "Bike size", nl = "Fietsmaat" }
+
+[[purposes]]
+id = "newsletter"
+legal_basis = "consent"
+categories = ["contact.email", "bike_fit"]
+retention = "2 years"
+title = { en = "Newsletter", nl = "Nieuwsbrief" }
+description = { en = "We send you news.", nl = "We sturen je nieuws." }
+benefit = { en = "Deals first.", nl = "Als eerste acties." }
+alternative = { en = "No newsletter.", nl = "Geen nieuwsbrief." }
+
+[[purposes.recipients]]
+name = "Mailjet"
+country = "FR"
+"#;
+
+/// The same catalog: other key order, comments, sub-table and literal-string forms.
+const REFORMATTED: &str = r#"
+# Our catalog.
+[[purposes]]
+title.nl = 'Nieuwsbrief'
+title.en = 'Newsletter'
+alternative = { nl = "Geen nieuwsbrief.", en = "No newsletter." }
+retention   =   "2 years"     # as the law allows
+recipients = [ { country = "FR", name = "Mailjet" } ]
+categories = [
+    "contact.email",
+    "bike_fit",
+]
+legal_basis = "consent"
+id = "newsletter"
+benefit = { nl = "Als eerste acties.", en = "Deals first." }
+
+[purposes.description]
+nl = "We sturen je nieuws."
+en = """
+We send you news."""
+
+[organisation]
+country = "NL"
+privacy_contact = "privacy@fietsenwinkel.example"
+contact = "https://fietsenwinkel.example/contact"
+name = "Fietsenwinkel B.V."
+
+[[categories]]
+name = { nl = "Fietsmaat", en = "Bike size" }
+id = "bike_fit"
+"#;
+
+#[test]
+fn the_digest_ignores_formatting() {
+    let (a, _) = parse_catalog("a.toml", CANONICAL).unwrap_or_else(|e| panic!("{}", e.0.render()));
+    let (b, _) =
+        parse_catalog("b.toml", REFORMATTED).unwrap_or_else(|e| panic!("{}", e.0.render()));
+    assert_eq!(a, b);
+    assert_eq!(a.digest(), b.digest());
+}
+
+#[test]
+fn the_digest_follows_the_content() {
+    let (a, _) = parse_catalog("a.toml", CANONICAL).unwrap();
+    for changed in [
+        CANONICAL.replace("We send you news.", "We send you news weekly."),
+        CANONICAL.replace("\"2 years\"", "\"3 years\""),
+        CANONICAL.replace("\"FR\"", "\"US\""),
+        CANONICAL.replace("nl = \"Fietsmaat\"", "nl = \"Maat van je fiets\""),
+    ] {
+        let (b, _) = parse_catalog("b.toml", &changed).unwrap();
+        assert_ne!(a.digest(), b.digest(), "{changed}");
+    }
+}
+
+// --- robustness ----------------------------------------------------------------------
+
+proptest! {
+    /// Whatever the input, the parser answers with a catalog or a report, and the report
+    /// renders; it never panics.
+    #[test]
+    fn any_text_gets_an_answer(source in "\\PC{0,300}") {
+        match parse_catalog("fuzz.toml", &source) {
+            Ok((_, report)) => prop_assert_eq!(report.error_count(), 0),
+            Err(e) => {
+                prop_assert!(e.0.error_count() > 0);
+                let _ = e.0.render();
+            }
+        }
+    }
+
+    /// Cutting a piece out of the sample anywhere still gets a clear answer, and every
+    /// error points inside the file.
+    #[test]
+    fn a_damaged_sample_gets_an_answer(start in 0..SAMPLE_CATALOG.len(), len in 0usize..200) {
+        let mut source = SAMPLE_CATALOG.as_bytes().to_vec();
+        let end = (start + len).min(source.len());
+        source.drain(start..end);
+        let source = String::from_utf8_lossy(&source).into_owned();
+        if let Err(e) = parse_catalog("fuzz.toml", &source) {
+            for d in e.0.errors() {
+                prop_assert!(d.span.start <= source.len() && d.span.end <= source.len());
+                prop_assert!(d.help.is_some());
+            }
+            prop_assert!(e.0.render().contains("fuzz.toml"));
+        }
+    }
+}
