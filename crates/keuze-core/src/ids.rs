@@ -161,7 +161,11 @@ mod tests {
         let all: Vec<_> = c.self_and_ancestors().collect();
         assert_eq!(
             all,
-            ["behaviour.purchase_history.online", "behaviour.purchase_history", "behaviour"]
+            [
+                "behaviour.purchase_history.online",
+                "behaviour.purchase_history",
+                "behaviour"
+            ]
         );
         assert!(CategoryId::parse("contact..email").is_err());
     }

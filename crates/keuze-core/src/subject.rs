@@ -35,7 +35,9 @@ impl SubjectKey {
     pub fn is_device_id(s: &str) -> bool {
         s.len() == 36
             && s.starts_with("dev_")
-            && s.bytes().skip(4).all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+            && s.bytes()
+                .skip(4)
+                .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
     }
 }
 
@@ -88,8 +90,9 @@ impl Serialize for SubjectId {
 impl<'de> Deserialize<'de> for SubjectId {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
-        Self::parse_hex(&s)
-            .ok_or_else(|| serde::de::Error::custom("a subject pseudonym is 64 lower-case hex digits"))
+        Self::parse_hex(&s).ok_or_else(|| {
+            serde::de::Error::custom("a subject pseudonym is 64 lower-case hex digits")
+        })
     }
 }
 

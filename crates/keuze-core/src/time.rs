@@ -53,6 +53,9 @@ mod tests {
             Timestamp::from_unix_millis(1_795_000_000_123).to_rfc3339(),
             "2026-11-18T11:06:40.123Z"
         );
-        assert_eq!(Timestamp::from_unix_millis(0).plus_days(1).unix_millis(), 86_400_000);
+        assert_eq!(
+            Timestamp::from_unix_millis(0).plus_days(1).unix_millis(),
+            86_400_000
+        );
     }
 }

@@ -1,1 +1,124 @@
+//! Keuze's HTTP API: record choices, read state and history, decide, read the catalog;
+//! health, metrics and the OpenAPI document. Handlers are thin: they extract, call the
+//! domain (`keuze-core`), and map errors through [`problem::ApiError`].
 
+pub mod auth;
+pub mod json;
+pub mod problem;
+pub mod routes;
+pub mod state;
+
+pub use state::{AppState, Clock, LiveCatalog, ManualClock, ServerParts, SystemClock};
+
+use axum::extract::{MatchedPath, Request};
+use axum::middleware::Next;
+use axum::response::Response;
+use axum::Router;
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use std::sync::OnceLock;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// The largest request body accepted: a full batch of 10,000 decisions fits.
+pub const BODY_LIMIT: usize = 4 * 1024 * 1024;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Keuze",
+        description = "Consent and privacy preferences: record choices per purpose, ask for decisions, read the catalog. Errors are RFC 9457 problem details.",
+        license(name = "Apache-2.0")
+    ),
+    modifiers(&BearerAuth),
+    components(schemas(problem::Problem, problem::FieldError))
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        if let Some(c) = openapi.components.as_mut() {
+            c.add_security_scheme(
+                "api_key",
+                SecurityScheme::Http(
+                    HttpBuilder::new()
+                        .scheme(HttpAuthScheme::Bearer)
+                        .bearer_format("kz_<id>_<secret>")
+                        .description(Some("An API key from `keuze key create --scope <scope>`"))
+                        .build(),
+                ),
+            );
+        }
+    }
+}
+
+fn api_router() -> OpenApiRouter<AppState> {
+    use routes::{catalog, consents, decide, ops, subjects};
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(consents::record))
+        .routes(routes!(subjects::issue_device_id))
+        .routes(routes!(subjects::state_by_body))
+        .routes(routes!(subjects::state_by_pseudonym))
+        .routes(routes!(subjects::history_by_body))
+        .routes(routes!(subjects::history_by_pseudonym))
+        .routes(routes!(decide::decide_one))
+        .routes(routes!(decide::decide_batch))
+        .routes(routes!(catalog::current))
+        .routes(routes!(ops::healthz))
+        .routes(routes!(ops::metrics))
+        .routes(routes!(ops::openapi))
+}
+
+/// The OpenAPI document, built once from the same router that serves the routes, so a
+/// route cannot exist without being described.
+pub fn openapi() -> &'static utoipa::openapi::OpenApi {
+    static DOC: OnceLock<utoipa::openapi::OpenApi> = OnceLock::new();
+    DOC.get_or_init(|| api_router().split_for_parts().1)
+}
+
+fn openapi_json() -> String {
+    static JSON: OnceLock<String> = OnceLock::new();
+    JSON.get_or_init(|| openapi().to_json().unwrap_or_default())
+        .clone()
+}
+
+/// The process-wide Prometheus recorder (installed on first use).
+pub fn metrics_handle() -> &'static PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE.get_or_init(|| {
+        let recorder = PrometheusBuilder::new().build_recorder();
+        let handle = recorder.handle();
+        // Only fails if another recorder is installed; then ours just stays empty.
+        let _ = metrics::set_global_recorder(recorder);
+        handle
+    })
+}
+
+async fn track(req: Request, next: Next) -> Response {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let method = req.method().to_string();
+    let started = std::time::Instant::now();
+    let res = next.run(req).await;
+    let status = res.status().as_u16().to_string();
+    metrics::counter!("keuze_http_requests_total", "method" => method.clone(), "route" => route.clone(), "status" => status).increment(1);
+    metrics::histogram!("keuze_http_request_seconds", "method" => method, "route" => route)
+        .record(started.elapsed().as_secs_f64());
+    res
+}
+
+/// The whole application, ready to serve.
+pub fn app(state: AppState) -> Router {
+    let _ = metrics_handle();
+    let (router, _) = api_router().split_for_parts();
+    router
+        .layer(axum::middleware::from_fn(track))
+        .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .with_state(state)
+}

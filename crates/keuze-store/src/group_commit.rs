@@ -109,7 +109,11 @@ async fn commit(store: &dyn Store, hook: &CommitHook, batch: Vec<Request>) {
     };
     match result {
         Ok(committed) => {
-            tracing::debug!(events = committed.len(), writers = replies.len(), "group commit");
+            tracing::debug!(
+                events = committed.len(),
+                writers = replies.len(),
+                "group commit"
+            );
             if !committed.is_empty() {
                 hook(&committed);
             }

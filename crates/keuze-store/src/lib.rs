@@ -88,10 +88,11 @@ pub trait Store: Send + Sync + 'static {
     /// in the same transaction. Returns the events with their ledger sequence numbers.
     async fn append(&self, events: Vec<NewEvent>) -> Result<Vec<ConsentEvent>>;
 
-    /// Every row of the current-state projection: each subject's latest event per purpose.
+    /// Every row of the current-state projection: each subject's latest event per purpose,
+    /// in ledger (seq) order.
     async fn projection(&self) -> Result<Vec<ConsentEvent>>;
 
-    /// One subject's rows of the projection.
+    /// One subject's rows of the projection, in ledger (seq) order.
     async fn subject_state(&self, subject: &SubjectId) -> Result<Vec<ConsentEvent>>;
 
     /// One subject's events, oldest first.
@@ -107,10 +108,12 @@ pub trait Store: Send + Sync + 'static {
     /// Returns the number of projection rows.
     async fn rebuild_projection(&self) -> Result<u64>;
 
+    /// Stores a new key; a key with the same id already stored is an error.
     async fn insert_api_key(&self, key: &ApiKey) -> Result<()>;
 
     async fn find_api_key(&self, id: &str) -> Result<Option<ApiKey>>;
 
+    /// Every key, oldest first (then by id).
     async fn list_api_keys(&self) -> Result<Vec<ApiKey>>;
 
     /// The newest published catalog version, if any.

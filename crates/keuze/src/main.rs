@@ -1,1 +1,406 @@
-fn main() {}
+//! `keuze`: the command line. Serves the API, checks catalogs, manages API keys and the
+//! ledger. Exit codes: 0 success, 1 the input was refused (e.g. a catalog with errors),
+//! 2 wrong usage, 3 the data directory or database failed.
+
+mod config;
+mod datadir;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use config::Settings;
+use keuze_core::catalog::{parse_catalog, CatalogReport, SAMPLE_CATALOG};
+use keuze_core::{Catalog, Pseudonymizer};
+use keuze_server::{AppState, LiveCatalog, ServerParts, SystemClock};
+use keuze_sqlite::SqliteStore;
+use keuze_store::{Scope, Store};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+/// Keuze: consent and privacy preferences that put the customer in charge.
+///
+/// Customers choose per purpose, opt-in; the organisation declares in a catalog which data
+/// it uses, why, and what the customer gets in return; every decision rests on a recorded
+/// choice. Start with `keuze serve` (sample catalog, data in ./keuze-data), then create an
+/// API key with `keuze key create --scope record --scope decide`.
+#[derive(Debug, Parser)]
+#[command(name = "keuze", version, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the HTTP API on an embedded SQLite data directory.
+    ///
+    /// With no arguments it serves the catalog published last in the data directory, or
+    /// the sample catalog on first start. Settings come from flags, then `KEUZE_*`
+    /// environment variables, then the config file (`keuze.toml`), then defaults.
+    /// SIGTERM or Ctrl-C stops accepting requests and drains pending writes first.
+    Serve(ServeArgs),
+    /// Write a sample catalog (a web shop) and a config file into DIR.
+    Init {
+        /// Where to write `catalog.toml` and `keuze.toml`; created if missing.
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        /// Overwrite files that already exist.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Check catalogs.
+    #[command(subcommand)]
+    Catalog(CatalogCommand),
+    /// Maintain the consent ledger.
+    #[command(subcommand)]
+    Ledger(LedgerCommand),
+    /// Manage API keys.
+    #[command(subcommand)]
+    Key(KeyCommand),
+}
+
+#[derive(Debug, Args)]
+struct DataArgs {
+    /// The data directory (database, server secret).
+    #[arg(long, env = "KEUZE_DATA", value_name = "DIR")]
+    data: Option<PathBuf>,
+    /// The config file; default `keuze.toml` in the current directory, if present.
+    #[arg(long, env = "KEUZE_CONFIG", value_name = "FILE")]
+    config: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+struct ServeArgs {
+    #[command(flatten)]
+    data: DataArgs,
+    /// The catalog to serve; published as a new version if it differs from the last one.
+    #[arg(long, env = "KEUZE_CATALOG", value_name = "FILE")]
+    catalog: Option<PathBuf>,
+    /// Address to listen on, e.g. 127.0.0.1:8080 (port 0 picks a free port).
+    #[arg(long, env = "KEUZE_LISTEN", value_name = "ADDR")]
+    listen: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+enum CatalogCommand {
+    /// Check a catalog file: every error with file:line:column, what is wrong and how
+    /// to fix it. Exit 0 if it is valid (warnings allowed), 1 if not.
+    Check {
+        file: PathBuf,
+        /// Treat warnings as errors.
+        #[arg(long)]
+        strict: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum LedgerCommand {
+    /// Recompute the current-state projection from the ledger (one transaction).
+    Rebuild {
+        #[command(flatten)]
+        data: DataArgs,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum KeyCommand {
+    /// Create an API key and print it once. Only its hash is stored.
+    Create {
+        #[command(flatten)]
+        data: DataArgs,
+        /// A scope the key holds: decide, record, admin or audit. Repeat for several.
+        #[arg(long = "scope", required = true, value_parser = parse_scope)]
+        scopes: Vec<Scope>,
+        /// A note saying who uses the key.
+        #[arg(long, default_value = "")]
+        label: String,
+    },
+    /// List API keys (ids, scopes, labels; never the secrets).
+    List {
+        #[command(flatten)]
+        data: DataArgs,
+    },
+}
+
+fn parse_scope(s: &str) -> Result<Scope, String> {
+    Scope::parse(s)
+        .ok_or_else(|| format!("`{s}` is not a scope; use one of: decide, record, admin, audit"))
+}
+
+/// A failure with the exit code it should end the process with.
+struct Failure {
+    code: u8,
+    error: anyhow::Error,
+}
+
+impl<E: Into<anyhow::Error>> From<E> for Failure {
+    fn from(e: E) -> Self {
+        Self {
+            code: 3,
+            error: e.into(),
+        }
+    }
+}
+
+fn refused(msg: impl Into<String>) -> Failure {
+    Failure {
+        code: 1,
+        error: anyhow::anyhow!(msg.into()),
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: could not start the async runtime: {e}");
+            return ExitCode::from(3);
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(f) => {
+            eprintln!("error: {:#}", f.error);
+            ExitCode::from(f.code)
+        }
+    }
+}
+
+fn init_logging() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("KEUZE_LOG")
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+async fn run(cli: Cli) -> Result<(), Failure> {
+    match cli.command {
+        Command::Serve(args) => serve(args).await,
+        Command::Init { dir, force } => init(&dir, force),
+        Command::Catalog(CatalogCommand::Check { file, strict }) => check(&file, strict),
+        Command::Ledger(LedgerCommand::Rebuild { data }) => {
+            let settings = Settings::load(&data)?;
+            let store = SqliteStore::open(&settings.data).await?;
+            let before = store.event_count().await?;
+            let rows = store.rebuild_projection().await?;
+            println!("rebuilt the projection from {before} ledger events: {rows} current choices");
+            Ok(())
+        }
+        Command::Key(KeyCommand::Create {
+            data,
+            mut scopes,
+            label,
+        }) => {
+            let settings = Settings::load(&data)?;
+            let store = SqliteStore::open(&settings.data).await?;
+            scopes.sort();
+            scopes.dedup();
+            let now = keuze_server::Clock::now(&SystemClock);
+            let (secret, key) =
+                keuze_server::auth::mint_api_key(scopes, label, now, &mut rand::rngs::OsRng);
+            store.insert_api_key(&key).await?;
+            let names: Vec<&str> = key.scopes.iter().map(|s| s.as_str()).collect();
+            eprintln!(
+                "created API key {} with scopes {}; it is shown only once:",
+                key.id,
+                names.join(", ")
+            );
+            println!("{secret}");
+            Ok(())
+        }
+        Command::Key(KeyCommand::List { data }) => {
+            let settings = Settings::load(&data)?;
+            let store = SqliteStore::open(&settings.data).await?;
+            for k in store.list_api_keys().await? {
+                let names: Vec<&str> = k.scopes.iter().map(|s| s.as_str()).collect();
+                println!(
+                    "{}\t{}\t{}\t{}",
+                    k.id,
+                    names.join(","),
+                    k.created_at,
+                    k.label
+                );
+            }
+            Ok(())
+        }
+    }
+}
+
+fn read_catalog(path: &Path) -> Result<(Catalog, CatalogReport, String), Failure> {
+    let source = std::fs::read_to_string(path)
+        .with_context(|| format!("could not read the catalog {}", path.display()))
+        .map_err(|e| Failure { code: 1, error: e })?;
+    let name = path.display().to_string();
+    match parse_catalog(&name, &source) {
+        Ok((catalog, report)) => Ok((catalog, report, source)),
+        Err(e) => {
+            eprint!("{}", e.0.render());
+            Err(refused(format!(
+                "{} was refused; fix the errors above and run `keuze catalog check {}`",
+                name, name
+            )))
+        }
+    }
+}
+
+fn check(file: &Path, strict: bool) -> Result<(), Failure> {
+    let (catalog, report, _) = read_catalog(file)?;
+    if report.warning_count() > 0 {
+        eprint!("{}", report.render());
+        if strict {
+            return Err(refused(format!(
+                "{} has warnings and --strict was given",
+                file.display()
+            )));
+        }
+    }
+    println!(
+        "{}: ok, {} purposes, digest {}",
+        file.display(),
+        catalog.purposes.len(),
+        catalog.digest()
+    );
+    Ok(())
+}
+
+fn init(dir: &Path, force: bool) -> Result<(), Failure> {
+    std::fs::create_dir_all(dir).with_context(|| format!("could not create {}", dir.display()))?;
+    let files = [
+        ("catalog.toml", SAMPLE_CATALOG.to_owned()),
+        ("keuze.toml", config::SAMPLE_CONFIG.to_owned()),
+    ];
+    for (name, _) in &files {
+        let path = dir.join(name);
+        if path.exists() && !force {
+            return Err(refused(format!(
+                "{} exists already; nothing was written (use --force to overwrite)",
+                path.display()
+            )));
+        }
+    }
+    for (name, text) in &files {
+        let path = dir.join(name);
+        std::fs::write(&path, text)
+            .with_context(|| format!("could not write {}", path.display()))?;
+        println!("wrote {}", path.display());
+    }
+    println!(
+        "next: cd {} && keuze catalog check catalog.toml && keuze serve",
+        dir.display()
+    );
+    Ok(())
+}
+
+/// Picks the catalog to serve and publishes it as a new version if it is new.
+async fn live_catalog(
+    store: &dyn Store,
+    file: Option<&Path>,
+    now: keuze_core::Timestamp,
+) -> Result<LiveCatalog, Failure> {
+    let latest = store.latest_catalog().await?;
+    let (catalog, source) = match (file, &latest) {
+        (Some(path), _) => {
+            let (c, _, s) = read_catalog(path)?;
+            (c, s)
+        }
+        (None, Some(stored)) => {
+            let (c, _) = parse_catalog("<published catalog>", &stored.source).map_err(|e| {
+                refused(format!(
+                    "the published catalog version {} no longer passes the checks:\n{}",
+                    stored.number,
+                    e.0.render()
+                ))
+            })?;
+            (c, stored.source.clone())
+        }
+        (None, None) => {
+            let (c, _) = parse_catalog("<sample catalog>", SAMPLE_CATALOG)
+                .map_err(|e| refused(e.0.render()))?;
+            tracing::info!("no catalog given: serving the sample catalog");
+            (c, SAMPLE_CATALOG.to_owned())
+        }
+    };
+    let digest = catalog.digest();
+    let version = match latest {
+        Some(stored) if stored.digest == digest => stored.number,
+        _ => {
+            let stored = store
+                .publish_catalog(digest, catalog.canonical_json(), source, now)
+                .await?;
+            tracing::info!(version = stored.number, %digest, "published a new catalog version");
+            stored.number
+        }
+    };
+    Ok(LiveCatalog {
+        catalog,
+        version,
+        digest,
+    })
+}
+
+async fn serve(args: ServeArgs) -> Result<(), Failure> {
+    let settings = Settings::load(&args.data)?;
+    let listen = args
+        .listen
+        .or_else(|| settings.listen.clone())
+        .unwrap_or_else(|| "127.0.0.1:8080".to_owned());
+    let catalog_file = args.catalog.or_else(|| settings.catalog.clone());
+    let secret = datadir::server_secret(&settings.data)?;
+    let store = SqliteStore::open(&settings.data).await?;
+    let store: Arc<dyn Store> = Arc::new(store);
+    let clock = Arc::new(SystemClock);
+    let now = keuze_server::Clock::now(&*clock);
+    let catalog = live_catalog(&*store, catalog_file.as_deref(), now).await?;
+    let version = catalog.version;
+    let state = AppState::start(ServerParts {
+        store,
+        catalog,
+        pseudonymizer: Pseudonymizer::new(secret),
+        clock,
+        seed: None,
+    })
+    .await?;
+    let listener = tokio::net::TcpListener::bind(&listen)
+        .await
+        .with_context(|| format!("could not listen on {listen}"))?;
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, data = %settings.data.display(), catalog_version = version, "keuze is serving");
+    println!("keuze listening on http://{addr}");
+    axum::serve(listener, keuze_server::app(state.clone()))
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("the server failed")?;
+    state.writer().flush().await?;
+    tracing::info!("all pending writes are committed; bye");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down: no new requests, draining pending writes");
+}

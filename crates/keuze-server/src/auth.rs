@@ -1,0 +1,154 @@
+//! API keys with scopes. A key is `kz_<id>_<secret>`; only the SHA-256 of the secret is
+//! stored. Handlers ask for a scope by taking `Authorized<S>` as an argument.
+
+use crate::problem::ApiError;
+use crate::state::AppState;
+use axum::extract::FromRequestParts;
+use axum::http::header;
+use axum::http::request::Parts;
+use keuze_core::catalog::Digest256;
+use keuze_core::Timestamp;
+use keuze_store::{ApiKey, Scope};
+use std::collections::HashMap;
+use std::marker::PhantomData;
+use std::sync::RwLock;
+use std::time::{Duration, Instant};
+
+/// Mints a new key: returns the key to show once, and what to store.
+pub fn mint_api_key(
+    scopes: Vec<Scope>,
+    label: String,
+    now: Timestamp,
+    rng: &mut impl rand::RngCore,
+) -> (String, ApiKey) {
+    let mut id_bytes = [0u8; 8];
+    let mut secret_bytes = [0u8; 32];
+    rng.fill_bytes(&mut id_bytes);
+    rng.fill_bytes(&mut secret_bytes);
+    let id = hex::encode(id_bytes);
+    let secret = hex::encode(secret_bytes);
+    let key = ApiKey {
+        id: id.clone(),
+        secret_hash: Digest256::of(secret.as_bytes()),
+        scopes,
+        label,
+        created_at: now,
+    };
+    (format!("kz_{id}_{secret}"), key)
+}
+
+/// Splits `kz_<id>_<secret>`; `None` if the shape is wrong.
+fn split_key(presented: &str) -> Option<(&str, &str)> {
+    let rest = presented.strip_prefix("kz_")?;
+    let (id, secret) = rest.split_once('_')?;
+    let hexy = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_hexdigit());
+    (id.len() == 16 && secret.len() == 64 && hexy(id) && hexy(secret)).then_some((id, secret))
+}
+
+/// Keys looked up recently, so that a decision does not wait on storage for its key.
+#[derive(Default)]
+pub(crate) struct KeyCache(RwLock<HashMap<String, (ApiKey, Instant)>>);
+
+const KEY_CACHE_TTL: Duration = Duration::from_secs(30);
+
+impl KeyCache {
+    fn get(&self, id: &str) -> Option<ApiKey> {
+        let map = self.0.read().ok()?;
+        let (key, at) = map.get(id)?;
+        (at.elapsed() < KEY_CACHE_TTL).then(|| key.clone())
+    }
+
+    fn put(&self, key: ApiKey) {
+        if let Ok(mut map) = self.0.write() {
+            map.insert(key.id.clone(), (key, Instant::now()));
+        }
+    }
+}
+
+/// A scope as a type, so a handler's signature says what it needs.
+pub trait RequiredScope {
+    const SCOPE: Scope;
+}
+
+macro_rules! scope_marker {
+    ($name:ident, $scope:expr) => {
+        pub struct $name;
+        impl RequiredScope for $name {
+            const SCOPE: Scope = $scope;
+        }
+    };
+}
+
+scope_marker!(DecideScope, Scope::Decide);
+scope_marker!(RecordScope, Scope::Record);
+scope_marker!(AdminScope, Scope::Admin);
+scope_marker!(AuditScope, Scope::Audit);
+
+/// Proof that the request carried a valid key holding scope `S`.
+pub struct Authorized<S: RequiredScope> {
+    pub key_id: String,
+    _scope: PhantomData<S>,
+}
+
+impl<S: RequiredScope + Send + Sync> FromRequestParts<AppState> for Authorized<S> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let presented = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .ok_or_else(|| {
+                ApiError::Unauthenticated("the request has no Authorization header".into())
+            })?
+            .to_str()
+            .ok()
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .ok_or_else(|| {
+                ApiError::Unauthenticated("the Authorization header is not `Bearer <key>`".into())
+            })?;
+        let (id, secret) = split_key(presented.trim()).ok_or_else(|| {
+            ApiError::Unauthenticated("the key is not of the form kz_<id>_<secret>".into())
+        })?;
+        let key = match state.keys().get(id) {
+            Some(k) => Some(k),
+            None => {
+                let found = state.store().find_api_key(id).await?;
+                if let Some(k) = &found {
+                    state.keys().put(k.clone());
+                }
+                found
+            }
+        };
+        let key = key
+            .filter(|k| k.secret_hash == Digest256::of(secret.as_bytes()))
+            .ok_or_else(|| ApiError::Unauthenticated("the key is unknown or wrong".into()))?;
+        if !key.scopes.contains(&S::SCOPE) {
+            return Err(ApiError::Forbidden(S::SCOPE));
+        }
+        Ok(Self {
+            key_id: key.id,
+            _scope: PhantomData,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn minted_keys_split_back() {
+        let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(7);
+        let (full, stored) = mint_api_key(
+            vec![Scope::Decide],
+            "t".into(),
+            Timestamp::from_unix_millis(0),
+            &mut rng,
+        );
+        let (id, secret) = split_key(&full).unwrap();
+        assert_eq!(id, stored.id);
+        assert_eq!(Digest256::of(secret.as_bytes()), stored.secret_hash);
+        assert!(split_key("kz_short_x").is_none());
+        assert!(!format!("{stored:?}").contains(secret));
+    }
+}

@@ -1,0 +1,188 @@
+//! The one error type of the HTTP layer, rendered as RFC 9457 problem details. Every
+//! handler returns `Result<_, ApiError>`; nothing else turns errors into responses.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use keuze_store::{Scope, StoreError};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// One offending field, located by a JSON Pointer (RFC 6901) into the request body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct FieldError {
+    pub pointer: String,
+    pub detail: String,
+}
+
+/// An RFC 9457 problem details body.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Problem {
+    /// A URI naming the kind of problem, e.g. `urn:keuze:problem:validation`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    /// Every offending field, when the request body was at fault.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+    /// The catalog version the server holds now (with `stale-catalog-version`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub current_catalog_version: Option<u32>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("no valid API key")]
+    Unauthenticated(String),
+    #[error("the API key lacks the `{}` scope", .0.as_str())]
+    Forbidden(Scope),
+    #[error("malformed JSON: {0}")]
+    MalformedJson(String, Option<String>),
+    #[error("the request body must be JSON")]
+    UnsupportedMediaType,
+    #[error("the request body is larger than {0} bytes")]
+    TooLarge(usize),
+    #[error("invalid request")]
+    Validation(Vec<FieldError>),
+    #[error("the catalog version {requested} is not the current one ({current})")]
+    StaleCatalogVersion { requested: u32, current: u32 },
+    #[error("not found: {0}")]
+    NotFound(String),
+    #[error("storage failed: {0}")]
+    Store(#[from] StoreError),
+}
+
+impl ApiError {
+    pub fn field(pointer: impl Into<String>, detail: impl Into<String>) -> Self {
+        Self::Validation(vec![FieldError {
+            pointer: pointer.into(),
+            detail: detail.into(),
+        }])
+    }
+
+    fn problem(&self) -> Problem {
+        let (status, slug, title, detail, errors, current) = match self {
+            Self::Unauthenticated(why) => (
+                StatusCode::UNAUTHORIZED,
+                "unauthenticated",
+                "No valid API key",
+                format!("{why}. Send `Authorization: Bearer kz_...`; create a key with `keuze key create --scope <scope>`."),
+                vec![],
+                None,
+            ),
+            Self::Forbidden(scope) => (
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "The API key lacks a scope",
+                format!(
+                    "this endpoint needs the `{0}` scope; create a key with `keuze key create --scope {0}`",
+                    scope.as_str()
+                ),
+                vec![],
+                None,
+            ),
+            Self::MalformedJson(msg, pointer) => (
+                StatusCode::BAD_REQUEST,
+                "malformed-json",
+                "The request body is not valid JSON",
+                msg.clone(),
+                pointer
+                    .iter()
+                    .map(|p| FieldError {
+                        pointer: p.clone(),
+                        detail: msg.clone(),
+                    })
+                    .collect(),
+                None,
+            ),
+            Self::UnsupportedMediaType => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported-media-type",
+                "The request body must be JSON",
+                "send the body with `Content-Type: application/json`".to_owned(),
+                vec![],
+                None,
+            ),
+            Self::TooLarge(limit) => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "body-too-large",
+                "The request body is too large",
+                format!("the body exceeds the limit of {limit} bytes; split the request (batch decisions take up to 10000 items)"),
+                vec![],
+                None,
+            ),
+            Self::Validation(errors) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "validation",
+                "The request is not valid",
+                errors
+                    .iter()
+                    .map(|e| format!("{}: {}", e.pointer, e.detail))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+                errors.clone(),
+                None,
+            ),
+            Self::StaleCatalogVersion { requested, current } => (
+                StatusCode::CONFLICT,
+                "stale-catalog-version",
+                "The notice shown is not the current one",
+                format!("the customer was shown catalog version {requested}, but version {current} is current; show the current notice and ask again"),
+                vec![FieldError {
+                    pointer: "/catalog_version".into(),
+                    detail: format!("use {current}"),
+                }],
+                Some(*current),
+            ),
+            Self::NotFound(what) => (
+                StatusCode::NOT_FOUND,
+                "not-found",
+                "Not found",
+                what.clone(),
+                vec![],
+                None,
+            ),
+            Self::Store(e) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "storage-unavailable",
+                "Storage is unavailable",
+                format!("{e}; nothing was written, retry later"),
+                vec![],
+                None,
+            ),
+        };
+        Problem {
+            kind: format!("urn:keuze:problem:{slug}"),
+            title: title.to_owned(),
+            status: status.as_u16(),
+            detail,
+            errors,
+            current_catalog_version: current,
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let problem = self.problem();
+        if let Self::Store(e) = &self {
+            tracing::error!(error = %e, "storage error");
+        }
+        let status =
+            StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let body = serde_json::to_vec(&problem).unwrap_or_default();
+        let mut res = (status, body).into_response();
+        res.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        if matches!(self, Self::Unauthenticated(_)) {
+            res.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"keuze\""),
+            );
+        }
+        res
+    }
+}

@@ -1,0 +1,221 @@
+//! Recording choices: several purposes in one atomic request, "accept all" and "reject
+//! all" as one event per purpose, withdrawal through the same endpoint as a grant.
+
+use super::{EventView, SubjectRef};
+use crate::auth::{Authorized, RecordScope};
+use crate::json::JsonBody;
+use crate::problem::{ApiError, FieldError};
+use crate::state::AppState;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use keuze_core::choice::{all_choices, resolve_choices, AllAnswer, RequestedChoice};
+use keuze_core::{Action, Locale, NewEvent, Source};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RecordRequest {
+    pub subject: SubjectRef,
+    /// One choice per purpose. Give this or `all`.
+    #[serde(default)]
+    pub choices: Option<Vec<ChoiceInput>>,
+    /// `accept` or `reject` every purpose the customer can switch, one event each.
+    #[serde(default)]
+    pub all: Option<AllInput>,
+    /// Where the choice was made; default `api`.
+    #[serde(default)]
+    pub source: Option<SourceInput>,
+    /// The locale of the notice the customer read; default `en`.
+    #[serde(default)]
+    pub locale: Option<String>,
+    /// The catalog version whose notice the customer read; default the current one.
+    #[serde(default)]
+    pub catalog_version: Option<u32>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChoiceInput {
+    pub purpose: String,
+    pub action: ActionInput,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ActionInput {
+    Grant,
+    Withdraw,
+    Object,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AllInput {
+    Accept,
+    Reject,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SourceInput {
+    PreferenceCenter,
+    Banner,
+    Api,
+    Gpc,
+    Import,
+    System,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RecordResponse {
+    /// The subject's pseudonym.
+    pub subject: String,
+    pub catalog_version: u32,
+    /// The events written, one per purpose, in request order.
+    pub events: Vec<EventView>,
+}
+
+impl From<ActionInput> for Action {
+    fn from(a: ActionInput) -> Self {
+        match a {
+            ActionInput::Grant => Action::Grant,
+            ActionInput::Withdraw => Action::Withdraw,
+            ActionInput::Object => Action::Object,
+        }
+    }
+}
+
+impl From<SourceInput> for Source {
+    fn from(s: SourceInput) -> Self {
+        match s {
+            SourceInput::PreferenceCenter => Source::PreferenceCenter,
+            SourceInput::Banner => Source::Banner,
+            SourceInput::Api => Source::Api,
+            SourceInput::Gpc => Source::Gpc,
+            SourceInput::Import => Source::Import,
+            SourceInput::System => Source::System,
+        }
+    }
+}
+
+/// Record a customer's choices.
+#[utoipa::path(
+    post,
+    path = "/v1/consents",
+    tag = "consents",
+    request_body = RecordRequest,
+    responses(
+        (status = 201, description = "Durably recorded", body = RecordResponse),
+        (status = 400, description = "Malformed JSON", body = crate::problem::Problem),
+        (status = 401, description = "No valid API key", body = crate::problem::Problem),
+        (status = 403, description = "The key lacks the `record` scope", body = crate::problem::Problem),
+        (status = 409, description = "The notice shown is not the current version", body = crate::problem::Problem),
+        (status = 413, description = "Body too large", body = crate::problem::Problem),
+        (status = 422, description = "Invalid request; nothing was written", body = crate::problem::Problem),
+    ),
+    security(("api_key" = ["record"]))
+)]
+pub async fn record(
+    State(state): State<AppState>,
+    _auth: Authorized<RecordScope>,
+    JsonBody(req): JsonBody<RecordRequest>,
+) -> Result<(StatusCode, Json<RecordResponse>), ApiError> {
+    let live = state.catalog();
+    let mut errors: Vec<FieldError> = Vec::new();
+    let subject = req
+        .subject
+        .resolve(&state, "/subject")
+        .map_err(|e| errors.push(e))
+        .ok();
+    let locale = match req.locale.as_deref() {
+        None => Some(Locale::en()),
+        Some(l) => Locale::parse(l)
+            .map_err(|e| {
+                errors.push(FieldError {
+                    pointer: "/locale".into(),
+                    detail: e.to_string(),
+                })
+            })
+            .ok(),
+    };
+    let planned = match (&req.choices, req.all) {
+        (Some(choices), None) => {
+            let requested: Vec<RequestedChoice> = choices
+                .iter()
+                .map(|c| RequestedChoice {
+                    purpose: c.purpose.clone(),
+                    action: c.action.into(),
+                })
+                .collect();
+            resolve_choices(&live.catalog, &requested)
+                .map_err(|errs| {
+                    errors.extend(errs.into_iter().map(|e| FieldError {
+                        pointer: match e.index {
+                            Some(i) => format!("/choices/{i}/{}", e.field),
+                            None => "/choices".into(),
+                        },
+                        detail: e.message,
+                    }))
+                })
+                .ok()
+        }
+        (None, Some(all)) => Some(all_choices(
+            &live.catalog,
+            match all {
+                AllInput::Accept => AllAnswer::Accept,
+                AllInput::Reject => AllAnswer::Reject,
+            },
+        )),
+        _ => {
+            errors.push(FieldError {
+                pointer: "".into(),
+                detail: "give either `choices` (one per purpose) or `all` (`accept` or `reject`), not both and not neither".into(),
+            });
+            None
+        }
+    };
+    let (Some(subject), Some(locale), Some(planned), true) =
+        (subject, locale, planned, errors.is_empty())
+    else {
+        return Err(ApiError::Validation(errors));
+    };
+    if let Some(v) = req.catalog_version {
+        if v != live.version {
+            return Err(ApiError::StaleCatalogVersion {
+                requested: v,
+                current: live.version,
+            });
+        }
+    }
+    let now = state.now();
+    let source = req.source.map_or(Source::Api, Source::from);
+    let taxonomy = &live.catalog.taxonomy;
+    let events: Vec<NewEvent> = planned
+        .into_iter()
+        .filter_map(|(purpose, action)| {
+            let p = live.catalog.purpose(purpose.as_str())?;
+            Some(NewEvent {
+                subject,
+                notice_digest: p.notice_digest(&locale, taxonomy),
+                purpose,
+                action,
+                source,
+                catalog_version: live.version,
+                locale: locale.clone(),
+                recorded_at: now,
+            })
+        })
+        .collect();
+    let committed = state.writer().append(events).await?;
+    metrics::counter!("keuze_consent_events_total").increment(committed.len() as u64);
+    Ok((
+        StatusCode::CREATED,
+        Json(RecordResponse {
+            subject: subject.to_hex(),
+            catalog_version: live.version,
+            events: committed.iter().map(EventView::from).collect(),
+        }),
+    ))
+}

@@ -1,0 +1,162 @@
+//! What every request handler shares: the catalog in force, the decision index, the
+//! writer, and the parameters (clock, entropy, server secret) tests pin down.
+
+use crate::auth::KeyCache;
+use keuze_core::catalog::Digest256;
+use keuze_core::{Catalog, DecisionIndex, Pseudonymizer, Timestamp};
+use keuze_store::{CommitHook, GroupCommit, GroupCommitConfig, Store, StoreError};
+use rand::rngs::StdRng;
+use rand::{RngCore, SeedableRng};
+use std::sync::{Arc, Mutex, RwLock};
+
+/// Where the server reads the time. The system clock in production; fixed in tests.
+pub trait Clock: Send + Sync + 'static {
+    fn now(&self) -> Timestamp;
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> Timestamp {
+        let ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+        Timestamp::from_unix_millis(ms)
+    }
+}
+
+/// A clock that says what it is told; for tests and simulations.
+#[derive(Debug, Default)]
+pub struct ManualClock(std::sync::atomic::AtomicI64);
+
+impl ManualClock {
+    pub fn new(at: Timestamp) -> Self {
+        Self(std::sync::atomic::AtomicI64::new(at.unix_millis()))
+    }
+
+    pub fn set(&self, at: Timestamp) {
+        self.0
+            .store(at.unix_millis(), std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> Timestamp {
+        Timestamp::from_unix_millis(self.0.load(std::sync::atomic::Ordering::SeqCst))
+    }
+}
+
+/// A published catalog version as the server uses it.
+#[derive(Debug, Clone)]
+pub struct LiveCatalog {
+    pub catalog: Catalog,
+    pub version: u32,
+    pub digest: Digest256,
+}
+
+/// How the server is set up; everything a test wants to pin is here.
+pub struct ServerParts {
+    pub store: Arc<dyn Store>,
+    pub catalog: LiveCatalog,
+    pub pseudonymizer: Pseudonymizer,
+    pub clock: Arc<dyn Clock>,
+    /// Seed for issued device ids; `None` takes one from the operating system.
+    pub seed: Option<[u8; 32]>,
+}
+
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+struct Inner {
+    store: Arc<dyn Store>,
+    writer: GroupCommit,
+    index: Arc<RwLock<DecisionIndex>>,
+    catalog: RwLock<Arc<LiveCatalog>>,
+    pseudonymizer: Pseudonymizer,
+    clock: Arc<dyn Clock>,
+    rng: Mutex<StdRng>,
+    keys: KeyCache,
+}
+
+impl AppState {
+    /// Loads the decision index from the store's projection and starts the writer.
+    pub async fn start(parts: ServerParts) -> Result<Self, StoreError> {
+        let mut index = DecisionIndex::new();
+        for event in parts.store.projection().await? {
+            index.apply(&event);
+        }
+        tracing::info!(
+            subjects = index.subject_count(),
+            "decision index loaded from the projection"
+        );
+        let index = Arc::new(RwLock::new(index));
+        let hook_index = Arc::clone(&index);
+        let hook: CommitHook = Arc::new(move |events| {
+            if let Ok(mut idx) = hook_index.write() {
+                for e in events {
+                    idx.apply(e);
+                }
+            }
+            metrics::counter!("keuze_events_committed_total").increment(events.len() as u64);
+            metrics::histogram!("keuze_group_commit_events").record(events.len() as f64);
+        });
+        let writer =
+            GroupCommit::start(Arc::clone(&parts.store), hook, GroupCommitConfig::default());
+        let rng = match parts.seed {
+            Some(seed) => StdRng::from_seed(seed),
+            None => StdRng::from_entropy(),
+        };
+        Ok(Self(Arc::new(Inner {
+            store: parts.store,
+            writer,
+            index,
+            catalog: RwLock::new(Arc::new(parts.catalog)),
+            pseudonymizer: parts.pseudonymizer,
+            clock: parts.clock,
+            rng: Mutex::new(rng),
+            keys: KeyCache::default(),
+        })))
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.0.store
+    }
+
+    pub fn writer(&self) -> &GroupCommit {
+        &self.0.writer
+    }
+
+    pub fn index(&self) -> &RwLock<DecisionIndex> {
+        &self.0.index
+    }
+
+    /// The catalog version in force now.
+    pub fn catalog(&self) -> Arc<LiveCatalog> {
+        match self.0.catalog.read() {
+            Ok(c) => Arc::clone(&c),
+            Err(poisoned) => Arc::clone(&poisoned.into_inner()),
+        }
+    }
+
+    pub fn pseudonymizer(&self) -> &Pseudonymizer {
+        &self.0.pseudonymizer
+    }
+
+    pub fn now(&self) -> Timestamp {
+        self.0.clock.now()
+    }
+
+    pub(crate) fn keys(&self) -> &KeyCache {
+        &self.0.keys
+    }
+
+    pub fn random_bytes<const N: usize>(&self) -> [u8; N] {
+        let mut out = [0u8; N];
+        match self.0.rng.lock() {
+            Ok(mut rng) => rng.fill_bytes(&mut out),
+            Err(poisoned) => poisoned.into_inner().fill_bytes(&mut out),
+        }
+        out
+    }
+}

@@ -1,0 +1,96 @@
+use crate::helpers::{problem, spawn_app, T0};
+use serde_json::{json, Value};
+
+#[tokio::test]
+async fn batch_answers_in_order_with_reasons() {
+    let app = spawn_app().await;
+    app.record(
+        "g",
+        &[("newsletter", "grant"), ("fraud_prevention", "object")],
+    )
+    .await;
+    let res = app
+        .post(
+            "/v1/decide/batch",
+            &json!({"items": [
+                {"subject": {"id": "g"}, "purpose": "newsletter", "categories": ["contact.email"]},
+                {"subject": {"id": "g"}, "purpose": "newsletter", "categories": ["location.precise"]},
+                {"subject": {"id": "g"}, "purpose": "fraud_prevention"},
+                {"subject": {"id": "h"}, "purpose": "newsletter"},
+                {"subject": {"id": "h"}, "purpose": "order_fulfilment"},
+                {"subject": {"id": "h"}, "purpose": "service_analytics"},
+                {"subject": {"id": "h"}, "purpose": "no_such_purpose"},
+            ]}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let body: Value = res.json().await.unwrap();
+    let reasons: Vec<&str> = body["decisions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["reason"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        reasons,
+        [
+            "granted",
+            "category_not_declared",
+            "objected",
+            "not_asked",
+            "not_required",
+            "legitimate_interest",
+            "unknown_purpose"
+        ]
+    );
+    assert_eq!(
+        body["decisions"][1]["undeclared"],
+        json!(["location.precise"])
+    );
+}
+
+#[tokio::test]
+async fn a_full_batch_of_ten_thousand_is_answered_and_one_more_is_refused() {
+    let app = spawn_app().await;
+    let items: Vec<Value> = (0..10_000)
+        .map(|i| json!({"subject": {"id": format!("user{i}")}, "purpose": "newsletter"}))
+        .collect();
+    let res = app.post("/v1/decide/batch", &json!({"items": items})).await;
+    assert_eq!(res.status(), 200);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["decisions"].as_array().unwrap().len(), 10_000);
+
+    let items: Vec<Value> = (0..10_001)
+        .map(|i| json!({"subject": {"id": format!("u{i}")}, "purpose": "newsletter"}))
+        .collect();
+    let body = problem(
+        app.post("/v1/decide/batch", &json!({"items": items})).await,
+        422,
+    )
+    .await;
+    assert_eq!(body["errors"][0]["pointer"], "/items");
+}
+
+#[tokio::test]
+async fn consent_expires_after_its_lifetime() {
+    let app = spawn_app().await;
+    app.record("i", &[("newsletter", "grant")]).await;
+    app.clock.set(T0.plus_days(389));
+    assert_eq!(app.decide("i", "newsletter").await["reason"], "granted");
+    app.clock.set(T0.plus_days(390));
+    assert_eq!(app.decide("i", "newsletter").await["reason"], "expired");
+}
+
+#[tokio::test]
+async fn metrics_count_decisions_and_commits() {
+    let app = spawn_app().await;
+    app.record("j", &[("newsletter", "grant")]).await;
+    app.decide("j", "newsletter").await;
+    let text = app.get("/metrics").await.text().await.unwrap();
+    assert!(
+        text.contains("keuze_decisions_total{reason=\"granted\"}"),
+        "{text}"
+    );
+    assert!(text.contains("keuze_events_committed_total"), "{text}");
+    assert!(text.contains("keuze_http_requests_total"), "{text}");
+}

@@ -1,0 +1,143 @@
+use keuze_core::catalog::{parse_catalog, SAMPLE_CATALOG};
+use keuze_core::{Pseudonymizer, Timestamp};
+use keuze_server::{AppState, LiveCatalog, ManualClock, ServerParts};
+use keuze_sqlite::SqliteStore;
+use keuze_store::{Scope, Store};
+use serde_json::{json, Value};
+use std::sync::Arc;
+
+pub const T0: Timestamp = Timestamp::from_unix_millis(1_800_000_000_000);
+
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    /// A key holding every scope.
+    pub key: String,
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<ManualClock>,
+    _dir: tempfile::TempDir,
+}
+
+pub async fn spawn_app() -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path()).await.unwrap());
+    let (catalog, _) = parse_catalog("sample", SAMPLE_CATALOG).unwrap();
+    let stored = store
+        .publish_catalog(
+            catalog.digest(),
+            catalog.canonical_json(),
+            SAMPLE_CATALOG.into(),
+            T0,
+        )
+        .await
+        .unwrap();
+    let clock = Arc::new(ManualClock::new(T0));
+    let state = AppState::start(ServerParts {
+        store: Arc::clone(&store),
+        catalog: LiveCatalog {
+            digest: catalog.digest(),
+            catalog,
+            version: stored.number,
+        },
+        pseudonymizer: Pseudonymizer::new([9; 32]),
+        clock: clock.clone(),
+        seed: Some([3; 32]),
+    })
+    .await
+    .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let app = keuze_server::app(state);
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let app = TestApp {
+        base: format!("http://{addr}"),
+        client: reqwest::Client::new(),
+        key: String::new(),
+        store,
+        clock,
+        _dir: dir,
+    };
+    let key = app.key_with(&Scope::ALL).await;
+    TestApp { key, ..app }
+}
+
+impl TestApp {
+    pub async fn key_with(&self, scopes: &[Scope]) -> String {
+        let (secret, key) = keuze_server::auth::mint_api_key(
+            scopes.to_vec(),
+            "test".into(),
+            T0,
+            &mut rand::thread_rng(),
+        );
+        self.store.insert_api_key(&key).await.unwrap();
+        secret
+    }
+
+    pub async fn post(&self, path: &str, body: &Value) -> reqwest::Response {
+        self.client
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(&self.key)
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(&self.key)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Records choices and returns the response body, asserting 201.
+    pub async fn record(&self, subject: &str, choices: &[(&str, &str)]) -> Value {
+        let choices: Vec<Value> = choices
+            .iter()
+            .map(|(p, a)| json!({"purpose": p, "action": a}))
+            .collect();
+        let res = self
+            .post(
+                "/v1/consents",
+                &json!({"subject": {"id": subject}, "choices": choices}),
+            )
+            .await;
+        assert_eq!(res.status(), 201);
+        res.json().await.unwrap()
+    }
+
+    pub async fn decide(&self, subject: &str, purpose: &str) -> Value {
+        let res = self
+            .post(
+                "/v1/decide",
+                &json!({"subject": {"id": subject}, "purpose": purpose}),
+            )
+            .await;
+        assert_eq!(res.status(), 200);
+        res.json().await.unwrap()
+    }
+
+    pub async fn ledger_len(&self) -> u64 {
+        self.store.event_count().await.unwrap()
+    }
+}
+
+/// Asserts a problem-details response and returns its body.
+pub async fn problem(res: reqwest::Response, status: u16) -> Value {
+    assert_eq!(res.status(), status);
+    assert_eq!(
+        res.headers()["content-type"].to_str().unwrap(),
+        "application/problem+json"
+    );
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["status"], status);
+    assert!(body["type"]
+        .as_str()
+        .unwrap()
+        .starts_with("urn:keuze:problem:"));
+    assert!(!body["title"].as_str().unwrap().is_empty());
+    assert!(!body["detail"].as_str().unwrap().is_empty());
+    body
+}

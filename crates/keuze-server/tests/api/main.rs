@@ -1,0 +1,11 @@
+//! One integration-test binary: each test starts the real server on port 0 against a
+//! fresh SQLite data directory and speaks HTTP to it.
+#![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
+
+mod helpers;
+
+mod auth;
+mod consents;
+mod decisions;
+mod openapi;
+mod problems;

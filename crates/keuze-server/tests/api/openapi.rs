@@ -1,0 +1,64 @@
+use crate::helpers::spawn_app;
+use serde_json::Value;
+
+/// Every route the server answers is in the OpenAPI document, and every documented
+/// route is answered (neither 404 nor 405).
+#[tokio::test]
+async fn every_route_is_documented_and_every_documented_route_exists() {
+    let app = spawn_app().await;
+    let doc: Value = app.get("/v1/openapi.json").await.json().await.unwrap();
+    assert!(
+        doc["openapi"].as_str().unwrap().starts_with("3.1"),
+        "{}",
+        doc["openapi"]
+    );
+    let paths = doc["paths"].as_object().unwrap();
+    let mut documented: Vec<String> = Vec::new();
+    for (path, item) in paths {
+        for method in item.as_object().unwrap().keys() {
+            documented.push(format!("{} {path}", method.to_uppercase()));
+        }
+    }
+    documented.sort();
+    let expected = [
+        "GET /healthz",
+        "GET /metrics",
+        "GET /v1/catalog",
+        "GET /v1/openapi.json",
+        "GET /v1/subjects/{pseudonym}/history",
+        "GET /v1/subjects/{pseudonym}/state",
+        "POST /v1/consents",
+        "POST /v1/decide",
+        "POST /v1/decide/batch",
+        "POST /v1/subjects/device",
+        "POST /v1/subjects/history",
+        "POST /v1/subjects/state",
+    ];
+    assert_eq!(documented, expected);
+
+    let pseudonym = "ab".repeat(32);
+    for route in &documented {
+        let (method, path) = route.split_once(' ').unwrap();
+        let url = format!("{}{}", app.base, path.replace("{pseudonym}", &pseudonym));
+        let req = match method {
+            "GET" => app.client.get(&url),
+            _ => app
+                .client
+                .post(&url)
+                .header("content-type", "application/json")
+                .body("{}"),
+        };
+        let status = req
+            .bearer_auth(&app.key)
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16();
+        assert!(status != 404 && status != 405, "{route} answered {status}");
+    }
+
+    // A route that is not in the document does not exist.
+    let res = app.get("/v1/not-a-route").await;
+    assert_eq!(res.status(), 404);
+}
