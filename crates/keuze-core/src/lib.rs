@@ -5,8 +5,10 @@
 pub mod catalog;
 pub mod choice;
 pub mod decision;
+pub mod diff;
 pub mod event;
 pub mod ids;
+pub mod readability;
 pub mod subject;
 pub mod taxonomy;
 pub mod time;

@@ -139,7 +139,7 @@ legal_basis = "legitimate_interest"
 categories = ["device.ip_address"]
 retention = "6 months"
 title = { en = "Stop fraud", nl = "Fraude tegengaan" }
-description = { en = "We check orders for fraud.", nl = "We controleren bestellingen op fraude." }
+description = { en = "We check orders for fraud.", nl = "We kijken of er iets mis is met je bestelling." }
 benefit = { en = "No one shops in your name.", nl = "Niemand koopt op jouw naam." }
 "#,
     ));
@@ -347,6 +347,62 @@ description = { en = "We send your order.", nl = "We sturen je bestelling." }
     insta::assert_snapshot!(report.render());
 }
 
+#[test]
+fn hard_text_gets_a_warning() {
+    let source = with_org(&NEWSLETTER.replace(
+        "nl = \"We sturen je nieuws.\"",
+        "nl = \"Wij verwerken persoonsgegevens uitsluitend voor gerechtvaardigde bedrijfsdoeleinden.\"",
+    ));
+    let (_, report) = parse_catalog("catalog.toml", &source).unwrap();
+    assert_eq!(report.error_count(), 0);
+    let hard: Vec<_> = report
+        .hard_to_read()
+        .map(|r| (r.purpose.as_str(), r.field, r.locale.as_str()))
+        .collect();
+    assert_eq!(hard, [("newsletter", "description", "nl")]);
+    insta::assert_snapshot!(report.render());
+}
+
+#[test]
+fn readability_table() {
+    let source = with_org(&NEWSLETTER.replace(
+        "nl = \"We sturen je nieuws.\"",
+        "nl = \"Wij verwerken persoonsgegevens uitsluitend voor gerechtvaardigde bedrijfsdoeleinden.\"",
+    ));
+    let (_, report) = parse_catalog("catalog.toml", &source).unwrap();
+    insta::assert_snapshot!(report.render_readability());
+}
+
+#[test]
+fn revision_is_a_whole_number_from_one() {
+    let with = |line: &str| {
+        with_org(&NEWSLETTER.replace(
+            "retention = \"2 years\"\n",
+            &format!("retention = \"2 years\"\n{line}\n"),
+        ))
+    };
+    let (catalog, _) = parse_catalog("catalog.toml", &with("revision = 3")).unwrap();
+    assert_eq!(catalog.purposes[0].revision, 3);
+    let (plain, _) = parse_catalog("catalog.toml", &with_org(NEWSLETTER)).unwrap();
+    assert_eq!(plain.purposes[0].revision, 1);
+    // Writing the default changes nothing, not even the digest.
+    let (explicit, _) = parse_catalog("catalog.toml", &with("revision = 1")).unwrap();
+    assert_eq!(explicit.digest(), plain.digest());
+    assert_ne!(catalog.digest(), plain.digest());
+
+    let zero = refused(&with("revision = 0"));
+    assert_eq!(
+        messages(&zero),
+        ["`revision` of purpose `newsletter` is 0; it must be 1 or more"]
+    );
+    insta::assert_snapshot!(zero.render());
+    let text = refused(&with("revision = \"2\""));
+    assert_eq!(
+        messages(&text),
+        ["`revision` in purpose `newsletter` must be a whole number, but it is a string"]
+    );
+}
+
 fn docs() -> String {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/catalog.md");
     std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"))
@@ -376,6 +432,34 @@ fn the_sample_catalog_is_clean() {
         .iter()
         .flat_map(|p| &p.recipients)
         .any(|r| r.country.as_str() == "US"));
+}
+
+/// Every description, benefit and alternative of the sample scores 60 or more, in
+/// English and in Dutch: the sample shows what plain language looks like.
+#[test]
+fn the_sample_catalog_reads_easily() {
+    let (catalog, report) = parse_catalog("catalog.toml", SAMPLE_CATALOG).unwrap();
+    let texts: usize = catalog
+        .purposes
+        .iter()
+        .map(|p| 1 + usize::from(p.benefit.is_some()) + usize::from(p.alternative.is_some()))
+        .sum();
+    assert_eq!(
+        report.readability().len(),
+        2 * texts,
+        "every text is scored in en and nl"
+    );
+    for row in report.readability() {
+        assert!(
+            row.readability.score >= 60.0,
+            "{} {} {}: {:.1}",
+            row.purpose,
+            row.field,
+            row.locale,
+            row.readability.score
+        );
+    }
+    insta::assert_snapshot!(report.render_readability());
 }
 
 #[test]

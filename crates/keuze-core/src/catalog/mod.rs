@@ -54,6 +54,16 @@ pub struct Purpose {
     pub consent_lifetime: Option<Period>,
     /// Whether a Global Privacy Control signal counts as a refusal for this purpose.
     pub gpc: bool,
+    /// The author's mark for what the purpose means, from 1. Raising it says the meaning
+    /// changed, which makes the change material whatever else changed. Left out of the
+    /// canonical form while it is 1, so catalogs written before it existed keep their
+    /// digest.
+    #[serde(skip_serializing_if = "is_first_revision")]
+    pub revision: u32,
+}
+
+fn is_first_revision(revision: &u32) -> bool {
+    *revision == 1
 }
 
 /// Why the organisation may use data for a purpose, which decides who may switch it.
@@ -315,7 +325,10 @@ mod tests {
     #[test]
     fn periods_parse_and_compare() {
         assert_eq!(Period::parse("13 months").map(Period::days), Some(390));
-        assert_eq!(Period::parse("1 year").map(|p| p.to_string()), Some("1 year".into()));
+        assert_eq!(
+            Period::parse("1 year").map(|p| p.to_string()),
+            Some("1 year".into())
+        );
         assert_eq!(Period::parse("0 days"), None);
         assert_eq!(Period::parse("forever"), None);
         assert_eq!(Period::parse("3 fortnights"), None);

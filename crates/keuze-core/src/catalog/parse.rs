@@ -4,7 +4,9 @@
 
 use super::{Catalog, LegalBasis, Organisation, Period, Purpose, Recipient, Text};
 use crate::ids::{CategoryId, CountryCode, Locale, PurposeId};
+use crate::readability::{self, Readability};
 use crate::taxonomy::{Category, Taxonomy};
+use serde::Serialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ops::Range;
 use toml_edit::{ImDocument, Item, TableLike, Value};
@@ -25,6 +27,7 @@ const PURPOSE_KEYS: &[&str] = &[
     "retention",
     "consent_lifetime",
     "gpc",
+    "revision",
     "title",
     "description",
     "benefit",
@@ -95,7 +98,28 @@ pub struct CatalogReport {
     pub file: String,
     pub source: String,
     pub diagnostics: Vec<Diagnostic>,
+    /// The reading-ease score of every purpose text Keuze has a formula for, in the
+    /// order of the file.
+    pub readability: Vec<ReadabilityRow>,
 }
+
+/// How easy one purpose text in one language is to read.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReadabilityRow {
+    /// The purpose's id as written (or `purpose number N` when it has none).
+    pub purpose: String,
+    /// `description`, `benefit` or `alternative`.
+    pub field: &'static str,
+    pub locale: Locale,
+    #[serde(flatten)]
+    pub readability: Readability,
+    /// Where the text is in the source.
+    #[serde(skip)]
+    pub span: Range<usize>,
+}
+
+/// The purpose texts whose readability is checked: titles are labels, not prose.
+const SCORED_TEXTS: [&str; 3] = ["description", "benefit", "alternative"];
 
 /// The catalog was refused; the report says why.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -110,6 +134,7 @@ pub fn parse_catalog(file: &str, source: &str) -> Result<(Catalog, CatalogReport
     let mut checker = Checker {
         source,
         diagnostics: Vec::new(),
+        readability: Vec::new(),
     };
     let catalog = match ImDocument::parse(source) {
         Ok(doc) => checker.catalog(doc.as_table()),
@@ -121,10 +146,13 @@ pub fn parse_catalog(file: &str, source: &str) -> Result<(Catalog, CatalogReport
     let mut diagnostics = checker.diagnostics;
     // Report in reading order, whatever order the checks ran in.
     diagnostics.sort_by_key(|d| d.span.start);
+    let mut readability = checker.readability;
+    readability.sort_by_key(|r| r.span.start);
     let report = CatalogReport {
         file: file.to_owned(),
         source: source.to_owned(),
         diagnostics,
+        readability,
     };
     match catalog {
         Some(catalog) if report.error_count() == 0 => Ok((catalog, report)),
@@ -151,6 +179,86 @@ impl CatalogReport {
 
     pub fn warning_count(&self) -> usize {
         self.warnings().count()
+    }
+
+    /// The reading-ease score of every purpose text Keuze has a formula for (`en` and
+    /// `nl`), in the order of the file.
+    pub fn readability(&self) -> &[ReadabilityRow] {
+        &self.readability
+    }
+
+    /// The texts that score below [`readability::WARN_BELOW`]: each has a warning, and
+    /// `keuze catalog check --strict` fails on them.
+    pub fn hard_to_read(&self) -> impl Iterator<Item = &ReadabilityRow> {
+        self.readability.iter().filter(|r| r.readability.is_hard())
+    }
+
+    /// The readability scores as a plain-text table, one row per text and language:
+    ///
+    /// ```text
+    /// purpose           text         lang  score  longest sentence
+    /// newsletter        description  en    100.6  10 words
+    /// newsletter        description  nl     48.2  19 words  hard to read
+    ///
+    /// Scores: Flesch reading ease (en), Flesch–Douma (nl). Higher is easier; ...
+    /// ```
+    pub fn render_readability(&self) -> String {
+        if self.readability.is_empty() {
+            return format!("{} has no purpose texts to score\n", self.file);
+        }
+        let header = ["purpose", "text", "lang", "score", "longest sentence"];
+        let rows: Vec<[String; 5]> = self
+            .readability
+            .iter()
+            .map(|r| {
+                let words = r.readability.longest_sentence_words;
+                [
+                    r.purpose.clone(),
+                    r.field.to_owned(),
+                    r.locale.to_string(),
+                    format!("{:.1}", r.readability.score),
+                    format!("{words} word{}", if words == 1 { "" } else { "s" }),
+                ]
+            })
+            .collect();
+        let width = |col: usize| {
+            let head = header.get(col).map_or(0, |h| h.chars().count());
+            rows.iter()
+                .filter_map(|r| r.get(col))
+                .map(|c| c.chars().count())
+                .fold(head, usize::max)
+        };
+        let widths: Vec<usize> = (0..header.len()).map(width).collect();
+        let w = |i: usize| widths.get(i).copied().unwrap_or(0);
+        let mut out = String::new();
+        let mut line = |cells: [&str; 5], hard: bool| {
+            let [purpose, field, lang, score, longest] = cells;
+            let mut l = format!(
+                "{purpose:<pw$}  {field:<fw$}  {lang:<lw$}  {score:>sw$}  {longest:<gw$}",
+                pw = w(0),
+                fw = w(1),
+                lw = w(2),
+                sw = w(3),
+                gw = w(4),
+            );
+            if hard {
+                l.push_str("  hard to read");
+            }
+            out.push_str(l.trim_end());
+            out.push('\n');
+        };
+        line(header, false);
+        for (cells, r) in rows.iter().zip(&self.readability) {
+            let [a, b, c, d, e] = cells;
+            line([a, b, c, d, e], r.readability.is_hard());
+        }
+        out.push_str(&format!(
+            "\nScores: {} (en), {} (nl). Higher is easier; below {} is hard to read.\n",
+            readability::Formula::FleschReadingEase.name(),
+            readability::Formula::FleschDouma.name(),
+            readability::WARN_BELOW
+        ));
+        out
     }
 
     /// Where a diagnostic starts, as 1-based line and column (the column counts
@@ -312,6 +420,7 @@ impl<'a> Node<'a> {
 struct Checker<'s> {
     source: &'s str,
     diagnostics: Vec<Diagnostic>,
+    readability: Vec<ReadabilityRow>,
 }
 
 impl Checker<'_> {
@@ -594,6 +703,15 @@ impl Checker<'_> {
         let benefit = self.text(node, "benefit", switchable);
         let alternative = self.text(node, "alternative", switchable);
         let recipients = self.recipients(node);
+        let revision = self.revision(node);
+        for (key, text) in SCORED_TEXTS
+            .into_iter()
+            .zip([&description, &benefit, &alternative])
+        {
+            if let Some(Some(text)) = text {
+                self.readability(node, key, text);
+            }
+        }
 
         if let (Some(basis), Some(field)) = (legal_basis, node.field("consent_lifetime")) {
             if basis != LegalBasis::Consent {
@@ -631,7 +749,66 @@ impl Checker<'_> {
             alternative: alternative?,
             consent_lifetime: consent_lifetime?,
             gpc,
+            revision: revision?,
         })
+    }
+
+    /// `revision`: a whole number from 1, 1 when absent.
+    fn revision(&mut self, node: &Node<'_>) -> Option<u32> {
+        let Some(field) = node.field("revision") else {
+            return Some(1);
+        };
+        let Some(n) = field.item.as_integer() else {
+            self.wrong_type(&field, "revision", node, "a whole number", "revision = 2");
+            return None;
+        };
+        match u32::try_from(n) {
+            Ok(n) if n >= 1 => Some(n),
+            _ => {
+                self.error(
+                    field.span,
+                    format!("`revision` of {} is {n}; it must be 1 or more", node.what),
+                    "a purpose starts at revision 1; raise it by one each time its meaning changes",
+                );
+                None
+            }
+        }
+    }
+
+    /// Scores each language of a purpose text, and warns when one is hard to read.
+    fn readability(&mut self, node: &Node<'_>, key: &'static str, text: &Text) {
+        for locale in text.locales() {
+            let Some(r) = readability::measure(text.get(locale), locale) else {
+                continue;
+            };
+            let span = self.text_value_span(node, key, locale.as_str());
+            if r.is_hard() {
+                self.warning(
+                    span.clone(),
+                    format!(
+                        "the `{locale}` {key} of {} is hard to read: {} {:.1}, below {}",
+                        node.what,
+                        r.formula.name(),
+                        r.score,
+                        readability::WARN_BELOW
+                    ),
+                    format!(
+                        "use shorter sentences and shorter, everyday words; aim for 60 or more. Its longest sentence has {} words: \"{}\"",
+                        r.longest_sentence_words,
+                        shorten(&r.longest_sentence, 100)
+                    ),
+                );
+            }
+            self.readability.push(ReadabilityRow {
+                purpose: node
+                    .peek_str("id")
+                    .map_or_else(|| node.what.clone(), str::to_owned),
+                field: key,
+                locale: locale.clone(),
+                readability: r,
+                span,
+            });
+        }
     }
 
     fn purpose_id(
@@ -1270,6 +1447,25 @@ fn value_type(value: &Value) -> &'static str {
         Value::Array(_) => "an array",
         Value::InlineTable(_) => "a table",
     }
+}
+
+/// `text` cut to at most `max` characters at a word boundary, with `…` when cut.
+fn shorten(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_owned();
+    }
+    let mut out = String::new();
+    for word in text.split_whitespace() {
+        if out.chars().count() + word.chars().count() + 1 > max {
+            break;
+        }
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    out.push('…');
+    out
 }
 
 fn is_country(code: &str) -> bool {
