@@ -1,7 +1,8 @@
 //! Decisions: "may data of categories C of subject S be used for purpose P now?"
 //! This file is the one place where that question is answered.
 
-use crate::catalog::{Catalog, LegalBasis};
+use crate::catalog::LegalBasis;
+use crate::published::CatalogHistory;
 use crate::event::{Action, ConsentEvent};
 use crate::ids::{CategoryId, PurposeId};
 use crate::subject::SubjectId;
@@ -105,15 +106,16 @@ impl From<&ConsentEvent> for LastChoice {
     }
 }
 
-/// Decides one question from the catalog and the subject's last choice for the purpose.
+/// Decides one question from the published catalog versions and the subject's last
+/// choice for the purpose.
 pub fn decide(
-    catalog: &Catalog,
+    history: &CatalogHistory,
     purpose: &str,
     categories: &[CategoryId],
     last: Option<LastChoice>,
     now: Timestamp,
 ) -> Decision {
-    let Some(p) = catalog.purpose(purpose) else {
+    let Some(p) = history.current().catalog.purpose(purpose) else {
         return Decision::new(false, Reason::UnknownPurpose, None);
     };
     let undeclared: Vec<CategoryId> = categories
@@ -141,6 +143,9 @@ pub fn decide(
             None => Decision::new(false, Reason::NotAsked, None),
             Some(l) => match l.action {
                 Action::Withdraw | Action::Object => Decision::new(false, Reason::Withdrawn, seq),
+                Action::Grant if !history.still_covers(purpose, l.catalog_version) => {
+                    Decision::new(false, Reason::ReconsentRequired, seq)
+                }
                 Action::Grant => {
                     let expired = p
                         .consent_lifetime
@@ -201,14 +206,14 @@ impl DecisionIndex {
 
     pub fn decide(
         &self,
-        catalog: &Catalog,
+        history: &CatalogHistory,
         subject: &SubjectId,
         purpose: &str,
         categories: &[CategoryId],
         now: Timestamp,
     ) -> Decision {
         decide(
-            catalog,
+            history,
             purpose,
             categories,
             self.last(subject, purpose),

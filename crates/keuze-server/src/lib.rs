@@ -3,12 +3,13 @@
 //! domain (`keuze-core`), and map errors through [`problem::ApiError`].
 
 pub mod auth;
+pub mod catalogs;
 pub mod json;
 pub mod problem;
 pub mod routes;
 pub mod state;
 
-pub use state::{AppState, Clock, LiveCatalog, ManualClock, ServerParts, SystemClock};
+pub use state::{AppState, Clock, ManualClock, ServerParts, SystemClock};
 
 use axum::extract::{MatchedPath, Request};
 use axum::middleware::Next;
@@ -70,6 +71,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(ops::healthz))
         .routes(routes!(ops::metrics))
         .routes(routes!(ops::openapi))
+        .merge(routes::privacy::routes())
 }
 
 /// The OpenAPI document, built once from the same router that serves the routes, so a

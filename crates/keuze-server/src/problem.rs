@@ -45,8 +45,12 @@ pub enum ApiError {
     TooLarge(usize),
     #[error("invalid request")]
     Validation(Vec<FieldError>),
-    #[error("the catalog version {requested} is not the current one ({current})")]
-    StaleCatalogVersion { requested: u32, current: u32 },
+    #[error("the catalog version {requested} has changed materially for {purposes:?}")]
+    StaleCatalogVersion {
+        requested: u32,
+        current: u32,
+        purposes: Vec<String>,
+    },
     #[error("not found: {0}")]
     NotFound(String),
     #[error("storage failed: {0}")]
@@ -124,11 +128,14 @@ impl ApiError {
                 errors.clone(),
                 None,
             ),
-            Self::StaleCatalogVersion { requested, current } => (
+            Self::StaleCatalogVersion { requested, current, purposes } => (
                 StatusCode::CONFLICT,
                 "stale-catalog-version",
-                "The notice shown is not the current one",
-                format!("the customer was shown catalog version {requested}, but version {current} is current; show the current notice and ask again"),
+                "The notice shown has changed since",
+                format!(
+                    "the customer was shown catalog version {requested}, but what it says about {} has changed materially since; version {current} is current: show its notice and ask again",
+                    purposes.join(", ")
+                ),
                 vec![FieldError {
                     pointer: "/catalog_version".into(),
                     detail: format!("use {current}"),

@@ -2,8 +2,7 @@
 //! writer, and the parameters (clock, entropy, server secret) tests pin down.
 
 use crate::auth::KeyCache;
-use keuze_core::catalog::Digest256;
-use keuze_core::{Catalog, DecisionIndex, Pseudonymizer, Timestamp};
+use keuze_core::{CatalogHistory, CatalogVersion, DecisionIndex, Pseudonymizer, Timestamp};
 use keuze_store::{CommitHook, GroupCommit, GroupCommitConfig, Store, StoreError};
 use rand::rngs::StdRng;
 use rand::{RngCore, SeedableRng};
@@ -47,18 +46,11 @@ impl Clock for ManualClock {
     }
 }
 
-/// A published catalog version as the server uses it.
-#[derive(Debug, Clone)]
-pub struct LiveCatalog {
-    pub catalog: Catalog,
-    pub version: u32,
-    pub digest: Digest256,
-}
-
 /// How the server is set up; everything a test wants to pin is here.
 pub struct ServerParts {
     pub store: Arc<dyn Store>,
-    pub catalog: LiveCatalog,
+    /// Every published catalog version; the last is in force.
+    pub catalog: CatalogHistory,
     pub pseudonymizer: Pseudonymizer,
     pub clock: Arc<dyn Clock>,
     /// Seed for issued device ids; `None` takes one from the operating system.
@@ -72,7 +64,7 @@ struct Inner {
     store: Arc<dyn Store>,
     writer: GroupCommit,
     index: Arc<RwLock<DecisionIndex>>,
-    catalog: RwLock<Arc<LiveCatalog>>,
+    catalog: RwLock<Arc<CatalogHistory>>,
     pseudonymizer: Pseudonymizer,
     clock: Arc<dyn Clock>,
     rng: Mutex<StdRng>,
@@ -131,12 +123,32 @@ impl AppState {
         &self.0.index
     }
 
-    /// The catalog version in force now.
-    pub fn catalog(&self) -> Arc<LiveCatalog> {
-        match self.0.catalog.read() {
-            Ok(c) => Arc::clone(&c),
-            Err(poisoned) => Arc::clone(&poisoned.into_inner()),
+    /// The published catalog versions; `.current()` is the one in force.
+    pub fn catalog(&self) -> Arc<CatalogHistory> {
+        let guard = self
+            .0
+            .catalog
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        Arc::clone(&guard)
+    }
+
+    /// Puts newly published versions in force, in order. Versions the server already has
+    /// are skipped, so calling this twice with the same version is harmless.
+    pub fn adopt(&self, versions: Vec<CatalogVersion>) -> Result<(), keuze_core::diff::DiffError> {
+        let mut guard = self
+            .0
+            .catalog
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut next = CatalogHistory::clone(&guard);
+        for v in versions {
+            if v.number > next.current().number {
+                next.push(v)?;
+            }
         }
+        *guard = Arc::new(next);
+        Ok(())
     }
 
     pub fn pseudonymizer(&self) -> &Pseudonymizer {

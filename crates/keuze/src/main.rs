@@ -9,8 +9,9 @@ use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use config::Settings;
 use keuze_core::catalog::{parse_catalog, CatalogReport, SAMPLE_CATALOG};
-use keuze_core::{Catalog, Pseudonymizer};
-use keuze_server::{AppState, LiveCatalog, ServerParts, SystemClock};
+use keuze_core::{Catalog, CatalogHistory, Pseudonymizer};
+use keuze_server::catalogs::{self, PublishError, Published};
+use keuze_server::{AppState, ServerParts, SystemClock};
 use keuze_sqlite::SqliteStore;
 use keuze_store::{Scope, Store};
 use std::path::{Path, PathBuf};
@@ -177,6 +178,7 @@ fn init_logging() {
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=info"));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr)
         .try_init();
 }
@@ -299,51 +301,63 @@ fn init(dir: &Path, force: bool) -> Result<(), Failure> {
     Ok(())
 }
 
-/// Picks the catalog to serve and publishes it as a new version if it is new.
-async fn live_catalog(
+/// Reports a refused publication on stderr and turns it into exit code 1.
+fn publish_failure(e: PublishError) -> Failure {
+    match e {
+        PublishError::Invalid(report) => {
+            eprint!("{}", report.render());
+            refused(format!("{} was refused; nothing was published", report.file))
+        }
+        PublishError::BrokenPromise(e) => refused(format!("{e}\nnothing was published")),
+        PublishError::Store(e) => e.into(),
+    }
+}
+
+/// The catalog history to serve: `file` published first if it is new; with no file the
+/// versions published before, or the sample catalog on first start.
+async fn catalog_to_serve(
     store: &dyn Store,
     file: Option<&Path>,
     now: keuze_core::Timestamp,
-) -> Result<LiveCatalog, Failure> {
-    let latest = store.latest_catalog().await?;
-    let (catalog, source) = match (file, &latest) {
-        (Some(path), _) => {
-            let (c, _, s) = read_catalog(path)?;
-            (c, s)
-        }
-        (None, Some(stored)) => {
-            let (c, _) = parse_catalog("<published catalog>", &stored.source).map_err(|e| {
-                refused(format!(
-                    "the published catalog version {} no longer passes the checks:\n{}",
-                    stored.number,
-                    e.0.render()
-                ))
-            })?;
-            (c, stored.source.clone())
-        }
+) -> Result<CatalogHistory, Failure> {
+    let history = catalogs::load_history(store).await?;
+    let (name, source) = match (file, &history) {
+        (Some(path), _) => (path.display().to_string(), read_source(path)?),
+        (None, Some(_)) => return history.ok_or_else(|| refused("no catalog")),
         (None, None) => {
-            let (c, _) = parse_catalog("<sample catalog>", SAMPLE_CATALOG)
-                .map_err(|e| refused(e.0.render()))?;
             tracing::info!("no catalog given: serving the sample catalog");
-            (c, SAMPLE_CATALOG.to_owned())
+            ("<sample catalog>".to_owned(), SAMPLE_CATALOG.to_owned())
         }
     };
-    let digest = catalog.digest();
-    let version = match latest {
-        Some(stored) if stored.digest == digest => stored.number,
-        _ => {
-            let stored = store
-                .publish_catalog(digest, catalog.canonical_json(), source, now)
-                .await?;
-            tracing::info!(version = stored.number, %digest, "published a new catalog version");
-            stored.number
+    let current = history.as_ref().map(CatalogHistory::current);
+    match catalogs::publish(store, current, &name, &source, now)
+        .await
+        .map_err(publish_failure)?
+    {
+        Published::Unchanged { .. } => history.ok_or_else(|| refused("no catalog")),
+        Published::New { version, diff } => {
+            tracing::info!(version = version.number, digest = %version.digest, "published a new catalog version");
+            if let Some(d) = &diff {
+                let material: Vec<String> = d.materially_changed().map(ToString::to_string).collect();
+                if !material.is_empty() {
+                    tracing::warn!(purposes = %material.join(", "), "material changes: customers will be asked again for these purposes");
+                }
+            }
+            match history {
+                Some(mut h) => {
+                    h.push(*version).map_err(|e| refused(e.to_string()))?;
+                    Ok(h)
+                }
+                None => Ok(CatalogHistory::new(*version)),
+            }
         }
-    };
-    Ok(LiveCatalog {
-        catalog,
-        version,
-        digest,
-    })
+    }
+}
+
+fn read_source(path: &Path) -> Result<String, Failure> {
+    std::fs::read_to_string(path)
+        .with_context(|| format!("could not read the catalog {}", path.display()))
+        .map_err(|e| Failure { code: 1, error: e })
 }
 
 async fn serve(args: ServeArgs) -> Result<(), Failure> {
@@ -358,8 +372,8 @@ async fn serve(args: ServeArgs) -> Result<(), Failure> {
     let store: Arc<dyn Store> = Arc::new(store);
     let clock = Arc::new(SystemClock);
     let now = keuze_server::Clock::now(&*clock);
-    let catalog = live_catalog(&*store, catalog_file.as_deref(), now).await?;
-    let version = catalog.version;
+    let catalog = catalog_to_serve(&*store, catalog_file.as_deref(), now).await?;
+    let version = catalog.current().number;
     let state = AppState::start(ServerParts {
         store,
         catalog,
@@ -368,6 +382,7 @@ async fn serve(args: ServeArgs) -> Result<(), Failure> {
         seed: None,
     })
     .await?;
+    tokio::spawn(follow_publications(state.clone()));
     let listener = tokio::net::TcpListener::bind(&listen)
         .await
         .with_context(|| format!("could not listen on {listen}"))?;
@@ -381,6 +396,26 @@ async fn serve(args: ServeArgs) -> Result<(), Failure> {
     state.writer().flush().await?;
     tracing::info!("all pending writes are committed; bye");
     Ok(())
+}
+
+/// Puts versions published by `keuze catalog publish` (another process) in force.
+async fn follow_publications(state: AppState) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(2));
+    loop {
+        tick.tick().await;
+        let after = state.catalog().current().number;
+        match catalogs::load_newer(&**state.store(), after).await {
+            Ok(newer) if newer.is_empty() => {}
+            Ok(newer) => {
+                let numbers: Vec<u32> = newer.iter().map(|v| v.number).collect();
+                match state.adopt(newer) {
+                    Ok(()) => tracing::info!(?numbers, "catalog versions published elsewhere are now in force"),
+                    Err(e) => tracing::error!(error = %e, "a newly published catalog version was not adopted"),
+                }
+            }
+            Err(e) => tracing::error!(error = %e, "could not look for newly published catalog versions"),
+        }
+    }
 }
 
 async fn shutdown_signal() {

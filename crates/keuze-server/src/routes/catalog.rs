@@ -24,10 +24,11 @@ pub struct CatalogView {
     responses((status = 200, body = CatalogView))
 )]
 pub async fn current(State(state): State<AppState>) -> Json<CatalogView> {
-    let live = state.catalog();
+    let history = state.catalog();
+    let current = history.current();
     Json(CatalogView {
-        version: live.version,
-        digest: live.digest.to_string(),
-        catalog: serde_json::to_value(&live.catalog).unwrap_or_default(),
+        version: current.number,
+        digest: current.digest.to_string(),
+        catalog: serde_json::to_value(&current.catalog).unwrap_or_default(),
     })
 }

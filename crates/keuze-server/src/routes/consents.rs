@@ -122,7 +122,8 @@ pub async fn record(
     _auth: Authorized<RecordScope>,
     JsonBody(req): JsonBody<RecordRequest>,
 ) -> Result<(StatusCode, Json<RecordResponse>), ApiError> {
-    let live = state.catalog();
+    let history = state.catalog();
+    let current = history.current();
     let mut errors: Vec<FieldError> = Vec::new();
     let subject = req
         .subject
@@ -149,7 +150,7 @@ pub async fn record(
                     action: c.action.into(),
                 })
                 .collect();
-            resolve_choices(&live.catalog, &requested)
+            resolve_choices(&current.catalog, &requested)
                 .map_err(|errs| {
                     errors.extend(errs.into_iter().map(|e| FieldError {
                         pointer: match e.index {
@@ -162,7 +163,7 @@ pub async fn record(
                 .ok()
         }
         (None, Some(all)) => Some(all_choices(
-            &live.catalog,
+            &current.catalog,
             match all {
                 AllInput::Accept => AllAnswer::Accept,
                 AllInput::Reject => AllAnswer::Reject,
@@ -176,33 +177,59 @@ pub async fn record(
             None
         }
     };
-    let (Some(subject), Some(locale), Some(planned), true) =
-        (subject, locale, planned, errors.is_empty())
+    let shown = match req.catalog_version {
+        None => Some(current),
+        Some(v) => {
+            let found = history.version(v);
+            if found.is_none() {
+                errors.push(FieldError {
+                    pointer: "/catalog_version".into(),
+                    detail: format!(
+                        "there is no catalog version {v}; the current version is {}",
+                        current.number
+                    ),
+                });
+            }
+            found
+        }
+    };
+    let (Some(subject), Some(locale), Some(planned), Some(shown), true) =
+        (subject, locale, planned, shown, errors.is_empty())
     else {
         return Err(ApiError::Validation(errors));
     };
-    if let Some(v) = req.catalog_version {
-        if v != live.version {
-            return Err(ApiError::StaleCatalogVersion {
-                requested: v,
-                current: live.version,
-            });
-        }
+    // Nobody records consent to a text the customer did not see: a grant against a
+    // notice that has since changed materially is refused. Saying no is never refused.
+    let stale: Vec<String> = planned
+        .iter()
+        .filter(|(p, action)| *action == Action::Grant && !history.still_covers(p.as_str(), shown.number))
+        .map(|(p, _)| p.to_string())
+        .collect();
+    if !stale.is_empty() {
+        return Err(ApiError::StaleCatalogVersion {
+            requested: shown.number,
+            current: current.number,
+            purposes: stale,
+        });
     }
     let now = state.now();
     let source = req.source.map_or(Source::Api, Source::from);
-    let taxonomy = &live.catalog.taxonomy;
     let events: Vec<NewEvent> = planned
         .into_iter()
         .filter_map(|(purpose, action)| {
-            let p = live.catalog.purpose(purpose.as_str())?;
+            // The notice as shown; a purpose the shown version lacks can only be refused
+            // here, and then the current notice is the one that applies.
+            let (version, p) = match shown.catalog.purpose(purpose.as_str()) {
+                Some(p) => (shown, p),
+                None => (current, current.catalog.purpose(purpose.as_str())?),
+            };
             Some(NewEvent {
                 subject,
-                notice_digest: p.notice_digest(&locale, taxonomy),
+                notice_digest: p.notice_digest(&locale, &version.catalog.taxonomy),
                 purpose,
                 action,
                 source,
-                catalog_version: live.version,
+                catalog_version: version.number,
                 locale: locale.clone(),
                 recorded_at: now,
             })
@@ -214,7 +241,7 @@ pub async fn record(
         StatusCode::CREATED,
         Json(RecordResponse {
             subject: subject.to_hex(),
-            catalog_version: live.version,
+            catalog_version: current.number,
             events: committed.iter().map(EventView::from).collect(),
         }),
     ))

@@ -90,7 +90,8 @@ fn answer(
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
-    let live = state.catalog();
+    let history = state.catalog();
+    let version = history.current().number;
     let now = state.now();
     let index = state
         .index()
@@ -99,7 +100,7 @@ fn answer(
     let views = parsed
         .into_iter()
         .map(|(subject, purpose, categories)| {
-            let d = index.decide(&live.catalog, &subject, purpose, &categories, now);
+            let d = index.decide(&history, &subject, purpose, &categories, now);
             metrics::counter!("keuze_decisions_total", "reason" => d.reason.as_str()).increment(1);
             DecisionView {
                 subject: subject.to_hex(),
@@ -108,7 +109,7 @@ fn answer(
                 reason: d.reason,
                 event: d.event,
                 undeclared: d.undeclared.iter().map(ToString::to_string).collect(),
-                catalog_version: live.version,
+                catalog_version: version,
             }
         })
         .collect();

@@ -4,6 +4,7 @@ pub mod catalog;
 pub mod consents;
 pub mod decide;
 pub mod ops;
+pub mod privacy;
 pub mod subjects;
 
 use crate::problem::FieldError;

@@ -20,7 +20,7 @@ pub struct Health {
 pub async fn healthz(State(state): State<AppState>) -> Json<Health> {
     Json(Health {
         status: "ok".into(),
-        catalog_version: state.catalog().version,
+        catalog_version: state.catalog().current().number,
     })
 }
 

@@ -59,19 +59,20 @@ pub struct DeviceId {
 }
 
 fn state_of(state: &AppState, subject: SubjectId) -> SubjectState {
-    let live = state.catalog();
+    let history = state.catalog();
+    let current = history.current();
     let now = state.now();
     let index = state
         .index()
         .read()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
-    let purposes = live
+    let purposes = current
         .catalog
         .purposes
         .iter()
         .map(|p| {
             let last = index.last(&subject, p.id.as_str());
-            let d = decide(&live.catalog, p.id.as_str(), &[], last, now);
+            let d = decide(&history, p.id.as_str(), &[], last, now);
             PurposeState {
                 purpose: p.id.to_string(),
                 legal_basis: p.legal_basis.to_string(),
@@ -86,7 +87,7 @@ fn state_of(state: &AppState, subject: SubjectId) -> SubjectState {
         .collect();
     SubjectState {
         subject: subject.to_hex(),
-        catalog_version: live.version,
+        catalog_version: current.number,
         purposes,
     }
 }
