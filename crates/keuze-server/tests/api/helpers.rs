@@ -1,6 +1,6 @@
 use keuze_core::catalog::{parse_catalog, SAMPLE_CATALOG};
-use keuze_core::{Pseudonymizer, Timestamp};
-use keuze_server::{AppState, LiveCatalog, ManualClock, ServerParts};
+use keuze_core::{CatalogHistory, CatalogVersion, Pseudonymizer, Timestamp};
+use keuze_server::{AppState, ManualClock, ServerParts};
 use keuze_sqlite::SqliteStore;
 use keuze_store::{Scope, Store};
 use serde_json::{json, Value};
@@ -34,11 +34,12 @@ pub async fn spawn_app() -> TestApp {
     let clock = Arc::new(ManualClock::new(T0));
     let state = AppState::start(ServerParts {
         store: Arc::clone(&store),
-        catalog: LiveCatalog {
+        catalog: CatalogHistory::new(CatalogVersion {
+            number: stored.number,
             digest: catalog.digest(),
             catalog,
-            version: stored.number,
-        },
+            published_at: T0,
+        }),
         pseudonymizer: Pseudonymizer::new([9; 32]),
         clock: clock.clone(),
         seed: Some([3; 32]),
