@@ -203,16 +203,16 @@ async fn each_field_error_has_a_pointer() {
 }
 
 #[tokio::test]
-async fn a_stale_catalog_version_is_409_with_the_current_one() {
+async fn an_unknown_catalog_version_is_refused() {
     let app = spawn_app().await;
     let p = refused(
         &app,
         json!({"subject": {"id": "a"}, "all": "accept", "catalog_version": 7}),
-        409,
+        422,
         &["/catalog_version"],
     )
     .await;
-    assert_eq!(p["current_catalog_version"], 1);
+    assert!(p["errors"][0]["detail"].as_str().unwrap().contains("the current version is 1"));
 }
 
 #[tokio::test]
