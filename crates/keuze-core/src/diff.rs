@@ -14,7 +14,7 @@
 //! what customers see first, not what is done with their data.
 
 use crate::catalog::{
-    Catalog, LegalBasis, Organisation, Period, PeriodUnit, Purpose, Recipient, Text,
+    Catalog, LegalBasis, Organisation, Period, Purpose, Recipient, Text,
 };
 use crate::ids::{CategoryId, CountryCode, Locale, PurposeId};
 use crate::taxonomy::Taxonomy;
@@ -975,25 +975,10 @@ impl Lang {
 }
 
 fn period(p: Period, lang: Lang) -> String {
-    let one = p.amount == 1;
-    let unit = match (p.unit, lang, one) {
-        (PeriodUnit::Days, Lang::En, true) => "day",
-        (PeriodUnit::Days, Lang::En, false) => "days",
-        (PeriodUnit::Weeks, Lang::En, true) => "week",
-        (PeriodUnit::Weeks, Lang::En, false) => "weeks",
-        (PeriodUnit::Months, Lang::En, true) => "month",
-        (PeriodUnit::Months, Lang::En, false) => "months",
-        (PeriodUnit::Years, Lang::En, true) => "year",
-        (PeriodUnit::Years, Lang::En, false) => "years",
-        (PeriodUnit::Days, Lang::Nl, true) => "dag",
-        (PeriodUnit::Days, Lang::Nl, false) => "dagen",
-        (PeriodUnit::Weeks, Lang::Nl, true) => "week",
-        (PeriodUnit::Weeks, Lang::Nl, false) => "weken",
-        (PeriodUnit::Months, Lang::Nl, true) => "maand",
-        (PeriodUnit::Months, Lang::Nl, false) => "maanden",
-        (PeriodUnit::Years, Lang::Nl, _) => "jaar",
-    };
-    format!("{} {unit}", p.amount)
+    p.in_words(&match lang {
+        Lang::En => Locale::en(),
+        Lang::Nl => Locale::nl(),
+    })
 }
 
 fn basis(b: LegalBasis, lang: Lang) -> &'static str {

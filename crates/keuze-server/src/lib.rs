@@ -57,7 +57,7 @@ impl Modify for BearerAuth {
 }
 
 fn api_router() -> OpenApiRouter<AppState> {
-    use routes::{catalog, consents, decide, ops, subjects};
+    use routes::{catalog, consents, decide, ops, prompt, subjects};
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(consents::record))
         .routes(routes!(subjects::issue_device_id))
@@ -65,9 +65,14 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(subjects::state_by_pseudonym))
         .routes(routes!(subjects::history_by_body))
         .routes(routes!(subjects::history_by_pseudonym))
+        .routes(routes!(prompt::prompt_by_body))
+        .routes(routes!(prompt::prompt_by_pseudonym))
+        .routes(routes!(prompt::changes_by_body))
+        .routes(routes!(prompt::changes_by_pseudonym))
         .routes(routes!(decide::decide_one))
         .routes(routes!(decide::decide_batch))
         .routes(routes!(catalog::current))
+        .routes(routes!(catalog::publish))
         .routes(routes!(ops::healthz))
         .routes(routes!(ops::metrics))
         .routes(routes!(ops::openapi))

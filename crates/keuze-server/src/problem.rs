@@ -41,6 +41,8 @@ pub enum ApiError {
     MalformedJson(String, Option<String>),
     #[error("the request body must be JSON")]
     UnsupportedMediaType,
+    #[error("the request body must be {0}")]
+    UnsupportedMediaTypeFor(&'static str),
     #[error("the request body is larger than {0} bytes")]
     TooLarge(usize),
     #[error("invalid request")]
@@ -105,6 +107,14 @@ impl ApiError {
                 "unsupported-media-type",
                 "The request body must be JSON",
                 "send the body with `Content-Type: application/json`".to_owned(),
+                vec![],
+                None,
+            ),
+            Self::UnsupportedMediaTypeFor(media) => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported-media-type",
+                "Wrong media type",
+                format!("send the body with `Content-Type: {media}`"),
                 vec![],
                 None,
             ),

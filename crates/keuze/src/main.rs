@@ -85,12 +85,41 @@ struct ServeArgs {
 #[derive(Debug, Subcommand)]
 enum CatalogCommand {
     /// Check a catalog file: every error with file:line:column, what is wrong and how
-    /// to fix it. Exit 0 if it is valid (warnings allowed), 1 if not.
+    /// to fix it, and how readable each text is (Flesch reading ease for English,
+    /// Flesch-Douma for Dutch; below 50 warns). Exit 0 if it is valid (warnings
+    /// allowed), 1 if not.
     Check {
         file: PathBuf,
-        /// Treat warnings as errors.
+        /// Treat warnings, hard-to-read texts among them, as errors.
         #[arg(long)]
         strict: bool,
+        /// Leave out the readability table.
+        #[arg(long)]
+        quiet: bool,
+    },
+    /// Publish a catalog as the next immutable version, after checking it. Prints what
+    /// changed against the version in force and which purposes customers will be asked
+    /// about again. Publishing a catalog identical to the current one changes nothing.
+    /// A running server picks the new version up within seconds.
+    Publish {
+        file: PathBuf,
+        #[command(flatten)]
+        data: DataArgs,
+    },
+    /// Show what changed between two catalogs, purpose by purpose, each change material
+    /// or minor with the rule that decided it. OLD and NEW are files or published
+    /// version numbers.
+    Diff {
+        old: String,
+        new: String,
+        #[command(flatten)]
+        data: DataArgs,
+        /// `text` (plain language) or `json`.
+        #[arg(long, default_value = "text", value_parser = ["text", "json"])]
+        format: String,
+        /// The language of the text output; default both English and Dutch.
+        #[arg(long, value_parser = ["en", "nl"])]
+        locale: Option<String>,
     },
 }
 
@@ -187,7 +216,50 @@ async fn run(cli: Cli) -> Result<(), Failure> {
     match cli.command {
         Command::Serve(args) => serve(args).await,
         Command::Init { dir, force } => init(&dir, force),
-        Command::Catalog(CatalogCommand::Check { file, strict }) => check(&file, strict),
+        Command::Catalog(CatalogCommand::Check {
+            file,
+            strict,
+            quiet,
+        }) => check(&file, strict, quiet),
+        Command::Catalog(CatalogCommand::Publish { file, data }) => {
+            let settings = Settings::load(&data)?;
+            let store = SqliteStore::open(&settings.data).await?;
+            let history = catalogs::load_history(&store).await?;
+            let source = read_source(&file)?;
+            let now = keuze_server::Clock::now(&SystemClock);
+            let name = file.display().to_string();
+            match catalogs::publish(
+                &store,
+                history.as_ref().map(CatalogHistory::current),
+                &name,
+                &source,
+                now,
+            )
+            .await
+            .map_err(publish_failure)?
+            {
+                Published::Unchanged { number } => {
+                    println!("{name} is identical to version {number}, which is in force: nothing was published");
+                }
+                Published::New { version, diff } => {
+                    println!(
+                        "published {name} as version {} ({})",
+                        version.number, version.digest
+                    );
+                    if let Some(d) = diff {
+                        print!("\n{}", d.render(&keuze_core::Locale::en()));
+                    }
+                }
+            }
+            Ok(())
+        }
+        Command::Catalog(CatalogCommand::Diff {
+            old,
+            new,
+            data,
+            format,
+            locale,
+        }) => catalog_diff(&old, &new, &data, &format, locale.as_deref()).await,
         Command::Ledger(LedgerCommand::Rebuild { data }) => {
             let settings = Settings::load(&data)?;
             let store = SqliteStore::open(&settings.data).await?;
@@ -253,8 +325,66 @@ fn read_catalog(path: &Path) -> Result<(Catalog, CatalogReport, String), Failure
     }
 }
 
-fn check(file: &Path, strict: bool) -> Result<(), Failure> {
+/// A catalog named on the command line: a file, or else a published version number.
+async fn catalog_arg(arg: &str, data: &DataArgs) -> Result<(String, Catalog), Failure> {
+    let path = Path::new(arg);
+    if path.exists() || arg.parse::<u32>().is_err() {
+        let (catalog, _, _) = read_catalog(path)?;
+        return Ok((arg.to_owned(), catalog));
+    }
+    let number: u32 = arg.parse().map_err(|_| refused(format!("`{arg}` is neither a file nor a version number")))?;
+    let settings = Settings::load(data)?;
+    let store = SqliteStore::open(&settings.data).await?;
+    let stored = store.catalog_version(number).await?.ok_or_else(|| {
+        refused(format!(
+            "there is no file `{arg}`, and no published version {number} in {}",
+            settings.data.display()
+        ))
+    })?;
+    let (catalog, _) = parse_catalog(&format!("version {number}"), &stored.source)
+        .map_err(|e| refused(e.0.render()))?;
+    Ok((format!("version {number}"), catalog))
+}
+
+async fn catalog_diff(
+    old: &str,
+    new: &str,
+    data: &DataArgs,
+    format: &str,
+    locale: Option<&str>,
+) -> Result<(), Failure> {
+    let (old_name, old_catalog) = catalog_arg(old, data).await?;
+    let (new_name, new_catalog) = catalog_arg(new, data).await?;
+    let d = keuze_core::diff::diff(&old_catalog, &new_catalog).map_err(|e| refused(e.to_string()))?;
+    if format == "json" {
+        let json = serde_json::to_string_pretty(&d).map_err(anyhow::Error::from)?;
+        println!("{json}");
+        return Ok(());
+    }
+    if d.is_empty() {
+        println!("{old_name} and {new_name} say the same thing: nothing changed");
+        return Ok(());
+    }
+    let locales: Vec<keuze_core::Locale> = match locale {
+        Some("nl") => vec![keuze_core::Locale::nl()],
+        Some(_) => vec![keuze_core::Locale::en()],
+        None => vec![keuze_core::Locale::en(), keuze_core::Locale::nl()],
+    };
+    for (i, l) in locales.iter().enumerate() {
+        if i > 0 {
+            println!();
+        }
+        println!("== {old_name} -> {new_name} ({l})\n");
+        print!("{}", d.render(l));
+    }
+    Ok(())
+}
+
+fn check(file: &Path, strict: bool, quiet: bool) -> Result<(), Failure> {
     let (catalog, report, _) = read_catalog(file)?;
+    if !quiet {
+        print!("{}", report.render_readability());
+    }
     if report.warning_count() > 0 {
         eprint!("{}", report.render());
         if strict {

@@ -163,6 +163,8 @@ fn usage_errors_exit_2_and_every_command_has_help() {
         &["ledger", "rebuild", "--help"],
         &["key", "create", "--help"],
         &["key", "list", "--help"],
+        &["catalog", "publish", "--help"],
+        &["catalog", "diff", "--help"],
     ] {
         let out = run(dir.path(), cmd);
         assert!(out.status.success(), "{cmd:?}");
@@ -380,4 +382,75 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
         }
     }
     out
+}
+
+fn with_us_recipient(sample: &str) -> String {
+    let edited = sample.replacen(
+        "name = \"Mailjet\"\ncountry = \"FR\"\n",
+        "name = \"Mailjet\"\ncountry = \"FR\"\n\n[[purposes.recipients]]\nname = \"Klaviyo\"\ncountry = \"US\"\n",
+        1,
+    );
+    assert_ne!(edited, sample);
+    edited
+}
+
+#[test]
+fn publish_and_diff_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    assert!(run(d, &["init", "."]).status.success());
+    let sample = std::fs::read_to_string(d.join("catalog.toml")).unwrap();
+    std::fs::write(d.join("v2.toml"), with_us_recipient(&sample)).unwrap();
+    std::fs::write(d.join("bad.toml"), sample.replacen("retention = \"2 years\"", "retention = \"forever\"", 1)).unwrap();
+
+    let out = run(d, &["catalog", "publish", "catalog.toml"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("as version 1"));
+    let out = run(d, &["catalog", "publish", "catalog.toml"]);
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("nothing was published"));
+
+    let out = run(d, &["catalog", "publish", "bad.toml"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("bad.toml:") && err.contains("nothing was published"), "{err}");
+
+    let out = run(d, &["catalog", "publish", "v2.toml"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("as version 2") && stdout.contains("[material: recipient_outside_eea]"), "{stdout}");
+
+    // Version numbers and files mix; both languages by default.
+    let out = run(d, &["catalog", "diff", "1", "2"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains("outside the EEA") && text.contains("buiten de EER"), "{text}");
+    let out = run(d, &["catalog", "diff", "catalog.toml", "v2.toml", "--format", "json"]);
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["materially_changed"], json!(["newsletter"]));
+    let out = run(d, &["catalog", "diff", "1", "7"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no published version 7"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_running_server_adopts_a_version_published_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    assert!(run(d, &["init", "."]).status.success());
+    let server = Server::start(d, &[], &d.join("log"));
+    let sample = std::fs::read_to_string(d.join("catalog.toml")).unwrap();
+    std::fs::write(d.join("v2.toml"), with_us_recipient(&sample)).unwrap();
+    let out = run(d, &["catalog", "publish", "v2.toml"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let mut version = 0;
+    for _ in 0..50 {
+        let catalog: Value = reqwest::get(format!("{}/v1/catalog", server.base)).await.unwrap().json().await.unwrap();
+        version = catalog["version"].as_u64().unwrap();
+        if version == 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert_eq!(version, 2);
+    assert!(server.terminate().success());
 }

@@ -5,6 +5,7 @@ pub mod consents;
 pub mod decide;
 pub mod ops;
 pub mod privacy;
+pub mod prompt;
 pub mod subjects;
 
 use crate::problem::FieldError;

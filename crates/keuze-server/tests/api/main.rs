@@ -9,3 +9,4 @@ mod consents;
 mod decisions;
 mod openapi;
 mod problems;
+mod reconsent;

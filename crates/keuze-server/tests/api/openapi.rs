@@ -25,13 +25,18 @@ async fn every_route_is_documented_and_every_documented_route_exists() {
         "GET /metrics",
         "GET /v1/catalog",
         "GET /v1/openapi.json",
+        "GET /v1/subjects/{pseudonym}/changes",
         "GET /v1/subjects/{pseudonym}/history",
+        "GET /v1/subjects/{pseudonym}/prompt",
         "GET /v1/subjects/{pseudonym}/state",
+        "POST /v1/catalog/versions",
         "POST /v1/consents",
         "POST /v1/decide",
         "POST /v1/decide/batch",
+        "POST /v1/subjects/changes",
         "POST /v1/subjects/device",
         "POST /v1/subjects/history",
+        "POST /v1/subjects/prompt",
         "POST /v1/subjects/state",
     ];
     assert_eq!(documented, expected);

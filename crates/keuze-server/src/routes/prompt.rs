@@ -1,0 +1,305 @@
+//! Asking once: the *prompt* is what a customer must be asked now (never asked, asked
+//! again after a material change, or expired), empty most of the time; the *changes*
+//! are what changed since they last agreed, in their own language.
+
+use super::SubjectRef;
+use crate::auth::{Authorized, DecideScope};
+use crate::json::JsonBody;
+use crate::problem::{ApiError, FieldError};
+use crate::state::AppState;
+use axum::extract::{Path, Query, State};
+use axum::Json;
+use keuze_core::decision::decide;
+use keuze_core::diff::{country_name, in_eea, PurposeDiffKind};
+use keuze_core::{Action, CatalogHistory, LegalBasis, Locale, Reason, SubjectId};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PromptRequest {
+    pub subject: SubjectRef,
+    /// The customer's language; default `en`.
+    #[serde(default)]
+    pub locale: Option<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct LangParam {
+    /// The customer's language, `en` (default) or `nl`.
+    pub lang: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Prompt {
+    pub subject: String,
+    /// The version to send back as `catalog_version` when recording the answers.
+    pub catalog_version: u32,
+    pub locale: String,
+    /// The purposes to ask about now, in catalog order. Empty: ask nothing.
+    pub ask: Vec<Question>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Question {
+    pub purpose: String,
+    /// Why the question is asked: `not_asked`, `reconsent_required` or `expired`.
+    pub reason: Reason,
+    pub title: String,
+    pub description: String,
+    /// What the customer gets in return.
+    pub benefit: Option<String>,
+    /// What happens if they say no.
+    pub alternative: Option<String>,
+    /// The data, in plain words.
+    pub data: Vec<String>,
+    /// Who else gets it, with the country.
+    pub recipients: Vec<String>,
+    pub retention: String,
+    /// How long a yes lasts before the customer is asked again.
+    pub consent_lifetime: Option<String>,
+    /// `sha256:` digest of the notice these texts form; recorded with the answer.
+    pub notice_digest: String,
+    /// With `reconsent_required`: what changed since the customer agreed.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub changes: Vec<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Changes {
+    pub subject: String,
+    pub catalog_version: u32,
+    pub locale: String,
+    /// Purposes the customer agreed to under an older version that has changed since.
+    pub purposes: Vec<ChangedPurpose>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ChangedPurpose {
+    pub purpose: String,
+    pub title: String,
+    /// The catalog version the customer agreed under.
+    pub agreed_under: u32,
+    /// Whether the change is material: their consent is no longer relied on.
+    pub material: bool,
+    /// What changed, in plain sentences.
+    pub changes: Vec<String>,
+}
+
+fn locale_of(raw: Option<&str>, pointer: &str) -> Result<Locale, ApiError> {
+    match raw {
+        None => Ok(Locale::en()),
+        Some(l) => Locale::parse(l).map_err(|e| {
+            ApiError::Validation(vec![FieldError {
+                pointer: pointer.into(),
+                detail: e.to_string(),
+            }])
+        }),
+    }
+}
+
+/// Sentences explaining how `purpose` changed from version `from` to the current one.
+fn changes_since(history: &CatalogHistory, from: u32, purpose: &str, locale: &Locale) -> Vec<String> {
+    match history.diff_since(from) {
+        Some(Ok(d)) => d
+            .purpose(purpose)
+            .filter(|pd| pd.kind == PurposeDiffKind::Changed)
+            .map(|pd| pd.explain_for_customer(locale))
+            .unwrap_or_default(),
+        _ => Vec::new(),
+    }
+}
+
+fn prompt_for(state: &AppState, subject: SubjectId, locale: &Locale) -> Prompt {
+    let history = state.catalog();
+    let current = history.current();
+    let catalog = &current.catalog;
+    let now = state.now();
+    let index = state
+        .index()
+        .read()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let ask = catalog
+        .purposes
+        .iter()
+        .filter(|p| p.legal_basis == LegalBasis::Consent)
+        .filter_map(|p| {
+            let last = index.last(&subject, p.id.as_str());
+            let d = decide(&history, p.id.as_str(), &[], last, now);
+            if !matches!(
+                d.reason,
+                Reason::NotAsked | Reason::ReconsentRequired | Reason::Expired
+            ) {
+                return None;
+            }
+            let changes = match (d.reason, last) {
+                (Reason::ReconsentRequired, Some(l)) => {
+                    changes_since(&history, l.catalog_version, p.id.as_str(), locale)
+                }
+                _ => Vec::new(),
+            };
+            Some(Question {
+                purpose: p.id.to_string(),
+                reason: d.reason,
+                title: p.title.get(locale).to_owned(),
+                description: p.description.get(locale).to_owned(),
+                benefit: p.benefit.as_ref().map(|t| t.get(locale).to_owned()),
+                alternative: p.alternative.as_ref().map(|t| t.get(locale).to_owned()),
+                data: p
+                    .categories
+                    .iter()
+                    .map(|c| catalog.taxonomy.name(c, locale).unwrap_or(c.as_str()).to_owned())
+                    .collect(),
+                recipients: p
+                    .recipients
+                    .iter()
+                    .map(|r| {
+                        let outside = if in_eea(&r.country) {
+                            ""
+                        } else if locale.as_str() == "nl" {
+                            ", buiten de EER"
+                        } else {
+                            ", outside the EEA"
+                        };
+                        format!("{} ({}{outside})", r.name, country_name(&r.country, locale))
+                    })
+                    .collect(),
+                retention: p.retention.in_words(locale),
+                consent_lifetime: p.consent_lifetime.map(|l| l.in_words(locale)),
+                notice_digest: p.notice_digest(locale, &catalog.taxonomy).to_string(),
+                changes,
+            })
+        })
+        .collect();
+    Prompt {
+        subject: subject.to_hex(),
+        catalog_version: current.number,
+        locale: locale.to_string(),
+        ask,
+    }
+}
+
+fn changes_for(state: &AppState, subject: SubjectId, locale: &Locale) -> Changes {
+    let history = state.catalog();
+    let current = history.current();
+    let index = state
+        .index()
+        .read()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let purposes = current
+        .catalog
+        .purposes
+        .iter()
+        .filter_map(|p| {
+            let last = index.last(&subject, p.id.as_str())?;
+            if last.action != Action::Grant || last.catalog_version >= current.number {
+                return None;
+            }
+            let changes = changes_since(&history, last.catalog_version, p.id.as_str(), locale);
+            if changes.is_empty() {
+                return None;
+            }
+            Some(ChangedPurpose {
+                purpose: p.id.to_string(),
+                title: p.title.get(locale).to_owned(),
+                agreed_under: last.catalog_version,
+                material: !history.still_covers(p.id.as_str(), last.catalog_version),
+                changes,
+            })
+        })
+        .collect();
+    Changes {
+        subject: subject.to_hex(),
+        catalog_version: current.number,
+        locale: locale.to_string(),
+        purposes,
+    }
+}
+
+fn pseudonym(p: &str) -> Result<SubjectId, ApiError> {
+    SubjectId::parse_hex(p).ok_or_else(|| {
+        ApiError::NotFound("a subject pseudonym in the path is 64 lower-case hex digits".into())
+    })
+}
+
+/// What to ask this customer now; `ask` is empty when there is nothing to ask.
+#[utoipa::path(
+    post,
+    path = "/v1/subjects/prompt",
+    tag = "subjects",
+    request_body = PromptRequest,
+    responses((status = 200, body = Prompt), (status = 401, body = crate::problem::Problem), (status = 403, body = crate::problem::Problem), (status = 422, body = crate::problem::Problem)),
+    security(("api_key" = ["decide"]))
+)]
+pub async fn prompt_by_body(
+    State(state): State<AppState>,
+    _auth: Authorized<DecideScope>,
+    JsonBody(req): JsonBody<PromptRequest>,
+) -> Result<Json<Prompt>, ApiError> {
+    let subject = req
+        .subject
+        .resolve(&state, "/subject")
+        .map_err(|e| ApiError::Validation(vec![e]))?;
+    let locale = locale_of(req.locale.as_deref(), "/locale")?;
+    Ok(Json(prompt_for(&state, subject, &locale)))
+}
+
+/// What to ask this customer now, by pseudonym.
+#[utoipa::path(
+    get,
+    path = "/v1/subjects/{pseudonym}/prompt",
+    tag = "subjects",
+    params(("pseudonym" = String, Path, description = "64 hex digits"), LangParam),
+    responses((status = 200, body = Prompt), (status = 401, body = crate::problem::Problem), (status = 403, body = crate::problem::Problem), (status = 404, body = crate::problem::Problem)),
+    security(("api_key" = ["decide"]))
+)]
+pub async fn prompt_by_pseudonym(
+    State(state): State<AppState>,
+    _auth: Authorized<DecideScope>,
+    Path(p): Path<String>,
+    Query(q): Query<LangParam>,
+) -> Result<Json<Prompt>, ApiError> {
+    let locale = locale_of(q.lang.as_deref(), "/lang")?;
+    Ok(Json(prompt_for(&state, pseudonym(&p)?, &locale)))
+}
+
+/// What changed since this customer last agreed, per purpose, in plain language.
+#[utoipa::path(
+    post,
+    path = "/v1/subjects/changes",
+    tag = "subjects",
+    request_body = PromptRequest,
+    responses((status = 200, body = Changes), (status = 401, body = crate::problem::Problem), (status = 403, body = crate::problem::Problem), (status = 422, body = crate::problem::Problem)),
+    security(("api_key" = ["decide"]))
+)]
+pub async fn changes_by_body(
+    State(state): State<AppState>,
+    _auth: Authorized<DecideScope>,
+    JsonBody(req): JsonBody<PromptRequest>,
+) -> Result<Json<Changes>, ApiError> {
+    let subject = req
+        .subject
+        .resolve(&state, "/subject")
+        .map_err(|e| ApiError::Validation(vec![e]))?;
+    let locale = locale_of(req.locale.as_deref(), "/locale")?;
+    Ok(Json(changes_for(&state, subject, &locale)))
+}
+
+/// What changed since this customer last agreed, by pseudonym.
+#[utoipa::path(
+    get,
+    path = "/v1/subjects/{pseudonym}/changes",
+    tag = "subjects",
+    params(("pseudonym" = String, Path, description = "64 hex digits"), LangParam),
+    responses((status = 200, body = Changes), (status = 401, body = crate::problem::Problem), (status = 403, body = crate::problem::Problem), (status = 404, body = crate::problem::Problem)),
+    security(("api_key" = ["decide"]))
+)]
+pub async fn changes_by_pseudonym(
+    State(state): State<AppState>,
+    _auth: Authorized<DecideScope>,
+    Path(p): Path<String>,
+    Query(q): Query<LangParam>,
+) -> Result<Json<Changes>, ApiError> {
+    let locale = locale_of(q.lang.as_deref(), "/lang")?;
+    Ok(Json(changes_for(&state, pseudonym(&p)?, &locale)))
+}
