@@ -1,6 +1,7 @@
 //! `keuze`: the command line. Serves the API, checks catalogs, manages API keys and the
 //! ledger. Exit codes: 0 success, 1 the input was refused (e.g. a catalog with errors),
-//! 2 wrong usage, 3 the data directory or database failed.
+//! 2 wrong usage (including an unusable config file), 3 the data directory or database
+//! failed.
 
 mod config;
 mod datadir;
@@ -222,7 +223,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             quiet,
         }) => check(&file, strict, quiet),
         Command::Catalog(CatalogCommand::Publish { file, data }) => {
-            let settings = Settings::load(&data)?;
+            let settings = settings(&data)?;
             let store = SqliteStore::open(&settings.data).await?;
             let history = catalogs::load_history(&store).await?;
             let source = read_source(&file)?;
@@ -261,7 +262,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             locale,
         }) => catalog_diff(&old, &new, &data, &format, locale.as_deref()).await,
         Command::Ledger(LedgerCommand::Rebuild { data }) => {
-            let settings = Settings::load(&data)?;
+            let settings = settings(&data)?;
             let store = SqliteStore::open(&settings.data).await?;
             let before = store.event_count().await?;
             let rows = store.rebuild_projection().await?;
@@ -273,7 +274,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             mut scopes,
             label,
         }) => {
-            let settings = Settings::load(&data)?;
+            let settings = settings(&data)?;
             let store = SqliteStore::open(&settings.data).await?;
             scopes.sort();
             scopes.dedup();
@@ -291,7 +292,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             Ok(())
         }
         Command::Key(KeyCommand::List { data }) => {
-            let settings = Settings::load(&data)?;
+            let settings = settings(&data)?;
             let store = SqliteStore::open(&settings.data).await?;
             for k in store.list_api_keys().await? {
                 let names: Vec<&str> = k.scopes.iter().map(|s| s.as_str()).collect();
@@ -333,7 +334,7 @@ async fn catalog_arg(arg: &str, data: &DataArgs) -> Result<(String, Catalog), Fa
         return Ok((arg.to_owned(), catalog));
     }
     let number: u32 = arg.parse().map_err(|_| refused(format!("`{arg}` is neither a file nor a version number")))?;
-    let settings = Settings::load(data)?;
+    let settings = settings(data)?;
     let store = SqliteStore::open(&settings.data).await?;
     let stored = store.catalog_version(number).await?.ok_or_else(|| {
         refused(format!(
@@ -491,7 +492,7 @@ fn read_source(path: &Path) -> Result<String, Failure> {
 }
 
 async fn serve(args: ServeArgs) -> Result<(), Failure> {
-    let settings = Settings::load(&args.data)?;
+    let settings = settings(&args.data)?;
     let listen = args
         .listen
         .or_else(|| settings.listen.clone())
@@ -568,4 +569,9 @@ async fn shutdown_signal() {
         () = term => {},
     }
     tracing::info!("shutting down: no new requests, draining pending writes");
+}
+
+/// Loads settings; a config file that cannot be used is a usage error (exit 2).
+fn settings(data: &DataArgs) -> Result<Settings, Failure> {
+    Settings::load(data).map_err(|error| Failure { code: 2, error })
 }

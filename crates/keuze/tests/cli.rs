@@ -454,3 +454,39 @@ async fn a_running_server_adopts_a_version_published_from_the_command_line() {
     assert_eq!(version, 2);
     assert!(server.terminate().success());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn settings_come_from_flags_then_environment_then_the_config_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::create_dir(d.join("conf")).unwrap();
+    std::fs::write(
+        d.join("conf/keuze.toml"),
+        "data = \"from-config\"\nlisten = \"127.0.0.1:0\"\n",
+    )
+    .unwrap();
+    // The config file's data directory is relative to the file.
+    let out = run(d, &["key", "create", "--config", "conf/keuze.toml", "--scope", "audit"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(d.join("conf/from-config/keuze.db").exists());
+    // The environment overrides the file, and a flag overrides the environment.
+    let out = keuze(d)
+        .args(["key", "create", "--config", "conf/keuze.toml", "--scope", "audit"])
+        .env("KEUZE_DATA", "from-env")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(d.join("from-env/keuze.db").exists());
+    let out = keuze(d)
+        .args(["key", "create", "--config", "conf/keuze.toml", "--data", "from-flag", "--scope", "audit"])
+        .env("KEUZE_DATA", "from-env")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(d.join("from-flag/keuze.db").exists());
+    // An unknown key in the config file is an error that names it.
+    std::fs::write(d.join("bad.toml"), "dat = \"x\"\n").unwrap();
+    let out = run(d, &["key", "list", "--config", "bad.toml"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown key `dat`"));
+}
