@@ -6,6 +6,22 @@
 mod config;
 mod datadir;
 
+/// Like `print!`, but a closed pipe (`keuze catalog diff 1 2 | head`) ends the output
+/// quietly instead of panicking.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stdout(), $($arg)*);
+    }};
+}
+
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use config::Settings;
@@ -240,15 +256,15 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             .map_err(publish_failure)?
             {
                 Published::Unchanged { number } => {
-                    println!("{name} is identical to version {number}, which is in force: nothing was published");
+                    outln!("{name} is identical to version {number}, which is in force: nothing was published");
                 }
                 Published::New { version, diff } => {
-                    println!(
+                    outln!(
                         "published {name} as version {} ({})",
                         version.number, version.digest
                     );
                     if let Some(d) = diff {
-                        print!("\n{}", d.render(&keuze_core::Locale::en()));
+                        out!("\n{}", d.render(&keuze_core::Locale::en()));
                     }
                 }
             }
@@ -266,7 +282,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             let store = SqliteStore::open(&settings.data).await?;
             let before = store.event_count().await?;
             let rows = store.rebuild_projection().await?;
-            println!("rebuilt the projection from {before} ledger events: {rows} current choices");
+            outln!("rebuilt the projection from {before} ledger events: {rows} current choices");
             Ok(())
         }
         Command::Key(KeyCommand::Create {
@@ -288,7 +304,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 key.id,
                 names.join(", ")
             );
-            println!("{secret}");
+            outln!("{secret}");
             Ok(())
         }
         Command::Key(KeyCommand::List { data }) => {
@@ -296,7 +312,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             let store = SqliteStore::open(&settings.data).await?;
             for k in store.list_api_keys().await? {
                 let names: Vec<&str> = k.scopes.iter().map(|s| s.as_str()).collect();
-                println!(
+                outln!(
                     "{}\t{}\t{}\t{}",
                     k.id,
                     names.join(","),
@@ -359,11 +375,11 @@ async fn catalog_diff(
     let d = keuze_core::diff::diff(&old_catalog, &new_catalog).map_err(|e| refused(e.to_string()))?;
     if format == "json" {
         let json = serde_json::to_string_pretty(&d).map_err(anyhow::Error::from)?;
-        println!("{json}");
+        outln!("{json}");
         return Ok(());
     }
     if d.is_empty() {
-        println!("{old_name} and {new_name} say the same thing: nothing changed");
+        outln!("{old_name} and {new_name} say the same thing: nothing changed");
         return Ok(());
     }
     let locales: Vec<keuze_core::Locale> = match locale {
@@ -373,10 +389,10 @@ async fn catalog_diff(
     };
     for (i, l) in locales.iter().enumerate() {
         if i > 0 {
-            println!();
+            outln!();
         }
-        println!("== {old_name} -> {new_name} ({l})\n");
-        print!("{}", d.render(l));
+        outln!("== {old_name} -> {new_name} ({l})\n");
+        out!("{}", d.render(l));
     }
     Ok(())
 }
@@ -384,7 +400,7 @@ async fn catalog_diff(
 fn check(file: &Path, strict: bool, quiet: bool) -> Result<(), Failure> {
     let (catalog, report, _) = read_catalog(file)?;
     if !quiet {
-        print!("{}", report.render_readability());
+        out!("{}", report.render_readability());
     }
     if report.warning_count() > 0 {
         eprint!("{}", report.render());
@@ -395,7 +411,7 @@ fn check(file: &Path, strict: bool, quiet: bool) -> Result<(), Failure> {
             )));
         }
     }
-    println!(
+    outln!(
         "{}: ok, {} purposes, digest {}",
         file.display(),
         catalog.purposes.len(),
@@ -423,9 +439,9 @@ fn init(dir: &Path, force: bool) -> Result<(), Failure> {
         let path = dir.join(name);
         std::fs::write(&path, text)
             .with_context(|| format!("could not write {}", path.display()))?;
-        println!("wrote {}", path.display());
+        outln!("wrote {}", path.display());
     }
-    println!(
+    outln!(
         "next: cd {} && keuze catalog check catalog.toml && keuze serve",
         dir.display()
     );
@@ -519,7 +535,7 @@ async fn serve(args: ServeArgs) -> Result<(), Failure> {
         .with_context(|| format!("could not listen on {listen}"))?;
     let addr = listener.local_addr()?;
     tracing::info!(%addr, data = %settings.data.display(), catalog_version = version, "keuze is serving");
-    println!("keuze listening on http://{addr}");
+    outln!("keuze listening on http://{addr}");
     axum::serve(listener, keuze_server::app(state.clone()))
         .with_graceful_shutdown(shutdown_signal())
         .await
