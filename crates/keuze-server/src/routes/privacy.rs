@@ -1,9 +1,1116 @@
-//! The public transparency pages. TODO(privacy): /privacy, /privacy.json, /privacy/changes.
+//! The public transparency pages, generated from the catalog in force: `/privacy` (HTML
+//! for people), `/privacy.json` (the same content for machines) and `/privacy/changes`
+//! (every published version and what changed, in plain words). No account needed.
+//! English and Dutch: `?lang=` wins, else the best of `Accept-Language`, else English.
 
 use crate::state::AppState;
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use keuze_core::diff::{country_name, in_eea, CatalogDiff, Change, PurposeDiffKind};
+use keuze_core::{CatalogVersion, LegalBasis, Locale, Period, Purpose, Timestamp};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// The transparency routes, documented in the OpenAPI document like every other route.
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
+        .routes(routes!(page))
+        .routes(routes!(document))
+        .routes(routes!(changes))
+}
+
+// --- language --------------------------------------------------------------------------
+
+/// The languages the pages are written in, in the order that breaks ties.
+const LANGUAGES: [&str; 2] = ["en", "nl"];
+
+/// The page's language: `?lang=` if it names one of ours, else the best match in
+/// `Accept-Language`, else English.
+pub fn negotiate(query: Option<&str>, accept_language: Option<&str>) -> Locale {
+    query
+        .and_then(supported)
+        .or_else(|| accept_language.and_then(best_of_accept_language))
+        .unwrap_or_else(Locale::en)
+}
+
+fn supported(tag: &str) -> Option<Locale> {
+    let tag = tag.trim().to_ascii_lowercase();
+    LANGUAGES
+        .iter()
+        .find(|l| **l == tag)
+        .and_then(|l| Locale::parse(l).ok())
+}
+
+/// The language of ours the reader prefers most (RFC 9110 §12.5.4): each range counts for
+/// the language of its primary subtag (`nl-NL` asks for Dutch), `*` for every language
+/// not named otherwise; a language gets the highest weight of its ranges, weight 0 means
+/// "not this one", and a tie goes to the range named first. Malformed ranges are skipped.
+pub fn best_of_accept_language(header: &str) -> Option<Locale> {
+    // Per language: (weight in thousandths, position of the range that gave it).
+    let mut named: [Option<(u16, usize)>; LANGUAGES.len()] = [None; LANGUAGES.len()];
+    let mut wildcard: Option<(u16, usize)> = None;
+    for (position, range) in header.split(',').enumerate() {
+        let mut parts = range.split(';');
+        let tag = parts.next().unwrap_or("").trim().to_ascii_lowercase();
+        if tag.is_empty() {
+            continue;
+        }
+        let mut weight = Some(1000);
+        for param in parts {
+            match param.trim().split_once('=') {
+                Some((k, v)) if k.trim().eq_ignore_ascii_case("q") => weight = qvalue(v.trim()),
+                _ => {}
+            }
+        }
+        let Some(weight) = weight else { continue };
+        if tag == "*" {
+            wildcard = better(wildcard, (weight, position));
+            continue;
+        }
+        let primary = tag.split('-').next().unwrap_or("");
+        for (slot, lang) in named.iter_mut().zip(LANGUAGES) {
+            if primary == lang {
+                *slot = better(*slot, (weight, position));
+            }
+        }
+    }
+    let mut best: Option<(u16, usize, &str)> = None;
+    for (slot, lang) in named.iter().zip(LANGUAGES) {
+        let Some((weight, position)) = slot.or(wildcard) else {
+            continue;
+        };
+        let wins = best.is_none_or(|(w, p, _)| weight > w || (weight == w && position < p));
+        if weight > 0 && wins {
+            best = Some((weight, position, lang));
+        }
+    }
+    best.and_then(|(_, _, lang)| Locale::parse(lang).ok())
+}
+
+fn better(current: Option<(u16, usize)>, new: (u16, usize)) -> Option<(u16, usize)> {
+    match current {
+        Some(c) if c.0 >= new.0 => Some(c),
+        _ => Some(new),
+    }
+}
+
+/// An RFC 9110 qvalue in thousandths: `0`, `0.5`, `0.875`, `1`, `1.000`.
+fn qvalue(s: &str) -> Option<u16> {
+    let (whole, fraction) = s.split_once('.').unwrap_or((s, ""));
+    if fraction.len() > 3 || !fraction.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let thousandths = format!("{fraction:0<3}").parse::<u16>().ok()?;
+    match whole {
+        "0" => Some(thousandths),
+        "1" if thousandths == 0 => Some(1000),
+        _ => None,
+    }
+}
+
+/// `?lang=` on the HTML pages.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    /// `en` or `nl`; wins over `Accept-Language`. Anything else is ignored.
+    pub lang: Option<String>,
+}
+
+/// `?lang=` on `/privacy.json`.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DocumentQuery {
+    /// `en` or `nl` for the texts in one language; `all` for every text as `{en, nl}`.
+    /// Wins over `Accept-Language`; anything else is ignored.
+    pub lang: Option<String>,
+}
+
+fn accept_language(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+}
+
+// --- plain words -----------------------------------------------------------------------
+
+fn is_dutch(locale: &Locale) -> bool {
+    locale.as_str() == "nl"
+}
+
+fn pick(locale: &Locale, en: &'static str, nl: &'static str) -> &'static str {
+    if is_dutch(locale) {
+        nl
+    } else {
+        en
+    }
+}
+
+fn basis_name(basis: LegalBasis, locale: &Locale) -> &'static str {
+    match basis {
+        LegalBasis::Consent => pick(locale, "Your consent", "Jouw toestemming"),
+        LegalBasis::LegitimateInterest => pick(
+            locale,
+            "Our legitimate interest",
+            "Ons gerechtvaardigd belang",
+        ),
+        LegalBasis::Contract => pick(locale, "Our contract with you", "Onze overeenkomst met jou"),
+        LegalBasis::LegalObligation => pick(locale, "A legal duty", "Een wettelijke plicht"),
+    }
+}
+
+/// What the legal basis means for the reader, in one or two short sentences.
+fn basis_explanation(basis: LegalBasis, locale: &Locale) -> &'static str {
+    match basis {
+        LegalBasis::Consent => pick(
+            locale,
+            "Only with your permission. You can say no, and change your mind at any time.",
+            "Alleen met jouw toestemming. Je kunt nee zeggen, en je kunt altijd van gedachten veranderen.",
+        ),
+        LegalBasis::LegitimateInterest => pick(
+            locale,
+            "We do this unless you object.",
+            "We doen dit, tenzij je bezwaar maakt.",
+        ),
+        LegalBasis::Contract => pick(
+            locale,
+            "We need this to deliver what you asked for.",
+            "We hebben dit nodig om te leveren wat je vroeg.",
+        ),
+        LegalBasis::LegalObligation => pick(
+            locale,
+            "The law requires this.",
+            "De wet verplicht ons hiertoe.",
+        ),
+    }
+}
+
+fn retention_sentence(period: Period, locale: &Locale) -> String {
+    if is_dutch(locale) {
+        format!("We bewaren deze gegevens {}.", period.in_words(locale))
+    } else {
+        format!("We keep it for {}.", period.in_words(locale))
+    }
+}
+
+fn ask_again_sentence(period: Period, locale: &Locale) -> String {
+    if is_dutch(locale) {
+        format!("Na {} vragen we het je opnieuw.", period.in_words(locale))
+    } else {
+        format!("We ask again after {}.", period.in_words(locale))
+    }
+}
+
+/// A date as people write it: `15 January 2027`, `15 januari 2027` (UTC).
+fn date_in_words(at: Timestamp, locale: &Locale) -> String {
+    use time::Month;
+    let Ok(t) = time::OffsetDateTime::from_unix_timestamp(at.unix_millis().div_euclid(1000)) else {
+        return at.to_rfc3339();
+    };
+    let month = match t.month() {
+        Month::January => pick(locale, "January", "januari"),
+        Month::February => pick(locale, "February", "februari"),
+        Month::March => pick(locale, "March", "maart"),
+        Month::April => pick(locale, "April", "april"),
+        Month::May => pick(locale, "May", "mei"),
+        Month::June => pick(locale, "June", "juni"),
+        Month::July => pick(locale, "July", "juli"),
+        Month::August => pick(locale, "August", "augustus"),
+        Month::September => pick(locale, "September", "september"),
+        Month::October => pick(locale, "October", "oktober"),
+        Month::November => pick(locale, "November", "november"),
+        Month::December => pick(locale, "December", "december"),
+    };
+    format!("{} {month} {}", t.day(), t.year())
+}
+
+// --- the document ----------------------------------------------------------------------
+
+/// A text in each language the pages are written in (`?lang=all`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Localized {
+    pub en: String,
+    pub nl: String,
+}
+
+/// Which texts a document carries: one language's, or English and Dutch side by side.
+trait Texts {
+    type Out;
+    fn text(&self, f: &dyn Fn(&Locale) -> String) -> Self::Out;
+}
+
+struct OneLanguage(Locale);
+
+impl Texts for OneLanguage {
+    type Out = String;
+    fn text(&self, f: &dyn Fn(&Locale) -> String) -> String {
+        f(&self.0)
+    }
+}
+
+struct EveryLanguage;
+
+impl Texts for EveryLanguage {
+    type Out = Localized;
+    fn text(&self, f: &dyn Fn(&Locale) -> String) -> Localized {
+        Localized {
+            en: f(&Locale::en()),
+            nl: f(&Locale::nl()),
+        }
+    }
+}
+
+/// What `/privacy` says, for machines. `T` is a text: a string in the requested language,
+/// or [`Localized`] with `?lang=all`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PrivacyDocument<T> {
+    /// The catalog version in force.
+    pub version: u32,
+    /// `sha256:` and the hex digest of the catalog's canonical form.
+    pub digest: String,
+    /// When this version was published, RFC 3339.
+    pub published_at: String,
+    /// `en` or `nl`, or `all` when every text is given as `{en, nl}`.
+    pub locale: String,
+    pub organisation: OrganisationView<T>,
+    /// In the order the catalog declares them.
+    pub purposes: Vec<PurposeView<T>>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrganisationView<T> {
+    pub name: String,
+    /// Where customers reach the organisation.
+    pub contact: String,
+    /// Where customers reach whoever handles privacy questions.
+    pub privacy_contact: String,
+    /// ISO 3166-1 alpha-2, e.g. `NL`.
+    pub country: String,
+    pub country_name: T,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PurposeView<T> {
+    pub id: String,
+    pub title: T,
+    pub description: T,
+    pub legal_basis: LegalBasisView<T>,
+    /// The data used, in plain words.
+    pub data: Vec<DataView<T>>,
+    /// Who else gets the data. Empty when no one does.
+    pub recipients: Vec<RecipientView<T>>,
+    pub retention: PeriodView<T>,
+    /// How long a yes lasts before the customer is asked again; `null` when it lasts
+    /// until it is withdrawn.
+    pub consent_lifetime: Option<PeriodView<T>>,
+    /// Whether a Global Privacy Control signal from the browser counts as a no.
+    pub gpc: bool,
+    /// What the customer gets in return. Always given for `consent` and
+    /// `legitimate_interest`; may be `null` otherwise.
+    pub benefit: Option<T>,
+    /// What happens if the customer says no (or objects). Always given for `consent` and
+    /// `legitimate_interest`; may be `null` otherwise.
+    pub alternative: Option<T>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LegalBasisView<T> {
+    /// `consent`, `legitimate_interest`, `contract` or `legal_obligation`.
+    pub code: String,
+    /// The basis in plain words, e.g. "Your consent".
+    pub name: T,
+    /// What it means for the customer, e.g. "We do this unless you object."
+    pub explanation: T,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DataView<T> {
+    /// The taxonomy id, e.g. `contact.email`.
+    pub category: String,
+    /// Plain words for it, e.g. "E-mail address".
+    pub name: T,
+    /// A special category (GDPR art. 9, e.g. health), or under one.
+    pub sensitive: bool,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RecipientView<T> {
+    pub name: String,
+    /// ISO 3166-1 alpha-2, e.g. `US`.
+    pub country: String,
+    pub country_name: T,
+    /// Whether the data leaves the European Economic Area.
+    pub outside_eea: bool,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PeriodView<T> {
+    /// As the catalog says it, e.g. `2 years`.
+    pub period: String,
+    /// The period in days, a month counted as 30 and a year as 365.
+    pub days: i64,
+    /// In a sentence, e.g. "We keep it for 2 years."
+    pub text: T,
+}
+
+/// `/privacy.json`: texts in one language, or in every language with `?lang=all`.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum PrivacyJson {
+    One(PrivacyDocument<String>),
+    Every(PrivacyDocument<Localized>),
+}
+
+fn privacy_document<X: Texts>(
+    version: &CatalogVersion,
+    texts: &X,
+    locale: String,
+) -> PrivacyDocument<X::Out> {
+    let catalog = &version.catalog;
+    let org = &catalog.organisation;
+    PrivacyDocument {
+        version: version.number,
+        digest: version.digest.to_string(),
+        published_at: version.published_at.to_rfc3339(),
+        locale,
+        organisation: OrganisationView {
+            name: org.name.clone(),
+            contact: org.contact.clone(),
+            privacy_contact: org.privacy_contact.clone(),
+            country: org.country.to_string(),
+            country_name: texts.text(&|l| country_name(&org.country, l).to_owned()),
+        },
+        purposes: catalog
+            .purposes
+            .iter()
+            .map(|p| purpose_view(p, catalog, texts))
+            .collect(),
+    }
+}
+
+fn purpose_view<X: Texts>(
+    p: &Purpose,
+    catalog: &keuze_core::Catalog,
+    texts: &X,
+) -> PurposeView<X::Out> {
+    let period = |period: Period, sentence: fn(Period, &Locale) -> String| PeriodView {
+        period: period.to_string(),
+        days: period.days(),
+        text: texts.text(&|l| sentence(period, l)),
+    };
+    PurposeView {
+        id: p.id.to_string(),
+        title: texts.text(&|l| p.title.get(l).to_owned()),
+        description: texts.text(&|l| p.description.get(l).to_owned()),
+        legal_basis: LegalBasisView {
+            code: p.legal_basis.as_str().to_owned(),
+            name: texts.text(&|l| basis_name(p.legal_basis, l).to_owned()),
+            explanation: texts.text(&|l| basis_explanation(p.legal_basis, l).to_owned()),
+        },
+        data: p
+            .categories
+            .iter()
+            .map(|c| DataView {
+                category: c.to_string(),
+                name: texts.text(&|l| catalog.taxonomy.name(c, l).unwrap_or(c.as_str()).to_owned()),
+                sensitive: catalog.taxonomy.is_sensitive(c),
+            })
+            .collect(),
+        recipients: p
+            .recipients
+            .iter()
+            .map(|r| RecipientView {
+                name: r.name.clone(),
+                country: r.country.to_string(),
+                country_name: texts.text(&|l| country_name(&r.country, l).to_owned()),
+                outside_eea: !in_eea(&r.country),
+            })
+            .collect(),
+        retention: period(p.retention, retention_sentence),
+        consent_lifetime: p.consent_lifetime.map(|c| period(c, ask_again_sentence)),
+        gpc: p.gpc,
+        benefit: p
+            .benefit
+            .as_ref()
+            .map(|b| texts.text(&|l| b.get(l).to_owned())),
+        alternative: p
+            .alternative
+            .as_ref()
+            .map(|a| texts.text(&|l| a.get(l).to_owned())),
+    }
+}
+
+// --- the pages -------------------------------------------------------------------------
+
+/// The words around the content, in one language.
+struct Labels {
+    skip: &'static str,
+    language: &'static str,
+    intro: &'static str,
+    sensitive_note: &'static str,
+    who_we_are: &'static str,
+    established_in: &'static str,
+    contact: &'static str,
+    privacy_contact: &'static str,
+    purposes: &'static str,
+    on_this_page: &'static str,
+    legal_basis: &'static str,
+    data: &'static str,
+    sensitive: &'static str,
+    recipients: &'static str,
+    no_recipients: &'static str,
+    outside_eea: &'static str,
+    retention: &'static str,
+    consent_lifetime: &'static str,
+    gpc: &'static str,
+    benefit: &'static str,
+    alternative: &'static str,
+    alternative_object: &'static str,
+    version: &'static str,
+    published: &'static str,
+    digest: &'static str,
+    as_json: &'static str,
+    changes: &'static str,
+    back: &'static str,
+    changes_intro: &'static str,
+    in_force: &'static str,
+    first_version: &'static str,
+    nothing_changed: &'static str,
+    important: &'static str,
+    important_note: &'static str,
+    important_note_other: &'static str,
+    important_short: &'static str,
+    new_purpose: &'static str,
+    removed_purpose: &'static str,
+    changed_purpose: &'static str,
+    about_us: &'static str,
+    kinds_of_data: &'static str,
+}
+
+const EN: Labels = Labels {
+    skip: "Skip to content",
+    language: "Language",
+    intro: "This page tells you what we use your data for, and what you get in return. For each purpose you see which data we use, who else gets it, how long we keep it, and why we may use it.",
+    sensitive_note: "Data marked (sensitive) needs extra care, such as data about your health. The law protects it more strictly.",
+    who_we_are: "Who we are",
+    established_in: "Based in",
+    contact: "Contact",
+    privacy_contact: "Questions about privacy",
+    purposes: "What we use your data for",
+    on_this_page: "Purposes on this page",
+    legal_basis: "Why we may do this",
+    data: "Which data",
+    sensitive: "(sensitive)",
+    recipients: "Who else gets it",
+    no_recipients: "No one else gets this data.",
+    outside_eea: "outside the EEA (European Economic Area)",
+    retention: "How long we keep it",
+    consent_lifetime: "How long your yes counts",
+    gpc: "If your browser sends a Global Privacy Control signal, we take it as a no.",
+    benefit: "What you get",
+    alternative: "If you say no",
+    alternative_object: "If you object",
+    version: "Catalog version",
+    published: "published on",
+    digest: "Fingerprint",
+    as_json: "This page as data (JSON)",
+    changes: "What changed, and when",
+    back: "How we use your data now",
+    changes_intro: "Each time we change what we do with your data, we publish a new version. Here you see every version, newest first, and what changed. After an important change we ask you again before we count on your yes.",
+    in_force: "in force now",
+    first_version: "The first version we published.",
+    nothing_changed: "Nothing changed in what we do with your data.",
+    important: "Important change",
+    important_note: "If you said yes to this before, we ask you again. Until you answer, we do not count on your earlier yes.",
+    important_note_other: "This changes what we do with your data. Please read it.",
+    important_short: "(important)",
+    new_purpose: "New purpose",
+    removed_purpose: "No longer used",
+    changed_purpose: "Changed",
+    about_us: "About us",
+    kinds_of_data: "Kinds of data",
+};
+
+const NL: Labels = Labels {
+    skip: "Naar de inhoud",
+    language: "Taal",
+    intro: "Op deze pagina lees je waarvoor we je gegevens gebruiken, en wat je ervoor terugkrijgt. Per doel zie je welke gegevens we gebruiken, wie ze nog meer krijgt, hoe lang we ze bewaren en waarom we ze mogen gebruiken.",
+    sensitive_note: "Gegevens met (gevoelig) erbij vragen extra zorg, zoals gegevens over je gezondheid. De wet beschermt ze strenger.",
+    who_we_are: "Wie we zijn",
+    established_in: "Gevestigd in",
+    contact: "Contact",
+    privacy_contact: "Vragen over privacy",
+    purposes: "Waarvoor we je gegevens gebruiken",
+    on_this_page: "Doelen op deze pagina",
+    legal_basis: "Waarom we dit mogen",
+    data: "Welke gegevens",
+    sensitive: "(gevoelig)",
+    recipients: "Wie krijgt ze nog meer",
+    no_recipients: "Niemand anders krijgt deze gegevens.",
+    outside_eea: "buiten de EER (Europese Economische Ruimte)",
+    retention: "Hoe lang we ze bewaren",
+    consent_lifetime: "Hoe lang je ja geldt",
+    gpc: "Stuurt je browser een Global Privacy Control-signaal, dan zien we dat als een nee.",
+    benefit: "Wat je ervoor terugkrijgt",
+    alternative: "Als je nee zegt",
+    alternative_object: "Als je bezwaar maakt",
+    version: "Catalogusversie",
+    published: "gepubliceerd op",
+    digest: "Vingerafdruk",
+    as_json: "Deze pagina als data (JSON)",
+    changes: "Wat er veranderde, en wanneer",
+    back: "Hoe we je gegevens nu gebruiken",
+    changes_intro: "Elke keer dat we iets veranderen aan wat we met je gegevens doen, publiceren we een nieuwe versie. Hier zie je alle versies, de nieuwste eerst, en wat er veranderde. Na een belangrijke wijziging vragen we het je opnieuw, voordat we op je ja rekenen.",
+    in_force: "nu van kracht",
+    first_version: "De eerste versie die we publiceerden.",
+    nothing_changed: "Er veranderde niets aan wat we met je gegevens doen.",
+    important: "Belangrijke wijziging",
+    important_note: "Heb je hier eerder ja op gezegd, dan vragen we het je opnieuw. Tot je antwoordt, rekenen we niet op je eerdere ja.",
+    important_note_other: "Dit verandert wat we met je gegevens doen. Lees het even.",
+    important_short: "(belangrijk)",
+    new_purpose: "Nieuw doel",
+    removed_purpose: "Niet meer in gebruik",
+    changed_purpose: "Gewijzigd",
+    about_us: "Over ons",
+    kinds_of_data: "Soorten gegevens",
+};
+
+fn labels(locale: &Locale) -> &'static Labels {
+    if is_dutch(locale) {
+        &NL
+    } else {
+        &EN
+    }
+}
+
+/// What every page shares: its language, title, and the way to the other language.
+struct Frame {
+    lang: &'static str,
+    title: String,
+    org: String,
+    l: &'static Labels,
+    other_lang: &'static str,
+    other_name: &'static str,
+    other_href: String,
+}
+
+impl Frame {
+    fn new(locale: &Locale, path: &str, title: String, org: &str) -> Self {
+        let (lang, other_lang, other_name) = if is_dutch(locale) {
+            ("nl", "en", "English")
+        } else {
+            ("en", "nl", "Nederlands")
+        };
+        Self {
+            lang,
+            title,
+            org: org.to_owned(),
+            l: labels(locale),
+            other_lang,
+            other_name,
+            other_href: format!("{path}?lang={other_lang}"),
+        }
+    }
+}
+
+/// A link target for a contact: web addresses as they are, e-mail addresses as `mailto:`.
+fn contact_href(contact: &str) -> Option<String> {
+    let contact = contact.trim();
+    if contact.starts_with("https://") || contact.starts_with("http://") {
+        Some(contact.to_owned())
+    } else if contact.contains('@') && !contact.contains(|c: char| c.is_whitespace() || c == ':') {
+        Some(format!("mailto:{contact}"))
+    } else {
+        None
+    }
+}
+
+#[derive(Template)]
+#[template(path = "privacy.html", whitespace = "minimize")]
+struct PrivacyPage {
+    frame: Frame,
+    doc: PrivacyDocument<String>,
+    contact_href: Option<String>,
+    privacy_contact_href: Option<String>,
+    any_sensitive: bool,
+    published_on: String,
+}
+
+impl PrivacyPage {
+    fn new(version: &CatalogVersion, locale: &Locale) -> Self {
+        let doc = privacy_document(version, &OneLanguage(locale.clone()), locale.to_string());
+        let org = &doc.organisation;
+        let title = if is_dutch(locale) {
+            format!("Hoe {} je gegevens gebruikt", org.name)
+        } else {
+            format!("How {} uses your data", org.name)
+        };
+        Self {
+            frame: Frame::new(locale, "/privacy", title, &org.name),
+            contact_href: contact_href(&org.contact),
+            privacy_contact_href: contact_href(&org.privacy_contact),
+            any_sensitive: doc
+                .purposes
+                .iter()
+                .flat_map(|p| &p.data)
+                .any(|d| d.sensitive),
+            published_on: date_in_words(version.published_at, locale),
+            doc,
+        }
+    }
+}
+
+/// One published version on the changes page.
+struct VersionView {
+    number: u32,
+    published_at: String,
+    published_on: String,
+    in_force: bool,
+    first: bool,
+    purposes: Vec<PurposeChanges>,
+    organisation: Vec<ChangeLine>,
+    categories: Vec<ChangeLine>,
+}
+
+impl VersionView {
+    fn is_empty(&self) -> bool {
+        self.purposes.is_empty() && self.organisation.is_empty() && self.categories.is_empty()
+    }
+}
+
+struct PurposeChanges {
+    title: String,
+    /// Where the purpose is described now; `None` once it is no longer used.
+    href: Option<String>,
+    status: &'static str,
+    material: bool,
+    /// For a material change: what it means for a yes given before.
+    note: Option<&'static str>,
+    lines: Vec<ChangeLine>,
+}
+
+struct ChangeLine {
+    text: String,
+    material: bool,
+}
+
+fn change_lines(changes: &[Change], locale: &Locale) -> Vec<ChangeLine> {
+    changes
+        .iter()
+        .filter(|c| c.is_visible_in(locale))
+        .map(|c| ChangeLine {
+            text: c.explain(locale),
+            material: c.is_material(),
+        })
+        .collect()
+}
+
+fn version_view(
+    version: &CatalogVersion,
+    diff: Option<&CatalogDiff>,
+    current: &CatalogVersion,
+    locale: &Locale,
+) -> VersionView {
+    let l = labels(locale);
+    let lang = if is_dutch(locale) { "nl" } else { "en" };
+    let purposes = diff
+        .map(|d| {
+            d.purposes
+                .iter()
+                .filter_map(|pd| {
+                    let lines = match pd.kind {
+                        PurposeDiffKind::Changed => change_lines(&pd.changes, locale),
+                        PurposeDiffKind::Added | PurposeDiffKind::Removed => pd
+                            .explain_for_customer(locale)
+                            .into_iter()
+                            .map(|text| ChangeLine {
+                                text,
+                                material: false,
+                            })
+                            .collect(),
+                    };
+                    if lines.is_empty() {
+                        return None;
+                    }
+                    let status = match pd.kind {
+                        PurposeDiffKind::Added => l.new_purpose,
+                        PurposeDiffKind::Removed => l.removed_purpose,
+                        PurposeDiffKind::Changed if pd.is_material() => l.important,
+                        PurposeDiffKind::Changed => l.changed_purpose,
+                    };
+                    let now = current.catalog.purpose(pd.purpose.as_str());
+                    // Only a consent purpose has a yes that we stop counting on.
+                    let note = pd.is_material().then(|| match now.map(|p| p.legal_basis) {
+                        Some(LegalBasis::Consent) => l.important_note,
+                        _ => l.important_note_other,
+                    });
+                    Some(PurposeChanges {
+                        title: pd.title.get(locale).to_owned(),
+                        href: now.map(|p| format!("/privacy?lang={lang}#{}", p.id)),
+                        status,
+                        material: pd.is_material(),
+                        note,
+                        lines,
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    VersionView {
+        number: version.number,
+        published_at: version.published_at.to_rfc3339(),
+        published_on: date_in_words(version.published_at, locale),
+        in_force: version.number == current.number,
+        first: diff.is_none(),
+        purposes,
+        organisation: diff
+            .map(|d| change_lines(&d.organisation, locale))
+            .unwrap_or_default(),
+        categories: diff
+            .map(|d| change_lines(&d.categories, locale))
+            .unwrap_or_default(),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "privacy_changes.html", whitespace = "minimize")]
+struct ChangesPage {
+    frame: Frame,
+    /// Newest first.
+    versions: Vec<VersionView>,
+}
+
+impl ChangesPage {
+    fn new(history: &keuze_core::CatalogHistory, locale: &Locale) -> Self {
+        let current = history.current();
+        let org = &current.catalog.organisation.name;
+        let title = if is_dutch(locale) {
+            format!("Wat er veranderde in hoe {org} je gegevens gebruikt")
+        } else {
+            format!("What changed in how {org} uses your data")
+        };
+        let mut versions: Vec<VersionView> = history
+            .changes()
+            .map(|(v, d)| version_view(v, Some(d), current, locale))
+            .collect();
+        if let Some(first) = history.versions().next() {
+            versions.insert(0, version_view(first, None, current, locale));
+        }
+        versions.reverse();
+        Self {
+            frame: Frame::new(locale, "/privacy/changes", title, org),
+            versions,
+        }
+    }
+}
+
+/// An HTML page with the headers every transparency page sends.
+fn html(template: &impl Template, lang: &'static str) -> Response {
+    match template.render() {
+        Ok(body) => (
+            [
+                (header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8")),
+                (header::CONTENT_LANGUAGE, HeaderValue::from_static(lang)),
+                (header::VARY, HeaderValue::from_static("Accept-Language")),
+                // The pages need no script, no images and no outside resources.
+                (
+                    header::CONTENT_SECURITY_POLICY,
+                    HeaderValue::from_static(
+                        "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+                    ),
+                ),
+            ],
+            body,
+        )
+            .into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "a transparency page could not be rendered");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "the page could not be rendered; try again later",
+            )
+                .into_response()
+        }
+    }
+}
+
+/// The transparency page: per purpose the data, who else gets it, how long it is kept,
+/// the legal basis in plain words, what the customer gets and what happens if they say no.
+#[utoipa::path(
+    get,
+    path = "/privacy",
+    tag = "transparency",
+    params(
+        PageQuery,
+        ("Accept-Language" = Option<String>, Header, description = "Used when `lang` is not given: the best of `en` and `nl`, else `en`."),
+    ),
+    responses((status = 200, content_type = "text/html", body = String, description = "The page, in English or Dutch (see `Content-Language`)"))
+)]
+pub async fn page(
+    State(state): State<AppState>,
+    Query(query): Query<PageQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let locale = negotiate(query.lang.as_deref(), accept_language(&headers));
+    let history = state.catalog();
+    let page = PrivacyPage::new(history.current(), &locale);
+    html(&page, page.frame.lang)
+}
+
+/// The transparency page as JSON, for machines: the same content as `/privacy`.
+#[utoipa::path(
+    get,
+    path = "/privacy.json",
+    tag = "transparency",
+    params(
+        DocumentQuery,
+        ("Accept-Language" = Option<String>, Header, description = "Used when `lang` is not given: the best of `en` and `nl`, else `en`."),
+    ),
+    responses((status = 200, body = PrivacyJson, description = "Texts in one language (see `locale`), or as `{en, nl}` with `lang=all`"))
+)]
+pub async fn document(
+    State(state): State<AppState>,
+    Query(query): Query<DocumentQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let history = state.catalog();
+    let current = history.current();
+    let every = query
+        .lang
+        .as_deref()
+        .is_some_and(|l| l.trim().eq_ignore_ascii_case("all"));
+    let (body, language) = if every {
+        let doc = privacy_document(current, &EveryLanguage, "all".to_owned());
+        (PrivacyJson::Every(doc), "en, nl")
+    } else {
+        let locale = negotiate(query.lang.as_deref(), accept_language(&headers));
+        let language = pick(&locale, "en", "nl");
+        let doc = privacy_document(current, &OneLanguage(locale), language.to_owned());
+        (PrivacyJson::One(doc), language)
+    };
+    (
+        [
+            (header::CONTENT_LANGUAGE, HeaderValue::from_static(language)),
+            (header::VARY, HeaderValue::from_static("Accept-Language")),
+        ],
+        Json(body),
+    )
+        .into_response()
+}
+
+/// Every published catalog version, newest first, with what changed in plain words.
+#[utoipa::path(
+    get,
+    path = "/privacy/changes",
+    tag = "transparency",
+    params(
+        PageQuery,
+        ("Accept-Language" = Option<String>, Header, description = "Used when `lang` is not given: the best of `en` and `nl`, else `en`."),
+    ),
+    responses((status = 200, content_type = "text/html", body = String, description = "The history, in English or Dutch (see `Content-Language`)"))
+)]
+pub async fn changes(
+    State(state): State<AppState>,
+    Query(query): Query<PageQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let locale = negotiate(query.lang.as_deref(), accept_language(&headers));
+    let history = state.catalog();
+    let page = ChangesPage::new(&history, &locale);
+    html(&page, page.frame.lang)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+    use keuze_core::catalog::parse_catalog;
+    use keuze_core::CatalogHistory;
+
+    fn lang(query: Option<&str>, header: Option<&str>) -> String {
+        negotiate(query, header).to_string()
+    }
+
+    #[test]
+    fn lang_wins_then_accept_language_then_english() {
+        assert_eq!(lang(Some("nl"), Some("en")), "nl");
+        assert_eq!(lang(Some("EN"), Some("nl")), "en");
+        assert_eq!(lang(Some("de"), Some("nl")), "nl");
+        assert_eq!(lang(Some("all"), None), "en");
+        assert_eq!(lang(None, None), "en");
+        assert_eq!(lang(None, Some("")), "en");
+    }
+
+    #[test]
+    fn accept_language_by_weight_then_order() {
+        let best = |h: &str| best_of_accept_language(h).map(|l| l.to_string());
+        assert_eq!(best("nl-NL,nl;q=0.9,en;q=0.8").as_deref(), Some("nl"));
+        assert_eq!(best("nl-NL,nl;q=0.9").as_deref(), Some("nl"));
+        assert_eq!(best("NL-be").as_deref(), Some("nl"));
+        assert_eq!(best("en-US,en;q=0.9,nl;q=0.8").as_deref(), Some("en"));
+        assert_eq!(best("de-DE, nl;q=0.5, en;q=0.4").as_deref(), Some("nl"));
+        assert_eq!(best("nl;q=0.5, en;q=0.5").as_deref(), Some("nl"));
+        assert_eq!(best("en;q=0.5 , nl ; q=0.5").as_deref(), Some("en"));
+        assert_eq!(best("fr, *;q=0.1").as_deref(), Some("en"));
+        assert_eq!(best("en;q=0, *").as_deref(), Some("nl"));
+        assert_eq!(best("nl;q=0").as_deref(), None);
+        assert_eq!(best("de, fr").as_deref(), None);
+        // Malformed weights are skipped, not read as 1.
+        assert_eq!(best("nl;q=1.5, en;q=0.1").as_deref(), Some("en"));
+        assert_eq!(best("nl;q=abc, en;q=0.1").as_deref(), Some("en"));
+        assert_eq!(best(",,;q=0.5,").as_deref(), None);
+    }
+
+    #[test]
+    fn qvalues() {
+        assert_eq!(qvalue("1"), Some(1000));
+        assert_eq!(qvalue("1.000"), Some(1000));
+        assert_eq!(qvalue("0.8"), Some(800));
+        assert_eq!(qvalue("0.875"), Some(875));
+        assert_eq!(qvalue("0"), Some(0));
+        assert_eq!(qvalue("0."), Some(0));
+        assert_eq!(qvalue("1.001"), None);
+        assert_eq!(qvalue("0.8755"), None);
+        assert_eq!(qvalue("-0.5"), None);
+        assert_eq!(qvalue("inf"), None);
+        assert_eq!(qvalue(""), None);
+    }
+
+    #[test]
+    fn periods_and_dates_in_plain_words() {
+        let p = |s: &str| Period::parse(s).unwrap();
+        assert_eq!(
+            retention_sentence(p("2 years"), &Locale::en()),
+            "We keep it for 2 years."
+        );
+        assert_eq!(
+            retention_sentence(p("2 years"), &Locale::nl()),
+            "We bewaren deze gegevens 2 jaar."
+        );
+        assert_eq!(
+            retention_sentence(p("1 week"), &Locale::nl()),
+            "We bewaren deze gegevens 1 week."
+        );
+        assert_eq!(
+            retention_sentence(p("30 days"), &Locale::nl()),
+            "We bewaren deze gegevens 30 dagen."
+        );
+        assert_eq!(
+            ask_again_sentence(p("13 months"), &Locale::en()),
+            "We ask again after 13 months."
+        );
+        assert_eq!(
+            ask_again_sentence(p("13 months"), &Locale::nl()),
+            "Na 13 maanden vragen we het je opnieuw."
+        );
+        let t = Timestamp::from_unix_millis(1_800_000_000_000);
+        assert_eq!(date_in_words(t, &Locale::en()), "15 January 2027");
+        assert_eq!(date_in_words(t, &Locale::nl()), "15 januari 2027");
+    }
+
+    #[test]
+    fn contacts_become_links_only_when_they_are_addresses() {
+        assert_eq!(
+            contact_href("privacy@x.example").as_deref(),
+            Some("mailto:privacy@x.example")
+        );
+        assert_eq!(
+            contact_href("https://x.example/c").as_deref(),
+            Some("https://x.example/c")
+        );
+        assert_eq!(contact_href("javascript:alert(1)"), None);
+        assert_eq!(contact_href("Call us at 030 123 4567"), None);
+    }
+
+    const SENSITIVE: &str = r#"
+[organisation]
+name = "Hartslag & Co"
+contact = "hallo@hartslag.example"
+privacy_contact = "privacy@hartslag.example"
+country = "NL"
+
+[[purposes]]
+id = "training_advice"
+legal_basis = "consent"
+categories = ["health.activity", "contact.email"]
+retention = "1 year"
+title = { en = "Training advice", nl = "Trainingsadvies" }
+description = { en = "We look at your heart rate to give you advice.", nl = "We kijken naar je hartslag om je advies te geven." }
+benefit = { en = "Advice that fits you.", nl = "Advies dat bij je past." }
+alternative = { en = "You get general advice.", nl = "Je krijgt algemeen advies." }
+
+[[purposes.recipients]]
+name = "Coach <Cloud>"
+country = "US"
+"#;
+
+    fn small_history() -> CatalogHistory {
+        let (catalog, _) = parse_catalog("small", SENSITIVE).unwrap();
+        CatalogHistory::new(CatalogVersion {
+            number: 1,
+            digest: catalog.digest(),
+            catalog,
+            published_at: Timestamp::from_unix_millis(1_800_000_000_000),
+        })
+    }
+
+    #[test]
+    fn sensitive_data_is_marked_in_both_languages() {
+        let history = small_history();
+        for (locale, marked, note) in [
+            (
+                Locale::en(),
+                "Heart rate and fitness data <span class=\"mark\">(sensitive)</span>",
+                "Data marked (sensitive)",
+            ),
+            (
+                Locale::nl(),
+                "Hartslag en conditiegegevens <span class=\"mark\">(gevoelig)</span>",
+                "Gegevens met (gevoelig)",
+            ),
+        ] {
+            let html = PrivacyPage::new(history.current(), &locale)
+                .render()
+                .unwrap();
+            assert!(html.contains(marked), "{html}");
+            assert!(html.contains(note), "{html}");
+            // Only the sensitive category is marked.
+            assert_eq!(html.matches("class=\"mark\">(").count(), 1, "{html}");
+            // Catalog texts are escaped.
+            assert!(
+                html.contains("Hartslag &#38; Co") || html.contains("Hartslag &amp; Co"),
+                "{html}"
+            );
+            assert!(
+                html.contains("Coach &#60;Cloud&#62;") || html.contains("Coach &lt;Cloud&gt;"),
+                "{html}"
+            );
+        }
+        let doc = privacy_document(history.current(), &OneLanguage(Locale::nl()), "nl".into());
+        let data: Vec<(&str, bool)> = doc.purposes[0]
+            .data
+            .iter()
+            .map(|d| (d.name.as_str(), d.sensitive))
+            .collect();
+        assert_eq!(
+            data,
+            [
+                ("Hartslag en conditiegegevens", true),
+                ("E-mailadres", false)
+            ]
+        );
+        assert!(doc.purposes[0].recipients[0].outside_eea);
+    }
+
+    #[test]
+    fn the_first_version_is_shown_as_first_published() {
+        let history = small_history();
+        let html = ChangesPage::new(&history, &Locale::en()).render().unwrap();
+        assert!(html.contains("Catalog version 1 (in force now)"), "{html}");
+        assert!(html.contains("The first version we published."), "{html}");
+    }
 }

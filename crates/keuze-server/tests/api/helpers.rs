@@ -15,6 +15,8 @@ pub struct TestApp {
     pub key: String,
     pub store: Arc<dyn Store>,
     pub clock: Arc<ManualClock>,
+    /// The running app's state, to put newly published catalog versions in force.
+    pub state: AppState,
     _dir: tempfile::TempDir,
 }
 
@@ -48,7 +50,7 @@ pub async fn spawn_app() -> TestApp {
     .unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let app = keuze_server::app(state);
+    let app = keuze_server::app(state.clone());
     tokio::spawn(async move { axum::serve(listener, app).await });
     let app = TestApp {
         base: format!("http://{addr}"),
@@ -56,6 +58,7 @@ pub async fn spawn_app() -> TestApp {
         key: String::new(),
         store,
         clock,
+        state,
         _dir: dir,
     };
     let key = app.key_with(&Scope::ALL).await;

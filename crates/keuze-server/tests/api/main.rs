@@ -8,5 +8,6 @@ mod auth;
 mod consents;
 mod decisions;
 mod openapi;
+mod privacy;
 mod problems;
 mod reconsent;

@@ -23,6 +23,9 @@ async fn every_route_is_documented_and_every_documented_route_exists() {
     let expected = [
         "GET /healthz",
         "GET /metrics",
+        "GET /privacy",
+        "GET /privacy.json",
+        "GET /privacy/changes",
         "GET /v1/catalog",
         "GET /v1/openapi.json",
         "GET /v1/subjects/{pseudonym}/changes",

@@ -212,7 +212,10 @@ async fn an_unknown_catalog_version_is_refused() {
         &["/catalog_version"],
     )
     .await;
-    assert!(p["errors"][0]["detail"].as_str().unwrap().contains("the current version is 1"));
+    assert!(p["errors"][0]["detail"]
+        .as_str()
+        .unwrap()
+        .contains("the current version is 1"));
 }
 
 #[tokio::test]

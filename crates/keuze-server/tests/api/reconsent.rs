@@ -40,7 +40,10 @@ async fn publish(app: &TestApp, toml: &str) -> reqwest::Response {
 
 async fn prompt(app: &TestApp, subject: &str, locale: &str) -> Value {
     let res = app
-        .post("/v1/subjects/prompt", &json!({"subject": {"id": subject}, "locale": locale}))
+        .post(
+            "/v1/subjects/prompt",
+            &json!({"subject": {"id": subject}, "locale": locale}),
+        )
         .await;
     assert_eq!(res.status(), 200);
     res.json().await.unwrap()
@@ -51,7 +54,12 @@ fn asked(prompt: &Value) -> Vec<(String, String)> {
         .as_array()
         .unwrap()
         .iter()
-        .map(|q| (q["purpose"].as_str().unwrap().to_owned(), q["reason"].as_str().unwrap().to_owned()))
+        .map(|q| {
+            (
+                q["purpose"].as_str().unwrap().to_owned(),
+                q["reason"].as_str().unwrap().to_owned(),
+            )
+        })
         .collect()
 }
 
@@ -61,14 +69,31 @@ async fn a_material_change_asks_again_and_explains_why() {
     // Before anything: every consent purpose is asked, nothing else.
     let first = prompt(&app, "anna", "en").await;
     assert_eq!(
-        asked(&first).iter().map(|(p, _)| p.as_str()).collect::<Vec<_>>(),
-        ["newsletter", "personalised_recommendations", "advertising_partners", "product_reviews"]
+        asked(&first)
+            .iter()
+            .map(|(p, _)| p.as_str())
+            .collect::<Vec<_>>(),
+        [
+            "newsletter",
+            "personalised_recommendations",
+            "advertising_partners",
+            "product_reviews"
+        ]
     );
-    assert!(first["ask"][0]["benefit"].as_str().unwrap().contains("new bikes"));
+    assert!(first["ask"][0]["benefit"]
+        .as_str()
+        .unwrap()
+        .contains("new bikes"));
 
-    app.post("/v1/consents", &json!({"subject": {"id": "anna"}, "all": "accept", "catalog_version": 1}))
-        .await;
-    assert!(asked(&prompt(&app, "anna", "en").await).is_empty(), "asked again for nothing");
+    app.post(
+        "/v1/consents",
+        &json!({"subject": {"id": "anna"}, "all": "accept", "catalog_version": 1}),
+    )
+    .await;
+    assert!(
+        asked(&prompt(&app, "anna", "en").await).is_empty(),
+        "asked again for nothing"
+    );
     assert_eq!(app.decide("anna", "newsletter").await["reason"], "granted");
 
     // v2: the newsletter gets a recipient in the United States.
@@ -79,23 +104,41 @@ async fn a_material_change_asks_again_and_explains_why() {
     assert_eq!(published["materially_changed"], json!(["newsletter"]));
 
     let d = app.decide("anna", "newsletter").await;
-    assert_eq!((d["allowed"].as_bool(), d["reason"].as_str()), (Some(false), Some("reconsent_required")));
+    assert_eq!(
+        (d["allowed"].as_bool(), d["reason"].as_str()),
+        (Some(false), Some("reconsent_required"))
+    );
     // Other purposes carry on.
-    assert_eq!(app.decide("anna", "product_reviews").await["reason"], "granted");
+    assert_eq!(
+        app.decide("anna", "product_reviews").await["reason"],
+        "granted"
+    );
 
     let p = prompt(&app, "anna", "en").await;
-    assert_eq!(asked(&p), [("newsletter".to_owned(), "reconsent_required".to_owned())]);
+    assert_eq!(
+        asked(&p),
+        [("newsletter".to_owned(), "reconsent_required".to_owned())]
+    );
     assert_eq!(p["catalog_version"], 2);
     let why = p["ask"][0]["changes"].to_string();
-    assert!(why.contains("Klaviyo") && why.contains("outside the EEA"), "{why}");
+    assert!(
+        why.contains("Klaviyo") && why.contains("outside the EEA"),
+        "{why}"
+    );
 
     let nl = prompt(&app, "anna", "nl").await;
     let waarom = nl["ask"][0]["changes"].to_string();
-    assert!(waarom.contains("Klaviyo") && waarom.contains("buiten de EER"), "{waarom}");
+    assert!(
+        waarom.contains("Klaviyo") && waarom.contains("buiten de EER"),
+        "{waarom}"
+    );
     assert_eq!(nl["ask"][0]["title"], "Nieuwsbrief");
 
     let changes: Value = app
-        .post("/v1/subjects/changes", &json!({"subject": {"id": "anna"}, "locale": "nl"}))
+        .post(
+            "/v1/subjects/changes",
+            &json!({"subject": {"id": "anna"}, "locale": "nl"}),
+        )
         .await
         .json()
         .await
@@ -105,7 +148,12 @@ async fn a_material_change_asks_again_and_explains_why() {
     assert_eq!(purposes[0]["purpose"], "newsletter");
     assert_eq!(purposes[0]["agreed_under"], 1);
     assert_eq!(purposes[0]["material"], true);
-    assert!(purposes[0]["changes"].to_string().contains("Verenigde Staten"), "{changes}");
+    assert!(
+        purposes[0]["changes"]
+            .to_string()
+            .contains("Verenigde Staten"),
+        "{changes}"
+    );
 
     // Granting again under v2 settles it.
     app.post("/v1/consents", &json!({"subject": {"id": "anna"}, "catalog_version": 2, "choices": [{"purpose": "newsletter", "action": "grant"}]}))
@@ -117,7 +165,11 @@ async fn a_material_change_asks_again_and_explains_why() {
 #[tokio::test]
 async fn a_minor_change_carries_consent_forward_and_asks_nothing() {
     let app = spawn_app().await;
-    app.post("/v1/consents", &json!({"subject": {"id": "bert"}, "all": "accept"})).await;
+    app.post(
+        "/v1/consents",
+        &json!({"subject": {"id": "bert"}, "all": "accept"}),
+    )
+    .await;
     assert!(asked(&prompt(&app, "bert", "en").await).is_empty());
 
     let res = publish(&app, &with_reworded_newsletter()).await;
@@ -140,19 +192,31 @@ async fn a_minor_change_carries_consent_forward_and_asks_nothing() {
 #[tokio::test]
 async fn a_grant_against_a_materially_changed_notice_is_409_but_no_is_always_accepted() {
     let app = spawn_app().await;
-    assert_eq!(publish(&app, &with_new_newsletter_recipient()).await.status(), 201);
+    assert_eq!(
+        publish(&app, &with_new_newsletter_recipient())
+            .await
+            .status(),
+        201
+    );
     let before = app.ledger_len().await;
     let res = app
-        .post("/v1/consents", &json!({"subject": {"id": "cees"}, "catalog_version": 1, "choices": [
-            {"purpose": "product_reviews", "action": "grant"},
-            {"purpose": "newsletter", "action": "grant"}
-        ]}))
+        .post(
+            "/v1/consents",
+            &json!({"subject": {"id": "cees"}, "catalog_version": 1, "choices": [
+                {"purpose": "product_reviews", "action": "grant"},
+                {"purpose": "newsletter", "action": "grant"}
+            ]}),
+        )
         .await;
     let p = problem(res, 409).await;
     assert_eq!(p["current_catalog_version"], 2);
     assert!(p["detail"].as_str().unwrap().contains("newsletter"));
     assert!(!p["detail"].as_str().unwrap().contains("product_reviews"));
-    assert_eq!(app.ledger_len().await, before, "a refused request wrote something");
+    assert_eq!(
+        app.ledger_len().await,
+        before,
+        "a refused request wrote something"
+    );
 
     // Consent for a purpose that did not change, shown in v1, is fine.
     let res = app
@@ -175,15 +239,25 @@ async fn publishing_refuses_bad_catalogs_and_ignores_identical_ones() {
     let res = publish(&app, SAMPLE_CATALOG).await;
     assert_eq!(res.status(), 200);
     let body: Value = res.json().await.unwrap();
-    assert_eq!((body["unchanged"].as_bool(), body["version"].as_u64()), (Some(true), Some(1)));
+    assert_eq!(
+        (body["unchanged"].as_bool(), body["version"].as_u64()),
+        (Some(true), Some(1))
+    );
 
     let bad = SAMPLE_CATALOG.replacen("legal_basis = \"consent\"", "legal_basis = \"consnet\"", 1);
     let p = problem(publish(&app, &bad).await, 422).await;
-    assert!(p["detail"].as_str().unwrap().contains("catalog.toml:88:"), "{p}");
+    assert!(
+        p["detail"].as_str().unwrap().contains("catalog.toml:88:"),
+        "{p}"
+    );
     assert_eq!(app.store.latest_catalog().await.unwrap().unwrap().number, 1);
 
     // Lowering a revision breaks a promise and is refused too.
-    let raised = SAMPLE_CATALOG.replacen("id = \"newsletter\"\n", "id = \"newsletter\"\nrevision = 2\n", 1);
+    let raised = SAMPLE_CATALOG.replacen(
+        "id = \"newsletter\"\n",
+        "id = \"newsletter\"\nrevision = 2\n",
+        1,
+    );
     assert_eq!(publish(&app, &raised).await.status(), 201);
     let p = problem(publish(&app, SAMPLE_CATALOG).await, 422).await;
     assert!(p["detail"].as_str().unwrap().contains("revision"), "{p}");
