@@ -100,7 +100,8 @@ pub async fn publish(
     source: &str,
     now: Timestamp,
 ) -> Result<Published, PublishError> {
-    let (catalog, _) = parse_catalog(file, source).map_err(|e| PublishError::Invalid(Box::new(e.0)))?;
+    let (catalog, _) =
+        parse_catalog(file, source).map_err(|e| PublishError::Invalid(Box::new(e.0)))?;
     let digest = catalog.digest();
     if let Some(cur) = current {
         if cur.digest == digest {

@@ -202,7 +202,9 @@ pub async fn record(
     // notice that has since changed materially is refused. Saying no is never refused.
     let stale: Vec<String> = planned
         .iter()
-        .filter(|(p, action)| *action == Action::Grant && !history.still_covers(p.as_str(), shown.number))
+        .filter(|(p, action)| {
+            *action == Action::Grant && !history.still_covers(p.as_str(), shown.number)
+        })
         .map(|(p, _)| p.to_string())
         .collect();
     if !stale.is_empty() {

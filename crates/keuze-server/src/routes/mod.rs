@@ -8,7 +8,7 @@ pub mod privacy;
 pub mod prompt;
 pub mod subjects;
 
-use crate::problem::FieldError;
+use crate::problem::{ApiError, FieldError};
 use crate::state::AppState;
 use keuze_core::{ConsentEvent, SubjectId, SubjectKey};
 use serde::{Deserialize, Serialize};
@@ -64,6 +64,21 @@ impl SubjectRef {
             )),
         }
     }
+}
+
+impl SubjectRef {
+    /// The pseudonym named by a request body's `subject` field.
+    pub fn resolve_in_body(&self, state: &AppState) -> Result<SubjectId, ApiError> {
+        self.resolve(state, "/subject")
+            .map_err(|e| ApiError::Validation(vec![e]))
+    }
+}
+
+/// A pseudonym taken from a URL path.
+pub fn parse_pseudonym(p: &str) -> Result<SubjectId, ApiError> {
+    SubjectId::parse_hex(p).ok_or_else(|| {
+        ApiError::NotFound("a subject pseudonym in the path is 64 lower-case hex digits".into())
+    })
 }
 
 /// A ledger event as the API shows it.

@@ -2,7 +2,7 @@
 //! again after a material change, or expired), empty most of the time; the *changes*
 //! are what changed since they last agreed, in their own language.
 
-use super::SubjectRef;
+use super::{parse_pseudonym, SubjectRef};
 use crate::auth::{Authorized, DecideScope};
 use crate::json::JsonBody;
 use crate::problem::{ApiError, FieldError};
@@ -99,7 +99,12 @@ fn locale_of(raw: Option<&str>, pointer: &str) -> Result<Locale, ApiError> {
 }
 
 /// Sentences explaining how `purpose` changed from version `from` to the current one.
-fn changes_since(history: &CatalogHistory, from: u32, purpose: &str, locale: &Locale) -> Vec<String> {
+fn changes_since(
+    history: &CatalogHistory,
+    from: u32,
+    purpose: &str,
+    locale: &Locale,
+) -> Vec<String> {
     match history.diff_since(from) {
         Some(Ok(d)) => d
             .purpose(purpose)
@@ -148,7 +153,13 @@ fn prompt_for(state: &AppState, subject: SubjectId, locale: &Locale) -> Prompt {
                 data: p
                     .categories
                     .iter()
-                    .map(|c| catalog.taxonomy.name(c, locale).unwrap_or(c.as_str()).to_owned())
+                    .map(|c| {
+                        catalog
+                            .taxonomy
+                            .name(c, locale)
+                            .unwrap_or(c.as_str())
+                            .to_owned()
+                    })
                     .collect(),
                 recipients: p
                     .recipients
@@ -216,12 +227,6 @@ fn changes_for(state: &AppState, subject: SubjectId, locale: &Locale) -> Changes
     }
 }
 
-fn pseudonym(p: &str) -> Result<SubjectId, ApiError> {
-    SubjectId::parse_hex(p).ok_or_else(|| {
-        ApiError::NotFound("a subject pseudonym in the path is 64 lower-case hex digits".into())
-    })
-}
-
 /// What to ask this customer now; `ask` is empty when there is nothing to ask.
 #[utoipa::path(
     post,
@@ -236,10 +241,7 @@ pub async fn prompt_by_body(
     _auth: Authorized<DecideScope>,
     JsonBody(req): JsonBody<PromptRequest>,
 ) -> Result<Json<Prompt>, ApiError> {
-    let subject = req
-        .subject
-        .resolve(&state, "/subject")
-        .map_err(|e| ApiError::Validation(vec![e]))?;
+    let subject = req.subject.resolve_in_body(&state)?;
     let locale = locale_of(req.locale.as_deref(), "/locale")?;
     Ok(Json(prompt_for(&state, subject, &locale)))
 }
@@ -260,7 +262,7 @@ pub async fn prompt_by_pseudonym(
     Query(q): Query<LangParam>,
 ) -> Result<Json<Prompt>, ApiError> {
     let locale = locale_of(q.lang.as_deref(), "/lang")?;
-    Ok(Json(prompt_for(&state, pseudonym(&p)?, &locale)))
+    Ok(Json(prompt_for(&state, parse_pseudonym(&p)?, &locale)))
 }
 
 /// What changed since this customer last agreed, per purpose, in plain language.
@@ -277,10 +279,7 @@ pub async fn changes_by_body(
     _auth: Authorized<DecideScope>,
     JsonBody(req): JsonBody<PromptRequest>,
 ) -> Result<Json<Changes>, ApiError> {
-    let subject = req
-        .subject
-        .resolve(&state, "/subject")
-        .map_err(|e| ApiError::Validation(vec![e]))?;
+    let subject = req.subject.resolve_in_body(&state)?;
     let locale = locale_of(req.locale.as_deref(), "/locale")?;
     Ok(Json(changes_for(&state, subject, &locale)))
 }
@@ -301,5 +300,5 @@ pub async fn changes_by_pseudonym(
     Query(q): Query<LangParam>,
 ) -> Result<Json<Changes>, ApiError> {
     let locale = locale_of(q.lang.as_deref(), "/lang")?;
-    Ok(Json(changes_for(&state, pseudonym(&p)?, &locale)))
+    Ok(Json(changes_for(&state, parse_pseudonym(&p)?, &locale)))
 }

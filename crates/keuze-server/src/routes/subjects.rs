@@ -1,7 +1,7 @@
 //! A subject's current state and history, and anonymous device ids. Raw identifiers go
 //! in request bodies only; URLs carry pseudonyms.
 
-use super::{EventView, SubjectRef};
+use super::{parse_pseudonym, EventView, SubjectRef};
 use crate::auth::{AuditScope, Authorized, DecideScope, RecordScope};
 use crate::json::JsonBody;
 use crate::problem::ApiError;
@@ -92,12 +92,6 @@ fn state_of(state: &AppState, subject: SubjectId) -> SubjectState {
     }
 }
 
-fn parse_pseudonym(p: &str) -> Result<SubjectId, ApiError> {
-    SubjectId::parse_hex(p).ok_or_else(|| {
-        ApiError::NotFound("a subject pseudonym in the path is 64 lower-case hex digits".to_owned())
-    })
-}
-
 /// A subject's current status for every purpose, named in the body.
 #[utoipa::path(
     post,
@@ -117,10 +111,7 @@ pub async fn state_by_body(
     _auth: Authorized<DecideScope>,
     JsonBody(q): JsonBody<SubjectQuery>,
 ) -> Result<Json<SubjectState>, ApiError> {
-    let subject = q
-        .subject
-        .resolve(&state, "/subject")
-        .map_err(|e| ApiError::Validation(vec![e]))?;
+    let subject = q.subject.resolve_in_body(&state)?;
     Ok(Json(state_of(&state, subject)))
 }
 
@@ -174,10 +165,7 @@ pub async fn history_by_body(
     _auth: Authorized<AuditScope>,
     JsonBody(q): JsonBody<SubjectQuery>,
 ) -> Result<Json<History>, ApiError> {
-    let subject = q
-        .subject
-        .resolve(&state, "/subject")
-        .map_err(|e| ApiError::Validation(vec![e]))?;
+    let subject = q.subject.resolve_in_body(&state)?;
     Ok(Json(history_of(&state, subject).await?))
 }
 
