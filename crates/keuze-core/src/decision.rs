@@ -2,9 +2,9 @@
 //! This file is the one place where that question is answered.
 
 use crate::catalog::LegalBasis;
-use crate::published::CatalogHistory;
 use crate::event::{Action, ConsentEvent};
 use crate::ids::{CategoryId, PurposeId};
+use crate::published::CatalogHistory;
 use crate::subject::SubjectId;
 use crate::time::Timestamp;
 use serde::Serialize;

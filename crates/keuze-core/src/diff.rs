@@ -13,9 +13,7 @@
 //! The order of purposes, of categories and of recipients is not compared: it changes
 //! what customers see first, not what is done with their data.
 
-use crate::catalog::{
-    Catalog, LegalBasis, Organisation, Period, Purpose, Recipient, Text,
-};
+use crate::catalog::{Catalog, LegalBasis, Organisation, Period, Purpose, Recipient, Text};
 use crate::ids::{CategoryId, CountryCode, Locale, PurposeId};
 use crate::taxonomy::Taxonomy;
 use serde::{Serialize, Serializer};

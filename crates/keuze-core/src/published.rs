@@ -79,7 +79,11 @@ impl CatalogHistory {
 
     /// Each version after the first with the diff that led to it, oldest first.
     pub fn changes(&self) -> impl DoubleEndedIterator<Item = (&CatalogVersion, &CatalogDiff)> {
-        self.versions.iter().skip(1).map(AsRef::as_ref).zip(&self.diffs)
+        self.versions
+            .iter()
+            .skip(1)
+            .map(AsRef::as_ref)
+            .zip(&self.diffs)
     }
 
     /// The latest version that changed `purpose` materially (or introduced it).

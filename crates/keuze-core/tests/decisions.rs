@@ -2,9 +2,11 @@
 //! the subject's last choice for the purpose, and the clock is fixed.
 #![allow(clippy::unwrap_used)]
 
-use keuze_core::catalog::{parse_catalog, SAMPLE_CATALOG};
 use keuze_core::catalog::Catalog;
-use keuze_core::{decide, Action, CatalogHistory, CatalogVersion, CategoryId, LastChoice, Reason, Timestamp};
+use keuze_core::catalog::{parse_catalog, SAMPLE_CATALOG};
+use keuze_core::{
+    decide, Action, CatalogHistory, CatalogVersion, CategoryId, LastChoice, Reason, Timestamp,
+};
 
 const NOW: Timestamp = Timestamp::from_unix_millis(1_800_000_000_000);
 
@@ -209,14 +211,26 @@ fn a_material_change_requires_reconsent_and_a_minor_one_carries_consent() {
     );
     assert_eq!(history.material_since("newsletter"), Some(2));
     let d = decide(&history, "newsletter", &[], granted_v1, NOW);
-    assert_eq!((d.allowed, d.reason, d.event), (false, Reason::ReconsentRequired, Some(42)));
+    assert_eq!(
+        (d.allowed, d.reason, d.event),
+        (false, Reason::ReconsentRequired, Some(42))
+    );
     // Other purposes, untouched by the change, keep their consent.
     let d = decide(&history, "product_reviews", &[], granted_v1, NOW);
     assert_eq!(d.reason, Reason::Granted);
     // A grant under v2 counts again.
-    let granted_v2 = granted_v1.map(|l| LastChoice { catalog_version: 2, ..l });
-    assert_eq!(decide(&history, "newsletter", &[], granted_v2, NOW).reason, Reason::Granted);
+    let granted_v2 = granted_v1.map(|l| LastChoice {
+        catalog_version: 2,
+        ..l
+    });
+    assert_eq!(
+        decide(&history, "newsletter", &[], granted_v2, NOW).reason,
+        Reason::Granted
+    );
     // A withdrawal stays a withdrawal: no question is re-opened by a change.
     let withdrawn_v1 = choice(Action::Withdraw, 1);
-    assert_eq!(decide(&history, "newsletter", &[], withdrawn_v1, NOW).reason, Reason::Withdrawn);
+    assert_eq!(
+        decide(&history, "newsletter", &[], withdrawn_v1, NOW).reason,
+        Reason::Withdrawn
+    );
 }

@@ -261,7 +261,8 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 Published::New { version, diff } => {
                     outln!(
                         "published {name} as version {} ({})",
-                        version.number, version.digest
+                        version.number,
+                        version.digest
                     );
                     if let Some(d) = diff {
                         out!("\n{}", d.render(&keuze_core::Locale::en()));
@@ -349,7 +350,9 @@ async fn catalog_arg(arg: &str, data: &DataArgs) -> Result<(String, Catalog), Fa
         let (catalog, _, _) = read_catalog(path)?;
         return Ok((arg.to_owned(), catalog));
     }
-    let number: u32 = arg.parse().map_err(|_| refused(format!("`{arg}` is neither a file nor a version number")))?;
+    let number: u32 = arg
+        .parse()
+        .map_err(|_| refused(format!("`{arg}` is neither a file nor a version number")))?;
     let settings = settings(data)?;
     let store = SqliteStore::open(&settings.data).await?;
     let stored = store.catalog_version(number).await?.ok_or_else(|| {
@@ -372,7 +375,8 @@ async fn catalog_diff(
 ) -> Result<(), Failure> {
     let (old_name, old_catalog) = catalog_arg(old, data).await?;
     let (new_name, new_catalog) = catalog_arg(new, data).await?;
-    let d = keuze_core::diff::diff(&old_catalog, &new_catalog).map_err(|e| refused(e.to_string()))?;
+    let d =
+        keuze_core::diff::diff(&old_catalog, &new_catalog).map_err(|e| refused(e.to_string()))?;
     if format == "json" {
         let json = serde_json::to_string_pretty(&d).map_err(anyhow::Error::from)?;
         outln!("{json}");
@@ -453,7 +457,10 @@ fn publish_failure(e: PublishError) -> Failure {
     match e {
         PublishError::Invalid(report) => {
             eprint!("{}", report.render());
-            refused(format!("{} was refused; nothing was published", report.file))
+            refused(format!(
+                "{} was refused; nothing was published",
+                report.file
+            ))
         }
         PublishError::BrokenPromise(e) => refused(format!("{e}\nnothing was published")),
         PublishError::Store(e) => e.into(),
@@ -485,7 +492,8 @@ async fn catalog_to_serve(
         Published::New { version, diff } => {
             tracing::info!(version = version.number, digest = %version.digest, "published a new catalog version");
             if let Some(d) = &diff {
-                let material: Vec<String> = d.materially_changed().map(ToString::to_string).collect();
+                let material: Vec<String> =
+                    d.materially_changed().map(ToString::to_string).collect();
                 if !material.is_empty() {
                     tracing::warn!(purposes = %material.join(", "), "material changes: customers will be asked again for these purposes");
                 }
@@ -556,11 +564,18 @@ async fn follow_publications(state: AppState) {
             Ok(newer) => {
                 let numbers: Vec<u32> = newer.iter().map(|v| v.number).collect();
                 match state.adopt(newer) {
-                    Ok(()) => tracing::info!(?numbers, "catalog versions published elsewhere are now in force"),
-                    Err(e) => tracing::error!(error = %e, "a newly published catalog version was not adopted"),
+                    Ok(()) => tracing::info!(
+                        ?numbers,
+                        "catalog versions published elsewhere are now in force"
+                    ),
+                    Err(e) => {
+                        tracing::error!(error = %e, "a newly published catalog version was not adopted")
+                    }
                 }
             }
-            Err(e) => tracing::error!(error = %e, "could not look for newly published catalog versions"),
+            Err(e) => {
+                tracing::error!(error = %e, "could not look for newly published catalog versions")
+            }
         }
     }
 }

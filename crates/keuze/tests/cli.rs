@@ -401,10 +401,18 @@ fn publish_and_diff_from_the_command_line() {
     assert!(run(d, &["init", "."]).status.success());
     let sample = std::fs::read_to_string(d.join("catalog.toml")).unwrap();
     std::fs::write(d.join("v2.toml"), with_us_recipient(&sample)).unwrap();
-    std::fs::write(d.join("bad.toml"), sample.replacen("retention = \"2 years\"", "retention = \"forever\"", 1)).unwrap();
+    std::fs::write(
+        d.join("bad.toml"),
+        sample.replacen("retention = \"2 years\"", "retention = \"forever\"", 1),
+    )
+    .unwrap();
 
     let out = run(d, &["catalog", "publish", "catalog.toml"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(String::from_utf8_lossy(&out.stdout).contains("as version 1"));
     let out = run(d, &["catalog", "publish", "catalog.toml"]);
     assert!(out.status.success());
@@ -413,18 +421,41 @@ fn publish_and_diff_from_the_command_line() {
     let out = run(d, &["catalog", "publish", "bad.toml"]);
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("bad.toml:") && err.contains("nothing was published"), "{err}");
+    assert!(
+        err.contains("bad.toml:") && err.contains("nothing was published"),
+        "{err}"
+    );
 
     let out = run(d, &["catalog", "publish", "v2.toml"]);
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("as version 2") && stdout.contains("[material: recipient_outside_eea]"), "{stdout}");
+    assert!(
+        stdout.contains("as version 2") && stdout.contains("[material: recipient_outside_eea]"),
+        "{stdout}"
+    );
 
     // Version numbers and files mix; both languages by default.
     let out = run(d, &["catalog", "diff", "1", "2"]);
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(text.contains("outside the EEA") && text.contains("buiten de EER"), "{text}");
-    let out = run(d, &["catalog", "diff", "catalog.toml", "v2.toml", "--format", "json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("outside the EEA") && text.contains("buiten de EER"),
+        "{text}"
+    );
+    let out = run(
+        d,
+        &[
+            "catalog",
+            "diff",
+            "catalog.toml",
+            "v2.toml",
+            "--format",
+            "json",
+        ],
+    );
     let json: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(json["materially_changed"], json!(["newsletter"]));
     let out = run(d, &["catalog", "diff", "1", "7"]);
@@ -441,10 +472,19 @@ async fn a_running_server_adopts_a_version_published_from_the_command_line() {
     let sample = std::fs::read_to_string(d.join("catalog.toml")).unwrap();
     std::fs::write(d.join("v2.toml"), with_us_recipient(&sample)).unwrap();
     let out = run(d, &["catalog", "publish", "v2.toml"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let mut version = 0;
     for _ in 0..50 {
-        let catalog: Value = reqwest::get(format!("{}/v1/catalog", server.base)).await.unwrap().json().await.unwrap();
+        let catalog: Value = reqwest::get(format!("{}/v1/catalog", server.base))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
         version = catalog["version"].as_u64().unwrap();
         if version == 2 {
             break;
@@ -466,19 +506,49 @@ async fn settings_come_from_flags_then_environment_then_the_config_file() {
     )
     .unwrap();
     // The config file's data directory is relative to the file.
-    let out = run(d, &["key", "create", "--config", "conf/keuze.toml", "--scope", "audit"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = run(
+        d,
+        &[
+            "key",
+            "create",
+            "--config",
+            "conf/keuze.toml",
+            "--scope",
+            "audit",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(d.join("conf/from-config/keuze.db").exists());
     // The environment overrides the file, and a flag overrides the environment.
     let out = keuze(d)
-        .args(["key", "create", "--config", "conf/keuze.toml", "--scope", "audit"])
+        .args([
+            "key",
+            "create",
+            "--config",
+            "conf/keuze.toml",
+            "--scope",
+            "audit",
+        ])
         .env("KEUZE_DATA", "from-env")
         .output()
         .unwrap();
     assert!(out.status.success());
     assert!(d.join("from-env/keuze.db").exists());
     let out = keuze(d)
-        .args(["key", "create", "--config", "conf/keuze.toml", "--data", "from-flag", "--scope", "audit"])
+        .args([
+            "key",
+            "create",
+            "--config",
+            "conf/keuze.toml",
+            "--data",
+            "from-flag",
+            "--scope",
+            "audit",
+        ])
         .env("KEUZE_DATA", "from-env")
         .output()
         .unwrap();
