@@ -3,13 +3,16 @@
 //! randomness come in as parameters, so every rule here can be tested exactly.
 
 pub mod catalog;
+pub mod checkpoint;
 pub mod choice;
 pub mod decision;
 pub mod diff;
 pub mod event;
 pub mod ids;
+pub mod merkle;
 pub mod published;
 pub mod readability;
+pub mod receipt;
 pub mod subject;
 pub mod taxonomy;
 pub mod time;
@@ -17,7 +20,7 @@ pub mod time;
 pub use catalog::{Catalog, LegalBasis, Period, PeriodUnit, Purpose, Recipient, Text};
 pub use decision::{decide, Decision, DecisionIndex, LastChoice, Reason};
 pub use event::{Action, ConsentEvent, NewEvent, Source};
-pub use published::{CatalogHistory, CatalogVersion};
 pub use ids::{CategoryId, CountryCode, Locale, PurposeId};
+pub use published::{CatalogHistory, CatalogVersion};
 pub use subject::{Pseudonymizer, SubjectId, SubjectKey};
 pub use time::Timestamp;
