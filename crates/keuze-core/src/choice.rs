@@ -75,6 +75,10 @@ pub fn resolve_choices(
                 "purpose `{}` is based on legitimate interest: say no with `object`, not `withdraw`",
                 p.id
             )),
+            (_, Action::Erase) => Err(format!(
+                "purpose `{}`: erasure is not a choice per purpose; ask for erasure of the subject",
+                p.id
+            )),
             (basis @ (LegalBasis::Contract | LegalBasis::LegalObligation), _) => Err(format!(
                 "purpose `{}` is based on {}: it is explained to customers but cannot be switched",
                 p.id,

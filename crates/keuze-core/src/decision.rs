@@ -130,19 +130,26 @@ pub fn decide(
         };
     }
     let seq = last.map(|l| l.seq);
+    if let Some(l) = last.filter(|l| l.action == Action::Erase) {
+        return Decision::new(false, Reason::SubjectErased, Some(l.seq));
+    }
     match p.legal_basis {
         LegalBasis::Contract | LegalBasis::LegalObligation => {
             Decision::new(true, Reason::NotRequired, None)
         }
         LegalBasis::LegitimateInterest => match last.map(|l| l.action) {
-            Some(Action::Object | Action::Withdraw) => Decision::new(false, Reason::Objected, seq),
+            Some(Action::Object | Action::Withdraw | Action::Erase) => {
+                Decision::new(false, Reason::Objected, seq)
+            }
             Some(Action::Grant) => Decision::new(true, Reason::LegitimateInterest, seq),
             None => Decision::new(true, Reason::LegitimateInterest, None),
         },
         LegalBasis::Consent => match last {
             None => Decision::new(false, Reason::NotAsked, None),
             Some(l) => match l.action {
-                Action::Withdraw | Action::Object => Decision::new(false, Reason::Withdrawn, seq),
+                Action::Withdraw | Action::Object | Action::Erase => {
+                    Decision::new(false, Reason::Withdrawn, seq)
+                }
                 Action::Grant if !history.still_covers(purpose, l.catalog_version) => {
                     Decision::new(false, Reason::ReconsentRequired, seq)
                 }
@@ -166,6 +173,8 @@ pub fn decide(
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct DecisionIndex {
     subjects: HashMap<SubjectId, HashMap<PurposeId, LastChoice>>,
+    /// Erased subjects, with the sequence number of their erasure.
+    erased: HashMap<SubjectId, u64>,
 }
 
 impl DecisionIndex {
@@ -174,7 +183,16 @@ impl DecisionIndex {
     }
 
     /// Applies committed events in ledger order; an older event never overwrites a newer.
+    /// An erasure forgets the subject's choices and marks it erased for good.
     pub fn apply(&mut self, event: &ConsentEvent) {
+        if event.event.action == Action::Erase {
+            self.subjects.remove(&event.event.subject);
+            self.erased.entry(event.event.subject).or_insert(event.seq);
+            return;
+        }
+        if self.erased.contains_key(&event.event.subject) {
+            return;
+        }
         let slot = self
             .subjects
             .entry(event.event.subject)
@@ -204,6 +222,16 @@ impl DecisionIndex {
         self.subjects.get(subject)
     }
 
+    /// Marks a subject erased without its erasure event at hand (loading at start).
+    pub fn mark_erased(&mut self, subject: SubjectId) {
+        self.subjects.remove(&subject);
+        self.erased.entry(subject).or_insert(0);
+    }
+
+    pub fn is_erased(&self, subject: &SubjectId) -> bool {
+        self.erased.contains_key(subject)
+    }
+
     pub fn decide(
         &self,
         history: &CatalogHistory,
@@ -212,6 +240,11 @@ impl DecisionIndex {
         categories: &[CategoryId],
         now: Timestamp,
     ) -> Decision {
+        if let Some(&seq) = self.erased.get(subject) {
+            if history.current().catalog.purpose(purpose).is_some() {
+                return Decision::new(false, Reason::SubjectErased, (seq > 0).then_some(seq));
+            }
+        }
         decide(
             history,
             purpose,

@@ -17,16 +17,19 @@ pub enum Action {
     Withdraw,
     /// No to a purpose based on legitimate interest.
     Object,
+    /// The subject was erased; written by Keuze itself, never requested as a choice.
+    Erase,
 }
 
 impl Action {
-    pub const ALL: [Action; 3] = [Self::Grant, Self::Withdraw, Self::Object];
+    pub const ALL: [Action; 4] = [Self::Grant, Self::Withdraw, Self::Object, Self::Erase];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Grant => "grant",
             Self::Withdraw => "withdraw",
             Self::Object => "object",
+            Self::Erase => "erase",
         }
     }
 
@@ -99,6 +102,9 @@ pub struct NewEvent {
     pub locale: Locale,
     /// Server time of the write.
     pub recorded_at: Timestamp,
+    /// [`crate::receipt::NoticeContext::digest`] of the controller and the purpose as
+    /// `catalog_version` declared them; the ledger leaf commits to it.
+    pub context_digest: Digest256,
 }
 
 /// A consent event as stored: the ledger's sequence number plus what happened.

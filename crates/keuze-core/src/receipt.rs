@@ -101,6 +101,7 @@ impl From<Action> for EntryAction {
             Action::Grant => Self::Grant,
             Action::Withdraw => Self::Withdraw,
             Action::Object => Self::Object,
+            Action::Erase => Self::Erase,
         }
     }
 }

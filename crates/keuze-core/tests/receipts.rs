@@ -78,6 +78,7 @@ fn ledger() -> Ledger {
         if purpose_id.as_str() != "service_analytics" && action == Action::Object {
             action = Action::Withdraw;
         }
+        let context = NoticeContext::from_catalog(&catalog, &purpose_id).unwrap();
         let event = ConsentEvent {
             seq,
             event: NewEvent {
@@ -93,9 +94,9 @@ fn ledger() -> Ledger {
                 notice_digest: purpose.notice_digest(&locale, &catalog.taxonomy),
                 locale,
                 recorded_at: Timestamp::from_unix_millis(1_795_000_000_000 + seq as i64 * 61_001),
+                context_digest: context.digest(),
             },
         };
-        let context = NoticeContext::from_catalog(&catalog, &purpose_id).unwrap();
         let entry = LedgerEntry::for_event(&event, &salt(who), &context);
         tree.push(entry.leaf_hash());
         events.push(event);

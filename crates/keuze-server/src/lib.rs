@@ -2,9 +2,11 @@
 //! health, metrics and the OpenAPI document. Handlers are thin: they extract, call the
 //! domain (`keuze-core`), and map errors through [`problem::ApiError`].
 
+pub mod audit;
 pub mod auth;
 pub mod catalogs;
 pub mod json;
+pub mod log;
 pub mod problem;
 pub mod routes;
 pub mod state;
@@ -57,7 +59,7 @@ impl Modify for BearerAuth {
 }
 
 fn api_router() -> OpenApiRouter<AppState> {
-    use routes::{catalog, consents, decide, ops, prompt, subjects};
+    use routes::{catalog, consents, decide, ops, prompt, proofs, subjects};
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(consents::record))
         .routes(routes!(subjects::issue_device_id))
@@ -73,6 +75,12 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(decide::decide_batch))
         .routes(routes!(catalog::current))
         .routes(routes!(catalog::publish))
+        .routes(routes!(proofs::checkpoint))
+        .routes(routes!(proofs::keys))
+        .routes(routes!(proofs::inclusion))
+        .routes(routes!(proofs::consistency))
+        .routes(routes!(proofs::receipt))
+        .routes(routes!(proofs::erase))
         .routes(routes!(ops::healthz))
         .routes(routes!(ops::metrics))
         .routes(routes!(ops::openapi))

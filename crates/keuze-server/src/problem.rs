@@ -160,6 +160,14 @@ impl ApiError {
                 vec![],
                 None,
             ),
+            Self::Store(StoreError::Erased) => (
+                StatusCode::GONE,
+                "subject-erased",
+                "The subject was erased",
+                "this customer's data was erased at their request; nothing more is recorded for them. A new identifier starts afresh".to_owned(),
+                vec![],
+                None,
+            ),
             Self::Store(e) => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 "storage-unavailable",
@@ -180,10 +188,21 @@ impl ApiError {
     }
 }
 
+impl ApiError {
+    /// The storage error worth logging: an erased subject is an answer, not a failure.
+    fn without_erased(&self) -> Option<&StoreError> {
+        match self {
+            Self::Store(StoreError::Erased) => None,
+            Self::Store(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let problem = self.problem();
-        if let Self::Store(e) = &self {
+        if let Some(e) = self.without_erased() {
             tracing::error!(error = %e, "storage error");
         }
         let status =

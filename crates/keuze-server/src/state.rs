@@ -2,7 +2,10 @@
 //! writer, and the parameters (clock, entropy, server secret) tests pin down.
 
 use crate::auth::KeyCache;
+use crate::log::LogSigner;
+use keuze_core::checkpoint::{LogKey, LogVerifier};
 use keuze_core::{CatalogHistory, CatalogVersion, DecisionIndex, Pseudonymizer, Timestamp};
+use keuze_store::StoredLogKey;
 use keuze_store::{CommitHook, GroupCommit, GroupCommitConfig, Store, StoreError};
 use rand::rngs::StdRng;
 use rand::{RngCore, SeedableRng};
@@ -55,6 +58,8 @@ pub struct ServerParts {
     pub clock: Arc<dyn Clock>,
     /// Seed for issued device ids; `None` takes one from the operating system.
     pub seed: Option<[u8; 32]>,
+    /// The key that signs checkpoints now; its name is the log's origin.
+    pub log_key: LogKey,
 }
 
 #[derive(Clone)]
@@ -69,12 +74,16 @@ struct Inner {
     clock: Arc<dyn Clock>,
     rng: Mutex<StdRng>,
     keys: KeyCache,
+    signer: Arc<LogSigner>,
 }
 
 impl AppState {
     /// Loads the decision index from the store's projection and starts the writer.
     pub async fn start(parts: ServerParts) -> Result<Self, StoreError> {
         let mut index = DecisionIndex::new();
+        for subject in parts.store.erased_subjects().await? {
+            index.mark_erased(subject);
+        }
         for event in parts.store.projection().await? {
             index.apply(&event);
         }
@@ -84,7 +93,10 @@ impl AppState {
         );
         let index = Arc::new(RwLock::new(index));
         let hook_index = Arc::clone(&index);
+        let commits = Arc::new(tokio::sync::Notify::new());
+        let hook_commits = Arc::clone(&commits);
         let hook: CommitHook = Arc::new(move |events| {
+            hook_commits.notify_one();
             if let Ok(mut idx) = hook_index.write() {
                 for e in events {
                     idx.apply(e);
@@ -95,6 +107,28 @@ impl AppState {
         });
         let writer =
             GroupCommit::start(Arc::clone(&parts.store), hook, GroupCommitConfig::default());
+        parts
+            .store
+            .add_log_key(&StoredLogKey {
+                verifier: parts.log_key.verifier_key_string(),
+                created_at: parts.clock.now(),
+            })
+            .await?;
+        let older: Vec<LogVerifier> = parts
+            .store
+            .log_keys()
+            .await?
+            .iter()
+            .filter_map(|k| LogVerifier::parse(&k.verifier).ok())
+            .filter(|v| v.name() == parts.log_key.name())
+            .collect();
+        let signer = Arc::new(LogSigner::new(parts.log_key, older));
+        tokio::spawn(crate::log::sign_after_commits(
+            Arc::clone(&signer),
+            Arc::clone(&parts.store),
+            commits,
+            Arc::clone(&parts.clock),
+        ));
         let rng = match parts.seed {
             Some(seed) => StdRng::from_seed(seed),
             None => StdRng::from_entropy(),
@@ -108,6 +142,7 @@ impl AppState {
             clock: parts.clock,
             rng: Mutex::new(rng),
             keys: KeyCache::default(),
+            signer,
         })))
     }
 
@@ -153,6 +188,32 @@ impl AppState {
 
     pub fn pseudonymizer(&self) -> &Pseudonymizer {
         &self.0.pseudonymizer
+    }
+
+    /// Erases a subject and applies the erasure to the decision index before answering,
+    /// like any other acknowledged write.
+    pub async fn erase(
+        &self,
+        subject: keuze_core::SubjectId,
+        erasure: Vec<keuze_core::NewEvent>,
+    ) -> Result<Vec<keuze_core::ConsentEvent>, StoreError> {
+        // Pending group commits go first, so the erasure is the subject's last word.
+        self.0.writer.flush().await?;
+        let events = self.0.store.erase_subject(&subject, erasure).await?;
+        let mut index = self
+            .0
+            .index
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        index.mark_erased(subject);
+        for e in &events {
+            index.apply(e);
+        }
+        Ok(events)
+    }
+
+    pub fn signer(&self) -> &LogSigner {
+        &self.0.signer
     }
 
     pub fn now(&self) -> Timestamp {

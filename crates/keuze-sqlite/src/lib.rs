@@ -5,11 +5,23 @@
 //! `BEGIN IMMEDIATE`, so a second process (the CLI publishing a catalog while the server
 //! runs) waits for the write lock for up to the busy timeout instead of failing. Reads use
 //! a small pool of their own and never wait for the writer.
+//!
+//! The ledger table holds what the Merkle leaves commit to: subjects appear there only as
+//! salted commitments. The pseudonym, its salt and its commitment live in one `subjects`
+//! row; erasure deletes that row, with `secure_delete` on and the WAL checkpointed, so the
+//! salt's bytes leave the data directory and the subject's leaves can no longer be tied
+//! to anyone while every hash of the tree stays as it was.
 
 use async_trait::async_trait;
 use keuze_core::catalog::Digest256;
+use keuze_core::merkle::{self, Hash, NodeSource, TreeBuilder};
+use keuze_core::receipt::{subject_commitment, EntryAction, LedgerEntry, SubjectSalt};
 use keuze_core::{Action, ConsentEvent, Locale, NewEvent, PurposeId, Source, SubjectId, Timestamp};
-use keuze_store::{ApiKey, Result, Scope, Store, StoreError, StoredCatalog};
+use keuze_store::{
+    ApiKey, Result, Scope, Store, StoreError, StoredCatalog, StoredCheckpoint, StoredLogKey,
+};
+use rand::rngs::OsRng;
+use rand::RngCore;
 use sqlx::migrate::{Migration, MigrationSource, MigrationType, Migrator};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
@@ -17,6 +29,9 @@ use sqlx::sqlite::{
 };
 use sqlx::{Row, Sqlite, Transaction};
 use std::borrow::Cow;
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::fmt::Write as _;
 use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
@@ -31,10 +46,14 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// Connections for reads; each is a thread in sqlx's SQLite driver.
 const READERS: u32 = 4;
 
+const DAY_MS: i64 = 86_400_000;
+
 /// The schema migrations, embedded so the binary carries them (and a change to a file
 /// rebuilds the crate). Versions follow the file names' numeric prefixes.
-const MIGRATIONS: &[(i64, &str, &str)] =
-    &[(1, "initial", include_str!("../migrations/0001_initial.sql"))];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "initial", include_str!("../migrations/0001_initial.sql")),
+    (2, "proofs", include_str!("../migrations/0002_proofs.sql")),
+];
 
 #[derive(Debug)]
 struct EmbeddedMigrations;
@@ -65,8 +84,9 @@ impl MigrationSource<'static> for EmbeddedMigrations {
     }
 }
 
-/// The settings that decide durability and concurrency, as SQLite reports them on the
-/// writing connection; for diagnostics (`keuze` can show them) and for tests that prove them.
+/// The settings that decide durability, concurrency and erasure, as SQLite reports them on
+/// the writing connection; for diagnostics (`keuze` can show them) and for tests that
+/// prove them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SqliteSettings {
     /// `wal` once the database has been opened by Keuze.
@@ -75,6 +95,9 @@ pub struct SqliteSettings {
     pub synchronous: i64,
     pub foreign_keys: bool,
     pub busy_timeout_ms: i64,
+    /// 0 = OFF, 1 = ON, 2 = FAST. Keuze uses ON: deleted content (an erased subject's
+    /// salt) is overwritten with zeros, not left in free space.
+    pub secure_delete: i64,
     /// The SQLite library's version, e.g. `3.46.0`.
     pub sqlite_version: String,
 }
@@ -104,7 +127,12 @@ impl SqliteStore {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
-            .busy_timeout(BUSY_TIMEOUT);
+            .busy_timeout(BUSY_TIMEOUT)
+            // Erasure deletes a subject's salt. Without secure_delete SQLite only unlinks
+            // deleted content and its bytes stay in the file's free space until reused,
+            // readable by anyone with a copy: crypto-shredding needs them overwritten.
+            // It is a per-connection setting, so every connection sets it.
+            .pragma("secure_delete", "ON");
         let cannot_open = |e: sqlx::Error| {
             StoreError::Unavailable(format!("cannot open the database {}: {e}", path.display()))
         };
@@ -157,6 +185,7 @@ impl SqliteStore {
         let synchronous = read_text(&mut conn, "PRAGMA synchronous").await?;
         let foreign_keys = read_text(&mut conn, "PRAGMA foreign_keys").await?;
         let busy_timeout = read_text(&mut conn, "PRAGMA busy_timeout").await?;
+        let secure_delete = read_text(&mut conn, "PRAGMA secure_delete").await?;
         let sqlite_version = read_text(&mut conn, "SELECT sqlite_version()").await?;
         let int = |name: &str, v: &str| {
             v.parse::<i64>().map_err(|_| {
@@ -168,6 +197,7 @@ impl SqliteStore {
             synchronous: int("synchronous", &synchronous)?,
             foreign_keys: int("foreign_keys", &foreign_keys)? != 0,
             busy_timeout_ms: int("busy_timeout", &busy_timeout)?,
+            secure_delete: int("secure_delete", &secure_delete)?,
             sqlite_version,
         })
     }
@@ -185,6 +215,36 @@ impl SqliteStore {
         let rows = query.fetch_all(&self.readers).await.map_err(db_error)?;
         rows.iter().map(decode_event).collect()
     }
+
+    async fn fetch_checkpoints(&self, query: SqliteQuery<'_>) -> Result<Vec<StoredCheckpoint>> {
+        let rows = query.fetch_all(&self.readers).await.map_err(db_error)?;
+        rows.iter().map(decode_checkpoint).collect()
+    }
+
+    /// Moves every committed page from the WAL into the database file and truncates the
+    /// WAL to zero bytes, so page images written before an erasure (which hold the erased
+    /// salt) do not linger in `keuze.db-wal`. Best effort: the erasure is committed
+    /// already, and a checkpoint that cannot finish now (a reader of another process is
+    /// still on an old snapshot) is logged; SQLite's own checkpoints catch up later.
+    async fn truncate_wal(&self) {
+        let result = sqlx::query_as::<_, (i64, i64, i64)>("PRAGMA wal_checkpoint(TRUNCATE)")
+            .fetch_one(&self.writer)
+            .await;
+        match result {
+            Ok((0, _, _)) => {}
+            Ok((_, log, done)) => tracing::warn!(
+                wal_frames = log,
+                checkpointed = done,
+                "after an erasure, the WAL could not be checkpointed and truncated: a reader \
+                 still needs it; the erased salt stays in keuze.db-wal until the next checkpoint"
+            ),
+            Err(e) => tracing::warn!(
+                error = %e,
+                "after an erasure, the WAL could not be checkpointed and truncated; the erased \
+                 salt stays in keuze.db-wal until the next checkpoint"
+            ),
+        }
+    }
 }
 
 /// The first column of a one-row answer as text: PRAGMAs answer with integers or text, and
@@ -196,8 +256,277 @@ async fn read_text(conn: &mut SqliteConnection, sql: &'static str) -> Result<Str
 
 type SqliteQuery<'q> = sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments<'q>>;
 
-const EVENT_COLUMNS: &str = "e.seq, e.subject, e.purpose, e.action, e.source, \
-     e.catalog_version, e.notice_digest, e.locale, e.recorded_at";
+/// A consent event: a ledger row `e` with its subject's clear pseudonym from `s`, the
+/// subject's `subjects` row; erased subjects have none, so their events drop out.
+const EVENT_COLUMNS: &str = "e.seq, s.pseudonym AS subject, e.purpose, e.action, e.source, \
+     e.catalog_version, e.notice_digest, e.locale, e.recorded_at, e.context_digest";
+
+/// A ledger row as its leaf commits to it.
+const ENTRY_COLUMNS: &str = "seq, subject_commitment, purpose, action, source, \
+     catalog_version, notice_digest, locale, recorded_at, context_digest";
+
+const CHECKPOINT_COLUMNS: &str = "size, root, note, signed_at";
+
+/// Why a request was refused before anything was written. [`StoreError`] has no variant
+/// for a caller's mistake, and `Corrupt` is the one that says "not what Keuze writes".
+fn refused(why: String) -> StoreError {
+    StoreError::Corrupt(format!("refused to write: {why}"))
+}
+
+/// Appends `events` inside the caller's write transaction: the ledger rows, the projection
+/// and the Merkle tree. Refuses (and the caller's transaction then writes nothing) an
+/// event of an erased subject.
+async fn append_in(
+    conn: &mut SqliteConnection,
+    events: Vec<NewEvent>,
+) -> Result<Vec<ConsentEvent>> {
+    if events.is_empty() {
+        return Ok(Vec::new());
+    }
+    let last: i64 = sqlx::query_scalar("SELECT coalesce(max(seq), 0) FROM events")
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(db_error)?;
+    let size = stored_tree_size(conn).await?;
+    if u64::try_from(last).ok() != Some(size) {
+        return Err(StoreError::Corrupt(format!(
+            "the ledger holds {last} events but the Merkle tree {size} leaves; \
+             they are written together and must agree"
+        )));
+    }
+    let mut tree = with_stored_nodes(conn, |nodes| TreeBuilder::resume(size, nodes)).await?;
+
+    let mut commitments = HashMap::new();
+    let mut nodes = Vec::with_capacity(events.len() * 2);
+    let mut seq = last;
+    let mut out = Vec::with_capacity(events.len());
+    for event in events {
+        let commitment = match commitments.get(&event.subject) {
+            Some(&c) => c,
+            None => {
+                let c = commitment_for(conn, &event.subject).await?;
+                commitments.insert(event.subject, c);
+                c
+            }
+        };
+        seq = seq
+            .checked_add(1)
+            .ok_or_else(|| StoreError::Corrupt("the ledger's seq is exhausted".into()))?;
+        sqlx::query(
+            "INSERT INTO events (seq, subject_commitment, purpose, action, source, \
+             catalog_version, notice_digest, locale, recorded_at, context_digest) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        )
+        .bind(seq)
+        .bind(commitment.0.as_slice())
+        .bind(event.purpose.as_str())
+        .bind(event.action.as_str())
+        .bind(event.source.as_str())
+        .bind(i64::from(event.catalog_version))
+        .bind(event.notice_digest.0.as_slice())
+        .bind(event.locale.as_str())
+        .bind(event.recorded_at.unix_millis())
+        .bind(event.context_digest.0.as_slice())
+        .execute(&mut *conn)
+        .await
+        .map_err(db_error)?;
+        sqlx::query(
+            "INSERT INTO consent_state (subject, purpose, seq) VALUES (?1, ?2, ?3) \
+             ON CONFLICT (subject, purpose) DO UPDATE SET seq = excluded.seq \
+             WHERE excluded.seq > consent_state.seq",
+        )
+        .bind(event.subject.as_bytes().as_slice())
+        .bind(event.purpose.as_str())
+        .bind(seq)
+        .execute(&mut *conn)
+        .await
+        .map_err(db_error)?;
+        let seq = to_seq(seq)?;
+        let entry = LedgerEntry {
+            seq,
+            subject_commitment: commitment,
+            purpose: event.purpose.clone(),
+            action: EntryAction::from(event.action),
+            source: event.source,
+            catalog_version: event.catalog_version,
+            notice_digest: event.notice_digest,
+            locale: event.locale.clone(),
+            recorded_at: event.recorded_at,
+            context_digest: event.context_digest,
+        };
+        nodes.extend(tree.append(entry.leaf_hash()));
+        out.push(ConsentEvent { seq, event });
+    }
+    // Every node the batch completed, in one statement: `[[level, idx, "hex"], …]`.
+    let mut json = String::with_capacity(nodes.len() * 80 + 2);
+    json.push('[');
+    for (i, node) in nodes.iter().enumerate() {
+        let comma = if i == 0 { "" } else { "," };
+        let hash = merkle::hash_to_hex(&node.hash);
+        // Writing to a String cannot fail.
+        let _ = write!(json, "{comma}[{},{},\"{hash}\"]", node.level, node.index);
+    }
+    json.push(']');
+    sqlx::query(
+        "INSERT INTO tree_nodes (level, idx, hash) \
+         SELECT value ->> 0, value ->> 1, unhex(value ->> 2) FROM json_each(?1)",
+    )
+    .bind(json)
+    .execute(&mut *conn)
+    .await
+    .map_err(db_error)?;
+    Ok(out)
+}
+
+/// The commitment under which the ledger names `subject`, creating the subject's salt
+/// if it has none yet. An erased subject is refused.
+async fn commitment_for(conn: &mut SqliteConnection, subject: &SubjectId) -> Result<Digest256> {
+    let pseudonym = subject.as_bytes().as_slice();
+    if is_erased(conn, subject).await? {
+        return Err(StoreError::Erased);
+    }
+    let row = sqlx::query("SELECT salt, commitment FROM subjects WHERE pseudonym = ?1")
+        .bind(pseudonym)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(db_error)?;
+    if let Some(row) = row {
+        // No pseudonym in the message: errors end up in logs.
+        let what: &dyn Fn() -> String = &|| "a subject's row".to_owned();
+        let salt = bytes32(&row, what, "salt")?;
+        let commitment = Digest256(bytes32(&row, what, "commitment")?);
+        if subject_commitment(&salt, subject) != commitment {
+            return Err(StoreError::Corrupt(
+                "a subject's stored commitment is not the commitment of its salt and \
+                 pseudonym"
+                    .into(),
+            ));
+        }
+        return Ok(commitment);
+    }
+    let mut salt = [0u8; 32];
+    OsRng.try_fill_bytes(&mut salt).map_err(|e| {
+        StoreError::Unavailable(format!(
+            "the operating system gave no random bytes for a subject's salt: {e}"
+        ))
+    })?;
+    let commitment = subject_commitment(&salt, subject);
+    sqlx::query("INSERT INTO subjects (pseudonym, salt, commitment) VALUES (?1, ?2, ?3)")
+        .bind(pseudonym)
+        .bind(salt.as_slice())
+        .bind(commitment.0.as_slice())
+        .execute(&mut *conn)
+        .await
+        .map_err(db_error)?;
+    Ok(commitment)
+}
+
+async fn is_erased(conn: &mut SqliteConnection, subject: &SubjectId) -> Result<bool> {
+    let erased: Option<i64> =
+        sqlx::query_scalar("SELECT 1 FROM erased_subjects WHERE pseudonym = ?1")
+            .bind(subject.as_bytes().as_slice())
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(db_error)?;
+    Ok(erased.is_some())
+}
+
+/// The number of leaves: the largest leaf index plus one, from the primary key.
+async fn stored_tree_size(conn: &mut SqliteConnection) -> Result<u64> {
+    let size: i64 =
+        sqlx::query_scalar("SELECT coalesce(max(idx) + 1, 0) FROM tree_nodes WHERE level = 0")
+            .fetch_one(conn)
+            .await
+            .map_err(db_error)?;
+    u64::try_from(size)
+        .map_err(|_| StoreError::Corrupt(format!("the Merkle tree reports {size} leaves")))
+}
+
+/// Stored nodes by (level, index), in the order asked, with one query however many are
+/// asked: the pairs travel as one JSON array and are joined against the primary key.
+async fn fetch_nodes(conn: &mut SqliteConnection, wanted: &[(u8, u64)]) -> Result<Vec<Hash>> {
+    if wanted.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut json = String::with_capacity(wanted.len() * 24 + 2);
+    json.push('[');
+    for (i, (level, index)) in wanted.iter().enumerate() {
+        let comma = if i == 0 { "" } else { "," };
+        // Writing to a String cannot fail.
+        let _ = write!(json, "{comma}[{level},{index}]");
+    }
+    json.push(']');
+    let rows = sqlx::query(
+        "SELECT w.value ->> 0 AS level, w.value ->> 1 AS idx, t.hash \
+         FROM json_each(?1) AS w \
+         LEFT JOIN tree_nodes AS t ON t.level = w.value ->> 0 AND t.idx = w.value ->> 1 \
+         ORDER BY w.key",
+    )
+    .bind(json)
+    .fetch_all(conn)
+    .await
+    .map_err(db_error)?;
+    if rows.len() != wanted.len() {
+        return Err(StoreError::Corrupt(format!(
+            "asked for {} Merkle tree nodes, the database answered {}",
+            wanted.len(),
+            rows.len()
+        )));
+    }
+    rows.iter()
+        .zip(wanted)
+        .map(|(row, &(level, index))| {
+            let what = || format!("Merkle tree node (level {level}, index {index})");
+            let what: &dyn Fn() -> String = &what;
+            let hash: Option<Vec<u8>> = column(row, what, "hash")?;
+            let hash = hash.ok_or_else(|| StoreError::Corrupt(format!("{} is missing", what())))?;
+            <[u8; 32]>::try_from(hash.as_slice()).map_err(|_| {
+                StoreError::Corrupt(format!("{} holds {} bytes, not 32", what(), hash.len()))
+            })
+        })
+        .collect()
+}
+
+/// The stored tree as a [`NodeSource`]. The nodes a tree computation asks for depend only
+/// on sizes and indices, never on hashes, so a computation runs twice: first against
+/// [`StoredNodes::Recording`], which answers zeros and notes what was asked, then against
+/// exactly those nodes, fetched in one query.
+enum StoredNodes<'a> {
+    Recording(&'a RefCell<Vec<(u8, u64)>>),
+    Fetched(HashMap<(u8, u64), Hash>),
+}
+
+impl NodeSource for StoredNodes<'_> {
+    type Error = StoreError;
+
+    fn node(&self, level: u8, index: u64) -> Result<Hash> {
+        match self {
+            Self::Recording(asked) => {
+                asked.borrow_mut().push((level, index));
+                Ok([0; 32])
+            }
+            Self::Fetched(nodes) => nodes.get(&(level, index)).copied().ok_or_else(|| {
+                StoreError::Corrupt(format!(
+                    "Merkle tree node (level {level}, index {index}) was not fetched"
+                ))
+            }),
+        }
+    }
+}
+
+/// Runs `compute` over the stored tree with one query for all the nodes it reads.
+async fn with_stored_nodes<T>(
+    conn: &mut SqliteConnection,
+    compute: impl Fn(&StoredNodes<'_>) -> Result<T>,
+) -> Result<T> {
+    let asked = RefCell::new(Vec::new());
+    compute(&StoredNodes::Recording(&asked))?;
+    let wanted = asked.into_inner();
+    let hashes = fetch_nodes(conn, &wanted).await?;
+    compute(&StoredNodes::Fetched(
+        wanted.into_iter().zip(hashes).collect(),
+    ))
+}
 
 #[async_trait]
 impl Store for SqliteStore {
@@ -205,57 +534,225 @@ impl Store for SqliteStore {
         if events.is_empty() {
             return Ok(Vec::new());
         }
-        let mut tx = self.begin_write().await?;
-        let last: i64 = sqlx::query_scalar("SELECT coalesce(max(seq), 0) FROM events")
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(db_error)?;
-        let mut seq = last;
-        let mut out = Vec::with_capacity(events.len());
-        for event in events {
-            seq = seq
-                .checked_add(1)
-                .ok_or_else(|| StoreError::Corrupt("the ledger's seq is exhausted".into()))?;
-            sqlx::query(
-                "INSERT INTO events (seq, subject, purpose, action, source, catalog_version, \
-                 notice_digest, locale, recorded_at) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-            )
-            .bind(seq)
-            .bind(event.subject.as_bytes().as_slice())
-            .bind(event.purpose.as_str())
-            .bind(event.action.as_str())
-            .bind(event.source.as_str())
-            .bind(i64::from(event.catalog_version))
-            .bind(event.notice_digest.0.as_slice())
-            .bind(event.locale.as_str())
-            .bind(event.recorded_at.unix_millis())
-            .execute(&mut *tx)
-            .await
-            .map_err(db_error)?;
-            sqlx::query(
-                "INSERT INTO consent_state (subject, purpose, seq) VALUES (?1, ?2, ?3) \
-                 ON CONFLICT (subject, purpose) DO UPDATE SET seq = excluded.seq \
-                 WHERE excluded.seq > consent_state.seq",
-            )
-            .bind(event.subject.as_bytes().as_slice())
-            .bind(event.purpose.as_str())
-            .bind(seq)
-            .execute(&mut *tx)
-            .await
-            .map_err(db_error)?;
-            out.push(ConsentEvent {
-                seq: to_seq(seq)?,
-                event,
-            });
+        if events.iter().any(|e| e.action == Action::Erase) {
+            return Err(refused(
+                "an erase entry was passed to `append`; only `erase_subject` records erasures"
+                    .into(),
+            ));
         }
+        let mut tx = self.begin_write().await?;
+        let out = append_in(&mut tx, events).await?;
         tx.commit().await.map_err(db_error)?;
         Ok(out)
     }
 
+    async fn tree_size(&self) -> Result<u64> {
+        let mut conn = self.readers.acquire().await.map_err(db_error)?;
+        stored_tree_size(&mut conn).await
+    }
+
+    async fn tree_nodes(&self, wanted: &[(u8, u64)]) -> Result<Vec<Hash>> {
+        let mut conn = self.readers.acquire().await.map_err(db_error)?;
+        fetch_nodes(&mut conn, wanted).await
+    }
+
+    async fn ledger_entries(&self, after: u64, limit: u32) -> Result<Vec<LedgerEntry>> {
+        let sql =
+            format!("SELECT {ENTRY_COLUMNS} FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2");
+        let after = i64::try_from(after).unwrap_or(i64::MAX);
+        let rows = sqlx::query(&sql)
+            .bind(after)
+            .bind(i64::from(limit))
+            .fetch_all(&self.readers)
+            .await
+            .map_err(db_error)?;
+        rows.iter().map(decode_entry).collect()
+    }
+
+    async fn subject_salt(&self, subject: &SubjectId) -> Result<Option<SubjectSalt>> {
+        let row = sqlx::query("SELECT salt FROM subjects WHERE pseudonym = ?1")
+            .bind(subject.as_bytes().as_slice())
+            .fetch_optional(&self.readers)
+            .await
+            .map_err(db_error)?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let salt = bytes32(&row, &|| "a subject's row".to_owned(), "salt")?;
+        Ok(Some(SubjectSalt(salt)))
+    }
+
+    async fn erase_subject(
+        &self,
+        subject: &SubjectId,
+        erasure: Vec<NewEvent>,
+    ) -> Result<Vec<ConsentEvent>> {
+        let mut tx = self.begin_write().await?;
+        if is_erased(&mut tx, subject).await? {
+            return Err(StoreError::Erased);
+        }
+        if let Some(e) = erasure
+            .iter()
+            .find(|e| e.subject != *subject || e.action != Action::Erase)
+        {
+            return Err(refused(format!(
+                "`erase_subject` was given a `{}` entry{}; it records only the subject's own \
+                 erase entries",
+                e.action,
+                if e.subject == *subject {
+                    ""
+                } else {
+                    " of another subject"
+                }
+            )));
+        }
+        // The ledger must show the erasure: its entries are the last leaves tied to the
+        // subject while the salt still exists.
+        let Some(erased_at) = erasure.iter().map(|e| e.recorded_at.unix_millis()).min() else {
+            return Err(refused(
+                "`erase_subject` was given no erase entries; the ledger must record the erasure"
+                    .into(),
+            ));
+        };
+        let pseudonym = subject.as_bytes().as_slice();
+        let out = append_in(&mut tx, erasure).await?;
+        sqlx::query("DELETE FROM subjects WHERE pseudonym = ?1")
+            .bind(pseudonym)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?;
+        sqlx::query("DELETE FROM consent_state WHERE subject = ?1")
+            .bind(pseudonym)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?;
+        // Only the day: the exact time would equal the erase entries' `recorded_at` and so
+        // tie the pseudonym kept here to their commitment, and through it to every leaf of
+        // the subject.
+        let erased_on = erased_at.div_euclid(DAY_MS).saturating_mul(DAY_MS);
+        sqlx::query("INSERT INTO erased_subjects (pseudonym, erased_at) VALUES (?1, ?2)")
+            .bind(pseudonym)
+            .bind(erased_on)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?;
+        tx.commit().await.map_err(db_error)?;
+        self.truncate_wal().await;
+        tracing::info!(
+            entries = out.len(),
+            "erased a subject; its salt is destroyed"
+        );
+        Ok(out)
+    }
+
+    async fn erased_subjects(&self) -> Result<Vec<SubjectId>> {
+        let rows = sqlx::query("SELECT pseudonym FROM erased_subjects ORDER BY pseudonym")
+            .fetch_all(&self.readers)
+            .await
+            .map_err(db_error)?;
+        rows.iter()
+            .map(|row| {
+                bytes32(row, &|| "an erased subject".to_owned(), "pseudonym")
+                    .map(SubjectId::from_bytes)
+            })
+            .collect()
+    }
+
+    async fn add_checkpoint(&self, checkpoint: &StoredCheckpoint) -> Result<()> {
+        let size = checkpoint.size;
+        let Ok(db_size) = i64::try_from(size) else {
+            return Err(refused(format!("a checkpoint for tree size {size}")));
+        };
+        let mut tx = self.begin_write().await?;
+        let latest: Option<i64> = sqlx::query_scalar("SELECT max(size) FROM checkpoints")
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db_error)?;
+        if let Some(latest) = latest.filter(|&l| l >= db_size) {
+            return Err(refused(format!(
+                "a checkpoint for tree size {size}: the latest checkpoint is for size {latest}, \
+                 and checkpoints only grow"
+            )));
+        }
+        let leaves = stored_tree_size(&mut tx).await?;
+        if size > leaves {
+            return Err(refused(format!(
+                "a checkpoint for tree size {size}: the tree has {leaves} leaves"
+            )));
+        }
+        let root = with_stored_nodes(&mut tx, |nodes| merkle::root_at(size, nodes)).await?;
+        if root != checkpoint.root {
+            return Err(refused(format!(
+                "a checkpoint for tree size {size} with root {}: the stored tree's root at \
+                 that size is {}",
+                merkle::hash_to_hex(&checkpoint.root),
+                merkle::hash_to_hex(&root)
+            )));
+        }
+        sqlx::query(
+            "INSERT INTO checkpoints (size, root, note, signed_at) VALUES (?1, ?2, ?3, ?4)",
+        )
+        .bind(db_size)
+        .bind(checkpoint.root.as_slice())
+        .bind(checkpoint.note.as_str())
+        .bind(checkpoint.signed_at.unix_millis())
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?;
+        tx.commit().await.map_err(db_error)
+    }
+
+    async fn latest_checkpoint(&self) -> Result<Option<StoredCheckpoint>> {
+        let sql =
+            format!("SELECT {CHECKPOINT_COLUMNS} FROM checkpoints ORDER BY size DESC LIMIT 1");
+        Ok(self.fetch_checkpoints(sqlx::query(&sql)).await?.pop())
+    }
+
+    async fn checkpoints_after(&self, after: u64, limit: u32) -> Result<Vec<StoredCheckpoint>> {
+        let sql = format!(
+            "SELECT {CHECKPOINT_COLUMNS} FROM checkpoints WHERE size > ?1 ORDER BY size LIMIT ?2"
+        );
+        let after = i64::try_from(after).unwrap_or(i64::MAX);
+        self.fetch_checkpoints(sqlx::query(&sql).bind(after).bind(i64::from(limit)))
+            .await
+    }
+
+    async fn add_log_key(&self, key: &StoredLogKey) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "INSERT INTO log_keys (verifier, created_at) VALUES (?1, ?2) \
+             ON CONFLICT (verifier) DO NOTHING",
+        )
+        .bind(key.verifier.as_str())
+        .bind(key.created_at.unix_millis())
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?;
+        tx.commit().await.map_err(db_error)
+    }
+
+    async fn log_keys(&self) -> Result<Vec<StoredLogKey>> {
+        let rows =
+            sqlx::query("SELECT verifier, created_at FROM log_keys ORDER BY created_at, verifier")
+                .fetch_all(&self.readers)
+                .await
+                .map_err(db_error)?;
+        rows.iter()
+            .map(|row| {
+                let what: &dyn Fn() -> String = &|| "a log key".to_owned();
+                Ok(StoredLogKey {
+                    verifier: column(row, what, "verifier")?,
+                    created_at: Timestamp::from_unix_millis(column(row, what, "created_at")?),
+                })
+            })
+            .collect()
+    }
+
     async fn projection(&self) -> Result<Vec<ConsentEvent>> {
         let sql = format!(
-            "SELECT {EVENT_COLUMNS} FROM consent_state AS c JOIN events AS e ON e.seq = c.seq \
+            "SELECT {EVENT_COLUMNS} FROM consent_state AS c \
+             JOIN events AS e ON e.seq = c.seq \
+             JOIN subjects AS s ON s.commitment = e.subject_commitment \
              ORDER BY c.seq"
         );
         self.fetch_events(sqlx::query(&sql)).await
@@ -263,23 +760,30 @@ impl Store for SqliteStore {
 
     async fn subject_state(&self, subject: &SubjectId) -> Result<Vec<ConsentEvent>> {
         let sql = format!(
-            "SELECT {EVENT_COLUMNS} FROM consent_state AS c JOIN events AS e ON e.seq = c.seq \
-             WHERE c.subject = ?1 ORDER BY c.seq"
+            "SELECT {EVENT_COLUMNS} FROM consent_state AS c \
+             JOIN events AS e ON e.seq = c.seq \
+             JOIN subjects AS s ON s.commitment = e.subject_commitment \
+             WHERE c.subject = ?1 AND s.pseudonym = ?1 ORDER BY c.seq"
         );
         self.fetch_events(sqlx::query(&sql).bind(subject.as_bytes().as_slice()))
             .await
     }
 
     async fn history(&self, subject: &SubjectId) -> Result<Vec<ConsentEvent>> {
-        let sql =
-            format!("SELECT {EVENT_COLUMNS} FROM events AS e WHERE e.subject = ?1 ORDER BY e.seq");
+        let sql = format!(
+            "SELECT {EVENT_COLUMNS} FROM subjects AS s \
+             JOIN events AS e ON e.subject_commitment = s.commitment \
+             WHERE s.pseudonym = ?1 ORDER BY e.seq"
+        );
         self.fetch_events(sqlx::query(&sql).bind(subject.as_bytes().as_slice()))
             .await
     }
 
     async fn events_after(&self, after: u64, limit: u32) -> Result<Vec<ConsentEvent>> {
         let sql = format!(
-            "SELECT {EVENT_COLUMNS} FROM events AS e WHERE e.seq > ?1 ORDER BY e.seq LIMIT ?2"
+            "SELECT {EVENT_COLUMNS} FROM events AS e \
+             JOIN subjects AS s ON s.commitment = e.subject_commitment \
+             WHERE e.seq > ?1 ORDER BY e.seq LIMIT ?2"
         );
         let after = i64::try_from(after).unwrap_or(i64::MAX);
         self.fetch_events(sqlx::query(&sql).bind(after).bind(i64::from(limit)))
@@ -302,9 +806,12 @@ impl Store for SqliteStore {
             .execute(&mut *tx)
             .await
             .map_err(db_error)?;
+        // Through `subjects`: an erased subject has no row there, so no state either.
         let rows = sqlx::query(
             "INSERT INTO consent_state (subject, purpose, seq) \
-             SELECT subject, purpose, max(seq) FROM events GROUP BY subject, purpose",
+             SELECT s.pseudonym, e.purpose, max(e.seq) \
+             FROM events AS e JOIN subjects AS s ON s.commitment = e.subject_commitment \
+             GROUP BY s.pseudonym, e.purpose",
         )
         .execute(&mut *tx)
         .await
@@ -481,7 +988,20 @@ fn invalid(what: &dyn Fn() -> String, field: &str, value: &str, why: &str) -> St
     ))
 }
 
-fn decode_event(row: &SqliteRow) -> Result<ConsentEvent> {
+/// The fields a ledger row shares with a consent event.
+struct RowFields {
+    seq: u64,
+    purpose: PurposeId,
+    action: Action,
+    source: Source,
+    catalog_version: u32,
+    notice_digest: Digest256,
+    locale: Locale,
+    recorded_at: Timestamp,
+    context_digest: Digest256,
+}
+
+fn decode_fields(row: &SqliteRow) -> Result<RowFields> {
     let raw_seq: i64 = column(row, &|| "an event".to_owned(), "seq")?;
     let seq = to_seq(raw_seq)?;
     let what = move || format!("event seq {seq}");
@@ -509,18 +1029,67 @@ fn decode_event(row: &SqliteRow) -> Result<ConsentEvent> {
     let locale = Locale::parse(&locale)
         .map_err(|e| invalid(what, "locale", &locale, &format!("is refused: {e}")))?;
 
+    Ok(RowFields {
+        seq,
+        purpose,
+        action,
+        source,
+        catalog_version,
+        notice_digest: Digest256(bytes32(row, what, "notice_digest")?),
+        locale,
+        recorded_at: Timestamp::from_unix_millis(column(row, what, "recorded_at")?),
+        context_digest: Digest256(bytes32(row, what, "context_digest")?),
+    })
+}
+
+fn decode_event(row: &SqliteRow) -> Result<ConsentEvent> {
+    let f = decode_fields(row)?;
+    let seq = f.seq;
+    let subject = bytes32(row, &|| format!("event seq {seq}"), "subject")?;
     Ok(ConsentEvent {
         seq,
         event: NewEvent {
-            subject: SubjectId::from_bytes(bytes32(row, what, "subject")?),
-            purpose,
-            action,
-            source,
-            catalog_version,
-            notice_digest: Digest256(bytes32(row, what, "notice_digest")?),
-            locale,
-            recorded_at: Timestamp::from_unix_millis(column(row, what, "recorded_at")?),
+            subject: SubjectId::from_bytes(subject),
+            purpose: f.purpose,
+            action: f.action,
+            source: f.source,
+            catalog_version: f.catalog_version,
+            notice_digest: f.notice_digest,
+            locale: f.locale,
+            recorded_at: f.recorded_at,
+            context_digest: f.context_digest,
         },
+    })
+}
+
+fn decode_entry(row: &SqliteRow) -> Result<LedgerEntry> {
+    let f = decode_fields(row)?;
+    let seq = f.seq;
+    let commitment = bytes32(row, &|| format!("event seq {seq}"), "subject_commitment")?;
+    Ok(LedgerEntry {
+        seq,
+        subject_commitment: Digest256(commitment),
+        purpose: f.purpose,
+        action: EntryAction::from(f.action),
+        source: f.source,
+        catalog_version: f.catalog_version,
+        notice_digest: f.notice_digest,
+        locale: f.locale,
+        recorded_at: f.recorded_at,
+        context_digest: f.context_digest,
+    })
+}
+
+fn decode_checkpoint(row: &SqliteRow) -> Result<StoredCheckpoint> {
+    let size: i64 = column(row, &|| "a checkpoint".to_owned(), "size")?;
+    let what = || format!("checkpoint for tree size {size}");
+    let what: &dyn Fn() -> String = &what;
+    Ok(StoredCheckpoint {
+        size: u64::try_from(size)
+            .map_err(|_| invalid(what, "size", &size.to_string(), "is not a tree size"))?,
+        root: bytes32(row, what, "root")?,
+        note: column(row, what, "note")?,
+        signed_at: Timestamp::from_unix_millis(column(row, what, "signed_at")?),
     })
 }
 

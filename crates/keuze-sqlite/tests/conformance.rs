@@ -5,9 +5,10 @@
 #![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
 
 use keuze_core::catalog::Digest256;
+use keuze_core::merkle;
 use keuze_core::{Action, Locale, NewEvent, PurposeId, Source, SubjectId, Timestamp};
 use keuze_sqlite::SqliteStore;
-use keuze_store::{conformance, ApiKey, Scope, Store, StoreError};
+use keuze_store::{conformance, ApiKey, Scope, Store, StoreError, StoredCheckpoint};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
 use sqlx::{ConnectOptions, Executor};
 use std::path::Path;
@@ -51,8 +52,12 @@ fn projection_equals_a_rebuild_from_the_ledger() {
 }
 
 fn event(subject: u8, purpose: &str, action: Action, at: i64) -> NewEvent {
+    event_of(SubjectId::from_bytes([subject; 32]), purpose, action, at)
+}
+
+fn event_of(subject: SubjectId, purpose: &str, action: Action, at: i64) -> NewEvent {
     NewEvent {
-        subject: SubjectId::from_bytes([subject; 32]),
+        subject,
         purpose: PurposeId::parse(purpose).unwrap(),
         action,
         source: Source::Banner,
@@ -60,6 +65,7 @@ fn event(subject: u8, purpose: &str, action: Action, at: i64) -> NewEvent {
         notice_digest: Digest256::of(purpose.as_bytes()),
         locale: Locale::en(),
         recorded_at: Timestamp::from_unix_millis(at),
+        context_digest: Digest256::of(format!("context {purpose}").as_bytes()),
     }
 }
 
@@ -138,6 +144,7 @@ async fn runs_in_wal_mode_with_full_sync() {
     assert_eq!(settings.synchronous, 2, "synchronous=FULL");
     assert!(settings.foreign_keys);
     assert_eq!(settings.busy_timeout_ms, 5_000);
+    assert_eq!(settings.secure_delete, 1, "secure_delete=ON");
     assert!(settings.sqlite_version.starts_with("3."));
 
     // WAL is a property of the file: any other connection sees it too.
@@ -176,8 +183,9 @@ async fn the_database_refuses_to_rewrite_the_ledger() {
         "DELETE FROM events WHERE seq = 2",
         "DELETE FROM events",
         // Gaps and rewrites through INSERT are refused too.
-        "INSERT INTO events SELECT seq + 5, subject, purpose, action, source, catalog_version, \
-         notice_digest, locale, recorded_at FROM events WHERE seq = 1",
+        "INSERT INTO events SELECT seq + 5, subject_commitment, purpose, action, source, \
+         catalog_version, notice_digest, locale, recorded_at, context_digest \
+         FROM events WHERE seq = 1",
         "INSERT OR REPLACE INTO events SELECT * FROM events WHERE seq = 1",
         "UPDATE catalog_versions SET canonical = '{\"x\":1}'",
         "DELETE FROM catalog_versions",
@@ -234,8 +242,9 @@ async fn bad_stored_data_is_reported_not_panicked_on() {
         .unwrap();
     let mut raw = raw_connection(store.db_path()).await;
     raw.execute(
-        "INSERT INTO events SELECT 2, subject, 'Not A Purpose', action, source, \
-         catalog_version, notice_digest, locale, recorded_at FROM events WHERE seq = 1",
+        "INSERT INTO events SELECT 2, subject_commitment, 'Not A Purpose', action, source, \
+         catalog_version, notice_digest, locale, recorded_at, context_digest \
+         FROM events WHERE seq = 1",
     )
     .await
     .unwrap();
@@ -247,8 +256,9 @@ async fn bad_stored_data_is_reported_not_panicked_on() {
         other => panic!("expected Corrupt, got {other:?}"),
     }
     raw.execute(
-        "INSERT INTO events SELECT 3, subject, purpose, 'maybe', source, \
-         catalog_version, notice_digest, locale, recorded_at FROM events WHERE seq = 1",
+        "INSERT INTO events SELECT 3, subject_commitment, purpose, 'maybe', source, \
+         catalog_version, notice_digest, locale, recorded_at, context_digest \
+         FROM events WHERE seq = 1",
     )
     .await
     .unwrap();
@@ -308,4 +318,218 @@ async fn two_processes_write_without_failing() {
     for n in 1..=20 {
         assert!(server.catalog_version(n).await.unwrap().is_some());
     }
+}
+
+#[tokio::test]
+async fn the_database_refuses_to_rewrite_the_tree_and_checkpoints() {
+    let dir = TempDir::new().unwrap();
+    let store = SqliteStore::open(dir.path()).await.unwrap();
+    store
+        .append(
+            (0..5)
+                .map(|i| event(i, "newsletter", Action::Grant, i64::from(i)))
+                .collect(),
+        )
+        .await
+        .unwrap();
+    let nodes = store.tree_nodes(&[(2, 0), (0, 4)]).await.unwrap();
+    let root = merkle::node_hash(&nodes[0], &nodes[1]);
+    let checkpoint = StoredCheckpoint {
+        size: 5,
+        root,
+        note: "keuze.example/log\n5\n...\n".into(),
+        signed_at: Timestamp::from_unix_millis(9),
+    };
+    store.add_checkpoint(&checkpoint).await.unwrap();
+
+    let mut raw = raw_connection(store.db_path()).await;
+    for sql in [
+        "UPDATE tree_nodes SET hash = zeroblob(32) WHERE level = 0 AND idx = 0",
+        "DELETE FROM tree_nodes WHERE level = 2",
+        "DELETE FROM tree_nodes",
+        "INSERT OR REPLACE INTO tree_nodes SELECT level, idx, zeroblob(32) FROM tree_nodes \
+         WHERE level = 0 AND idx = 1",
+        "UPDATE checkpoints SET note = 'forged'",
+        "DELETE FROM checkpoints",
+        "INSERT INTO checkpoints VALUES (3, zeroblob(32), 'older', 10)",
+        "INSERT OR REPLACE INTO checkpoints SELECT * FROM checkpoints",
+    ] {
+        let err = raw.execute(sql).await.expect_err(sql).to_string();
+        assert!(err.contains("append-only"), "{sql}: {err}");
+    }
+    assert_eq!(store.tree_nodes(&[(2, 0), (0, 4)]).await.unwrap(), nodes);
+    assert_eq!(store.latest_checkpoint().await.unwrap(), Some(checkpoint));
+}
+
+/// Whether `needle` occurs anywhere in the files of `dir` (`keuze.db`, `-wal`, `-shm`).
+fn occurs_in_files(dir: &Path, needle: &[u8]) -> Vec<String> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let bytes = std::fs::read(&path).unwrap();
+        if bytes.windows(needle.len()).any(|w| w == needle) {
+            found.push(path.file_name().unwrap().to_string_lossy().into_owned());
+        }
+    }
+    found
+}
+
+/// Crypto-shredding on disk: after an erasure, the subject's salt is nowhere in the data
+/// directory, not in free space, the WAL or an old page image, because the store runs with
+/// `secure_delete` and checkpoints the WAL; an operator's own checkpoint finds nothing
+/// either. Enough subjects that their table spans many pages (and split on the way).
+#[tokio::test]
+async fn an_erased_salt_leaves_the_data_directory() {
+    let dir = TempDir::new().unwrap();
+    let store = SqliteStore::open(dir.path()).await.unwrap();
+    let subject = |n: u16| {
+        let mut bytes = [0xa5; 32];
+        bytes[..2].copy_from_slice(&n.to_be_bytes());
+        SubjectId::from_bytes(bytes)
+    };
+    for chunk in 0..10u16 {
+        let events = (0..30u16)
+            .flat_map(|i| {
+                let s = subject(chunk * 30 + i);
+                [
+                    event_of(s, "newsletter", Action::Grant, i64::from(i)),
+                    event_of(s, "ads", Action::Object, i64::from(i)),
+                ]
+            })
+            .collect();
+        store.append(events).await.unwrap();
+    }
+    let mut salts = Vec::new();
+    for n in 0..300 {
+        salts.push(store.subject_salt(&subject(n)).await.unwrap().unwrap());
+    }
+    let erased: Vec<u16> = (0..300).step_by(15).chain([299]).collect();
+    for &n in &erased {
+        assert!(
+            !occurs_in_files(dir.path(), &salts[usize::from(n)].0).is_empty(),
+            "the salt of subject {n} is on disk before its erasure"
+        );
+    }
+
+    for &n in &erased {
+        let s = subject(n);
+        store
+            .erase_subject(
+                &s,
+                vec![
+                    event_of(s, "newsletter", Action::Erase, 1_000),
+                    event_of(s, "ads", Action::Erase, 1_000),
+                ],
+            )
+            .await
+            .unwrap();
+    }
+    let look = |when: &str| {
+        for &n in &erased {
+            let found = occurs_in_files(dir.path(), &salts[usize::from(n)].0);
+            assert!(
+                found.is_empty(),
+                "{when}: the erased salt of subject {n} is still in {found:?}"
+            );
+        }
+        for n in [1, 151, 298] {
+            assert!(
+                !occurs_in_files(dir.path(), &salts[n].0).is_empty(),
+                "{when}: the salt of subject {n}, not erased, is on disk"
+            );
+        }
+    };
+    look("after the erasures");
+
+    let mut raw = raw_connection(store.db_path()).await;
+    raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        .await
+        .unwrap();
+    look("after a checkpoint");
+
+    // The erasure's time is kept to the day, so it cannot single out the erase entries
+    // (recorded at 1 000 ms) and through their commitment the subject's leaves.
+    let days: Vec<i64> = sqlx::query_scalar("SELECT DISTINCT erased_at FROM erased_subjects")
+        .fetch_all(&mut raw)
+        .await
+        .unwrap();
+    assert_eq!(days, vec![0]);
+    assert_eq!(
+        store.event_count().await.unwrap(),
+        600 + 2 * erased.len() as u64
+    );
+}
+
+/// The proofs migration cannot give events recorded before it salts and tree nodes: it
+/// refuses a ledger that is not empty, says why, and leaves the database as it was. An
+/// empty database of the first schema is brought up to date.
+#[tokio::test]
+async fn the_proofs_migration_refuses_a_ledger_it_cannot_convert() {
+    let first_schema = TempDir::new().unwrap();
+    std::fs::write(
+        first_schema.path().join("0001_initial.sql"),
+        include_str!("../migrations/0001_initial.sql"),
+    )
+    .unwrap();
+    let migrator = sqlx::migrate::Migrator::new(first_schema.path().to_path_buf())
+        .await
+        .unwrap();
+    let at_version_1 = |dir: &Path| {
+        let db = dir.join("keuze.db");
+        let migrator = &migrator;
+        async move {
+            let mut raw = SqliteConnectOptions::new()
+                .filename(&db)
+                .create_if_missing(true)
+                .connect()
+                .await
+                .unwrap();
+            migrator.run(&mut raw).await.unwrap();
+            raw
+        }
+    };
+
+    let empty = TempDir::new().unwrap();
+    drop(at_version_1(empty.path()).await);
+    let store = SqliteStore::open(empty.path()).await.unwrap();
+    let got = store
+        .append(vec![event(1, "newsletter", Action::Grant, 1)])
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .history(&SubjectId::from_bytes([1; 32]))
+            .await
+            .unwrap(),
+        got
+    );
+
+    let used = TempDir::new().unwrap();
+    let mut raw = at_version_1(used.path()).await;
+    raw.execute(
+        "INSERT INTO events VALUES (1, zeroblob(32), 'newsletter', 'grant', 'banner', 1, \
+         zeroblob(32), 'en', 0)",
+    )
+    .await
+    .unwrap();
+    drop(raw);
+    for _ in 0..2 {
+        match SqliteStore::open(used.path()).await {
+            Err(StoreError::Unavailable(msg)) => assert!(
+                msg.contains("migration 0002") && msg.contains("new, empty data directory"),
+                "{msg}"
+            ),
+            other => panic!("expected the migration to be refused, got {other:?}"),
+        }
+    }
+    let mut raw = raw_connection(&used.path().join("keuze.db")).await;
+    let subject: Vec<u8> = sqlx::query_scalar("SELECT subject FROM events WHERE seq = 1")
+        .fetch_one(&mut raw)
+        .await
+        .unwrap();
+    assert_eq!(
+        subject,
+        vec![0; 32],
+        "the refused migration changed nothing"
+    );
 }

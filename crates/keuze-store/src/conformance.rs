@@ -25,16 +25,22 @@
 )]
 
 use crate::{
-    ApiKey, CommitHook, GroupCommit, GroupCommitConfig, Result, Scope, Store, StoredCatalog,
+    ApiKey, CommitHook, GroupCommit, GroupCommitConfig, Result, Scope, Store, StoreError,
+    StoredCatalog, StoredCheckpoint, StoredLogKey,
 };
 use async_trait::async_trait;
 use keuze_core::catalog::Digest256;
+use keuze_core::merkle::{self, Hash, MemoryTree, MissingNode, NodeSource};
+use keuze_core::receipt::{subject_commitment, EntryAction, LedgerEntry, SubjectSalt};
 use keuze_core::{
-    Action, ConsentEvent, DecisionIndex, Locale, NewEvent, PurposeId, Source, SubjectId, Timestamp,
+    Action, ConsentEvent, DecisionIndex, LastChoice, Locale, NewEvent, PurposeId, Source,
+    SubjectId, Timestamp,
 };
 use proptest::collection::vec;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
+use std::cell::RefCell;
+use std::collections::{BTreeSet, HashMap};
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -55,6 +61,11 @@ where
     api_keys_round_trip(fresh().await).await;
     catalog_versions_are_numbered_from_one(fresh().await).await;
     group_commit_groups_concurrent_writers(fresh().await).await;
+    the_tree_commits_to_the_ledger(fresh().await).await;
+    leaves_commit_to_salted_subjects(fresh().await).await;
+    erasure_crypto_shreds_a_subject(fresh().await).await;
+    checkpoints_only_grow(fresh().await).await;
+    log_keys_are_remembered_once(fresh().await).await;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -468,20 +479,425 @@ pub async fn group_commit_groups_concurrent_writers(store: Arc<dyn Store>) {
     );
 }
 
+/// The Merkle tree grows with the ledger: its size is the number of events; its root,
+/// assembled from stored nodes, is the root of the leaf hashes of `ledger_entries`; every
+/// stored node is the node of that tree; and inclusion and consistency proofs built from
+/// stored nodes verify, for old sizes as well as the current one.
+pub async fn the_tree_commits_to_the_ledger(store: Arc<dyn Store>) {
+    assert_eq!(store.tree_size().await.unwrap(), 0);
+    assert_eq!(store.tree_nodes(&[]).await.unwrap(), Vec::<Hash>::new());
+    assert!(
+        matches!(
+            store.tree_nodes(&[(0, 0)]).await,
+            Err(StoreError::Corrupt(_))
+        ),
+        "an empty tree has no nodes"
+    );
+    let empty = on_stored_tree(&*store, |t| merkle::root_at(0, t)).await;
+    assert_eq!(empty.unwrap(), merkle::empty_root());
+
+    let mut n = 0usize;
+    // Batches that cross subtree boundaries in every way: 1, 2, 5, 13, 15, 31, 32, 37.
+    for batch in [1usize, 1, 3, 8, 2, 16, 1, 5] {
+        let events = (0..batch)
+            .map(|_| {
+                n += 1;
+                let purpose = ["newsletter", "analytics", "ads"][n % 3];
+                event((n % 5) as u8, purpose, Action::ALL[n % 3], n)
+            })
+            .collect();
+        store.append(events).await.unwrap();
+        let size = store.tree_size().await.unwrap();
+        assert_eq!(size, n as u64, "one leaf per event");
+        assert_eq!(size, store.event_count().await.unwrap());
+        let leaves = leaf_hashes(&all_entries(&*store).await);
+        let root = on_stored_tree(&*store, |t| merkle::root_at(size, t)).await;
+        assert_eq!(
+            root.unwrap(),
+            merkle::root(&leaves),
+            "the stored tree's root at size {size} is the root of the ledger's leaves"
+        );
+    }
+    let size = n as u64;
+    let leaves = leaf_hashes(&all_entries(&*store).await);
+    let memory = MemoryTree::from_leaves(&leaves);
+
+    // Every stored node, asked in one call in no particular order (one twice).
+    let mut every: Vec<(u8, u64)> = (0..6u8)
+        .flat_map(|level| (0..size >> level).map(move |index| (level, index)))
+        .collect();
+    every.reverse();
+    let third = every.len() / 3;
+    every.rotate_left(third);
+    every.push(every[3]);
+    let expected: Vec<Hash> = every
+        .iter()
+        .map(|&(level, index)| memory.node(level, index).unwrap())
+        .collect();
+    assert_eq!(store.tree_nodes(&every).await.unwrap(), expected);
+    for missing in [(0, size), (1, size / 2), (5, 1), (6, 0), (63, 0)] {
+        let asked = [(0, 0), missing];
+        assert!(
+            matches!(store.tree_nodes(&asked).await, Err(StoreError::Corrupt(_))),
+            "node {missing:?} of a tree of {size} leaves is not stored"
+        );
+    }
+
+    let root_of = |s: u64| merkle::root(&leaves[..s as usize]);
+    for s in [1, 2, 3, 7, 8, 13, 16, 32, size] {
+        let root = on_stored_tree(&*store, |t| merkle::root_at(s, t)).await;
+        assert_eq!(root.unwrap(), root_of(s), "root at size {s}");
+        for index in [0, s / 2, s - 1] {
+            let proof = on_stored_tree(&*store, |t| merkle::inclusion_proof(s, index, t)).await;
+            let proof = proof.unwrap();
+            assert_eq!(proof, merkle::inclusion_proof(s, index, &memory).unwrap());
+            merkle::verify_inclusion(&leaves[index as usize], index, s, &proof, &root_of(s))
+                .unwrap_or_else(|e| panic!("leaf {index} in size {s}: {e}"));
+        }
+    }
+    for (old, new) in [
+        (1, size),
+        (3, 8),
+        (7, 13),
+        (8, 32),
+        (13, size),
+        (32, 33),
+        (size, size),
+    ] {
+        let proof = on_stored_tree(&*store, |t| merkle::consistency_proof(old, new, t)).await;
+        let proof = proof.unwrap();
+        merkle::verify_consistency(old, new, &root_of(old), &root_of(new), &proof)
+            .unwrap_or_else(|e| panic!("consistency {old} → {new}: {e}"));
+    }
+}
+
+/// A leaf names its subject only by a salted commitment: every ledger entry is its event
+/// with `subject_commitment(salt, pseudonym)` in place of the pseudonym. A subject keeps
+/// its salt; two subjects have different salts; an unknown subject has none.
+pub async fn leaves_commit_to_salted_subjects(store: Arc<dyn Store>) {
+    let (a, b) = (
+        SubjectId::from_bytes([1; 32]),
+        SubjectId::from_bytes([2; 32]),
+    );
+    assert_eq!(store.subject_salt(&a).await.unwrap(), None);
+    assert_eq!(store.ledger_entries(0, 10).await.unwrap(), Vec::new());
+
+    let mut events = store
+        .append(vec![
+            event(1, "newsletter", Action::Grant, 0),
+            event(2, "newsletter", Action::Grant, 1),
+            event(1, "analytics", Action::Object, 2),
+        ])
+        .await
+        .unwrap();
+    let salt_a = store.subject_salt(&a).await.unwrap().unwrap();
+    let salt_b = store.subject_salt(&b).await.unwrap().unwrap();
+    assert_ne!(salt_a, salt_b, "every subject gets a salt of its own");
+    assert_ne!(salt_a.0, [0; 32]);
+    events.extend(
+        store
+            .append(vec![
+                event(1, "ads", Action::Withdraw, 3),
+                event(3, "ads", Action::Grant, 4),
+            ])
+            .await
+            .unwrap(),
+    );
+    assert_eq!(
+        store.subject_salt(&a).await.unwrap(),
+        Some(salt_a),
+        "a subject keeps its salt"
+    );
+    let nobody = SubjectId::from_bytes([9; 32]);
+    assert_eq!(store.subject_salt(&nobody).await.unwrap(), None);
+
+    let mut salts = HashMap::new();
+    for s in [1u8, 2, 3] {
+        let subject = SubjectId::from_bytes([s; 32]);
+        salts.insert(
+            subject,
+            store.subject_salt(&subject).await.unwrap().unwrap(),
+        );
+    }
+    let expected: Vec<LedgerEntry> = events
+        .iter()
+        .map(|e| entry_of(e, &salts[&e.event.subject]))
+        .collect();
+    let entries = all_entries(&*store).await;
+    assert_eq!(entries, expected);
+    assert_eq!(entries[0].subject_commitment, entries[2].subject_commitment);
+    assert_ne!(entries[0].subject_commitment, entries[1].subject_commitment);
+    assert_ne!(
+        entries[0].subject_commitment.0,
+        *a.as_bytes(),
+        "the pseudonym is not in the leaf"
+    );
+
+    assert_eq!(store.ledger_entries(1, 2).await.unwrap(), expected[1..3]);
+    assert_eq!(store.ledger_entries(4, 10).await.unwrap(), expected[4..]);
+    assert_eq!(store.ledger_entries(5, 10).await.unwrap(), Vec::new());
+    assert_eq!(store.ledger_entries(0, 0).await.unwrap(), Vec::new());
+    assert_eq!(store.ledger_entries(u64::MAX, 3).await.unwrap(), Vec::new());
+}
+
+/// Erasure appends the erase entries and then crypto-shreds the subject: its salt is
+/// gone, its state and history are empty, nothing more is recorded for it, and nothing
+/// it refuses is half-written. The ledger keeps every entry (as commitments only) and the
+/// tree still has the root of all of them. Erasing a subject never seen still records the
+/// erasure; erasing twice is refused.
+pub async fn erasure_crypto_shreds_a_subject(store: Arc<dyn Store>) {
+    let (a, b, unknown) = (
+        SubjectId::from_bytes([1; 32]),
+        SubjectId::from_bytes([2; 32]),
+        SubjectId::from_bytes([7; 32]),
+    );
+    assert_eq!(store.erased_subjects().await.unwrap(), Vec::new());
+    let before = store
+        .append(vec![
+            event(1, "newsletter", Action::Grant, 0),
+            event(2, "newsletter", Action::Grant, 1),
+            event(1, "analytics", Action::Object, 2),
+            event(2, "ads", Action::Grant, 3),
+        ])
+        .await
+        .unwrap();
+    let salt_a = store.subject_salt(&a).await.unwrap().unwrap();
+    let history_b = store.history(&b).await.unwrap();
+    let state_b = store.subject_state(&b).await.unwrap();
+
+    // What is not an erasure of `a` is refused, and leaves no trace.
+    let refusals = [
+        ("no erase entries", Vec::new()),
+        ("a grant", vec![event(1, "newsletter", Action::Grant, 4)]),
+        (
+            "another subject's erase entry",
+            vec![erase_entry(2, "newsletter", 4)],
+        ),
+    ];
+    for (what, erasure) in refusals {
+        assert!(
+            store.erase_subject(&a, erasure).await.is_err(),
+            "an erasure with {what} is refused"
+        );
+        assert_eq!(
+            store.event_count().await.unwrap(),
+            4,
+            "{what}: nothing written"
+        );
+        assert_eq!(store.subject_salt(&a).await.unwrap(), Some(salt_a));
+        assert_eq!(store.erased_subjects().await.unwrap(), Vec::new());
+    }
+    assert!(
+        store
+            .append(vec![erase_entry(1, "newsletter", 4)])
+            .await
+            .is_err(),
+        "erase entries are written by erase_subject only"
+    );
+    assert_eq!(store.event_count().await.unwrap(), 4);
+
+    let erasure = vec![
+        erase_entry(1, "newsletter", 4),
+        erase_entry(1, "analytics", 4),
+    ];
+    let erased = store.erase_subject(&a, erasure.clone()).await.unwrap();
+    assert_events_with_seqs(&erased, &erasure, 5);
+
+    assert_eq!(
+        store.subject_salt(&a).await.unwrap(),
+        None,
+        "the salt is destroyed"
+    );
+    assert_eq!(store.subject_state(&a).await.unwrap(), Vec::new());
+    assert_eq!(store.history(&a).await.unwrap(), Vec::new());
+    assert_eq!(store.erased_subjects().await.unwrap(), vec![a]);
+    assert_eq!(
+        store.history(&b).await.unwrap(),
+        history_b,
+        "others keep theirs"
+    );
+    assert_eq!(store.subject_state(&b).await.unwrap(), state_b);
+    assert_eq!(store.projection().await.unwrap(), state_b);
+    assert_eq!(
+        store.events_after(0, 100).await.unwrap(),
+        vec![before[1].clone(), before[3].clone()],
+        "an erased subject's events are no longer told"
+    );
+
+    // Nothing more is recorded for `a`, not even as part of a batch with others.
+    let refused = [
+        vec![event(1, "newsletter", Action::Grant, 5)],
+        vec![
+            event(2, "newsletter", Action::Withdraw, 5),
+            event(1, "newsletter", Action::Grant, 5),
+        ],
+    ];
+    for batch in refused {
+        assert!(matches!(store.append(batch).await, Err(StoreError::Erased)));
+        assert_eq!(store.event_count().await.unwrap(), 6, "nothing written");
+        assert_eq!(store.tree_size().await.unwrap(), 6);
+        assert_eq!(store.history(&b).await.unwrap(), history_b);
+    }
+    assert!(matches!(
+        store
+            .erase_subject(&a, vec![erase_entry(1, "newsletter", 5)])
+            .await,
+        Err(StoreError::Erased)
+    ));
+    assert_eq!(store.event_count().await.unwrap(), 6);
+
+    // The ledger keeps every entry, the erase entries last, all under a's old commitment.
+    let entries = all_entries(&*store).await;
+    assert_eq!(entries.len(), 6);
+    let commitment_a = subject_commitment(&salt_a.0, &a);
+    for (entry, e) in entries.iter().zip(before.iter().chain(&erased)) {
+        if e.event.subject == a {
+            assert_eq!(entry, &entry_of(e, &salt_a));
+        }
+    }
+    assert_eq!(
+        entries[4..].iter().map(|e| e.action).collect::<Vec<_>>(),
+        vec![EntryAction::Erase; 2]
+    );
+    assert!(entries[4..]
+        .iter()
+        .all(|e| e.subject_commitment == commitment_a));
+    let root = on_stored_tree(&*store, |t| merkle::root_at(6, t)).await;
+    assert_eq!(root.unwrap(), merkle::root(&leaf_hashes(&entries)));
+
+    // A rebuild of the projection does not bring the erased subject back.
+    assert_eq!(store.rebuild_projection().await.unwrap(), 2);
+    assert_eq!(store.projection().await.unwrap(), state_b);
+
+    // A subject never seen: the erasure is recorded all the same.
+    let erased_unknown = store
+        .erase_subject(&unknown, vec![erase_entry(7, "newsletter", 6)])
+        .await
+        .unwrap();
+    assert_eq!(erased_unknown[0].seq, 7);
+    assert_eq!(store.subject_salt(&unknown).await.unwrap(), None);
+    let mut all_erased = store.erased_subjects().await.unwrap();
+    all_erased.sort();
+    assert_eq!(all_erased, vec![a, unknown]);
+    let entries = all_entries(&*store).await;
+    assert_eq!(entries.len(), 7);
+    assert_eq!(entries[6].action, EntryAction::Erase);
+    assert_eq!(store.tree_size().await.unwrap(), 7);
+    let root = on_stored_tree(&*store, |t| merkle::root_at(7, t)).await;
+    assert_eq!(root.unwrap(), merkle::root(&leaf_hashes(&entries)));
+    assert_eq!(store.projection().await.unwrap(), state_b);
+}
+
+/// Checkpoints only grow: each is for a larger tree than the last, covers leaves that
+/// exist and carries the stored tree's root at its size; `latest_checkpoint` is the
+/// largest and `checkpoints_after` pages through them, smallest first.
+pub async fn checkpoints_only_grow(store: Arc<dyn Store>) {
+    assert_eq!(store.latest_checkpoint().await.unwrap(), None);
+    assert_eq!(store.checkpoints_after(0, 10).await.unwrap(), Vec::new());
+    store
+        .append(
+            (0..9)
+                .map(|n| event(n as u8 % 2, "newsletter", Action::Grant, n))
+                .collect(),
+        )
+        .await
+        .unwrap();
+    let leaves = leaf_hashes(&all_entries(&*store).await);
+    let checkpoint = |size: u64, at: i64| StoredCheckpoint {
+        size,
+        root: merkle::root(&leaves[..size as usize]),
+        note: format!("keuze.example/log\n{size}\nroot\n\n— keuze.example/log sig{size}\n"),
+        signed_at: Timestamp::from_unix_millis(at),
+    };
+    let (c3, c5, c9) = (checkpoint(3, 10), checkpoint(5, 20), checkpoint(9, 30));
+    store.add_checkpoint(&c3).await.unwrap();
+    assert_eq!(store.latest_checkpoint().await.unwrap(), Some(c3.clone()));
+    store.add_checkpoint(&c5).await.unwrap();
+
+    let wrong_root = StoredCheckpoint {
+        root: leaves[0],
+        ..checkpoint(7, 25)
+    };
+    let refusals = [
+        ("the same size again", checkpoint(5, 21)),
+        ("a smaller size", checkpoint(4, 22)),
+        ("a size beyond the tree", {
+            let mut c = checkpoint(9, 23);
+            c.size = 10;
+            c
+        }),
+        ("a root that is not the tree's", wrong_root),
+    ];
+    for (what, c) in refusals {
+        assert!(
+            store.add_checkpoint(&c).await.is_err(),
+            "a checkpoint for {what} is refused"
+        );
+        assert_eq!(store.latest_checkpoint().await.unwrap(), Some(c5.clone()));
+    }
+    store.add_checkpoint(&c9).await.unwrap();
+
+    assert_eq!(store.latest_checkpoint().await.unwrap(), Some(c9.clone()));
+    assert_eq!(
+        store.checkpoints_after(0, 10).await.unwrap(),
+        vec![c3.clone(), c5.clone(), c9.clone()]
+    );
+    assert_eq!(
+        store.checkpoints_after(0, 1).await.unwrap(),
+        vec![c3.clone()]
+    );
+    assert_eq!(
+        store.checkpoints_after(3, 1).await.unwrap(),
+        vec![c5.clone()]
+    );
+    assert_eq!(
+        store.checkpoints_after(4, 5).await.unwrap(),
+        vec![c5, c9.clone()]
+    );
+    assert_eq!(store.checkpoints_after(5, 5).await.unwrap(), vec![c9]);
+    assert_eq!(store.checkpoints_after(9, 5).await.unwrap(), Vec::new());
+    assert_eq!(store.checkpoints_after(0, 0).await.unwrap(), Vec::new());
+    assert_eq!(
+        store.checkpoints_after(u64::MAX, 5).await.unwrap(),
+        Vec::new()
+    );
+}
+
+/// Log keys are remembered once each, oldest first; adding one again changes nothing.
+pub async fn log_keys_are_remembered_once(store: Arc<dyn Store>) {
+    assert_eq!(store.log_keys().await.unwrap(), Vec::new());
+    let key = |name: &str, at: i64| StoredLogKey {
+        verifier: format!("keuze.example/log+{name}+AQIDBA=="),
+        created_at: Timestamp::from_unix_millis(at),
+    };
+    let (new, old) = (key("0000beef", 20), key("0000cafe", 10));
+    store.add_log_key(&new).await.unwrap();
+    store.add_log_key(&old).await.unwrap();
+    store.add_log_key(&new).await.unwrap();
+    store.add_log_key(&key("0000beef", 30)).await.unwrap();
+    assert_eq!(store.log_keys().await.unwrap(), vec![old, new]);
+}
+
 // ---------------------------------------------------------------------------------------
 // Property: the projection is always a rebuild of the ledger
 
-/// How one chunk of events reaches the store.
+/// How one chunk of the scenario reaches the store.
 #[derive(Debug, Clone, Copy)]
 enum Route {
     /// Straight to [`Store::append`]; the caller applies the result to the index.
     Direct,
     /// Through the shared [`GroupCommit`], whose hook applies it to the index.
     GroupCommit,
+    /// [`Store::erase_subject`] of the chunk's subject, one erase entry per purpose; the
+    /// chunk's choices are not used.
+    Erase(u8),
 }
 
 /// A subject, a purpose and an action, each as a small index.
 type Choice = (u8, usize, usize);
+
+const SUBJECTS: u8 = 3;
+const PURPOSES: [&str; 3] = ["newsletter", "analytics", "ads"];
 
 #[derive(Debug, Clone)]
 struct Scenario {
@@ -490,8 +906,13 @@ struct Scenario {
 }
 
 fn scenario() -> impl Strategy<Value = Scenario> {
-    let choice = (0u8..3, 0usize..3, 0usize..3);
-    let route = prop_oneof![Just(Route::Direct), Just(Route::GroupCommit)];
+    // Choices are grants, withdrawals and objections; erasures are chunks of their own.
+    let choice = (0..SUBJECTS, 0..PURPOSES.len(), 0usize..3);
+    let route = prop_oneof![
+        4 => Just(Route::Direct),
+        4 => Just(Route::GroupCommit),
+        1 => (0..SUBJECTS).prop_map(Route::Erase),
+    ];
     let chunk = (route, vec(choice, 0..6));
     (1usize..8, vec(chunk, 0..12)).prop_map(|(max_batch_events, chunks)| Scenario {
         max_batch_events,
@@ -499,11 +920,15 @@ fn scenario() -> impl Strategy<Value = Scenario> {
     })
 }
 
-/// For random sequences of choices, appended concurrently in random chunks (some through
-/// a [`GroupCommit`] with a random batch limit, some straight to the store), these are all
-/// equal: (a) the store's incrementally maintained projection, (b) a [`DecisionIndex`] fed
-/// by the commit hook (and by the direct appends' results), (c) a [`DecisionIndex`] rebuilt
-/// from the whole ledger, and (d) the projection after [`Store::rebuild_projection`].
+/// For random sequences of choices and erasures, sent concurrently in random chunks (some
+/// through a [`GroupCommit`] with a random batch limit, some straight to the store), these
+/// all agree: (a) the store's incrementally maintained projection, (b) a
+/// [`DecisionIndex`] fed by the commit hook (and by the direct appends' and erasures'
+/// results), (c) a [`DecisionIndex`] rebuilt from the ledger as `events_after` tells it
+/// plus `erased_subjects`, and (d) the projection after [`Store::rebuild_projection`].
+/// A chunk may be refused only because its subject was erased meanwhile (a group-commit
+/// batch fails as a whole then); the ledger then holds exactly the acknowledged events,
+/// `ledger_entries` all of them and the tree their root.
 ///
 /// Runs 64 cases on a Tokio runtime of its own: call it from a plain `#[test]`.
 pub fn projection_property<F, Fut>(fresh: F)
@@ -550,31 +975,59 @@ async fn check_projection(store: Arc<dyn Store>, scenario: Scenario) -> Result<(
     let mut n = 0usize;
     let mut tasks = Vec::new();
     for (route, choices) in scenario.chunks {
-        let events: Vec<NewEvent> = choices
-            .into_iter()
-            .map(|(subject, purpose, action)| {
-                n += 1;
-                let purpose = ["newsletter", "analytics", "ads"][purpose];
-                event(subject, purpose, Action::ALL[action], n)
-            })
-            .collect();
+        let events: Vec<NewEvent> = match route {
+            Route::Erase(subject) => PURPOSES
+                .iter()
+                .map(|purpose| {
+                    n += 1;
+                    erase_entry(subject, purpose, n)
+                })
+                .collect(),
+            Route::Direct | Route::GroupCommit => choices
+                .into_iter()
+                .map(|(subject, purpose, action)| {
+                    n += 1;
+                    event(subject, PURPOSES[purpose], Action::ALL[action], n)
+                })
+                .collect(),
+        };
         let (store, writer, index) = (store.clone(), writer.clone(), index.clone());
         tasks.push(tokio::spawn(async move {
-            let got = match route {
-                Route::GroupCommit => writer.append(events.clone()).await?,
-                Route::Direct => {
-                    let got = store.append(events.clone()).await?;
-                    let mut index = index.lock().unwrap();
-                    got.iter().for_each(|e| index.apply(e));
-                    got
+            let result = match route {
+                Route::GroupCommit => writer.append(events.clone()).await,
+                Route::Direct => store.append(events.clone()).await,
+                Route::Erase(subject) => {
+                    store
+                        .erase_subject(&SubjectId::from_bytes([subject; 32]), events.clone())
+                        .await
                 }
             };
-            Ok::<_, crate::StoreError>((events, got))
+            if let (Route::Direct | Route::Erase(_), Ok(got)) = (route, &result) {
+                let mut index = index.lock().unwrap();
+                got.iter().for_each(|e| index.apply(e));
+            }
+            (route, events, result)
         }));
     }
     let mut acknowledged = Vec::new();
+    let mut erased = BTreeSet::new();
     for task in tasks {
-        let (events, got) = task.await.map_err(fail)?.map_err(fail)?;
+        let (route, events, result) = task.await.map_err(fail)?;
+        let got = match result {
+            Ok(got) => got,
+            // Refused because a subject of the chunk (or, through group commit, of another
+            // chunk in the same transaction) was erased meanwhile.
+            Err(StoreError::Erased) => continue,
+            Err(StoreError::Unavailable(msg))
+                if matches!(route, Route::GroupCommit) && msg == StoreError::Erased.to_string() =>
+            {
+                continue
+            }
+            Err(e) => return Err(fail(format!("{route:?}: {e}"))),
+        };
+        if let Route::Erase(subject) = route {
+            erased.insert(subject);
+        }
         let sent: Vec<&NewEvent> = events.iter().collect();
         let returned: Vec<&NewEvent> = got.iter().map(|e| &e.event).collect();
         prop_assert_eq!(sent, returned);
@@ -585,8 +1038,29 @@ async fn check_projection(store: Arc<dyn Store>, scenario: Scenario) -> Result<(
         acknowledged.extend(got);
     }
     writer.flush().await.map_err(fail)?;
+    acknowledged.sort_by_key(|e| e.seq);
+    let is_erased = |e: &ConsentEvent| erased.contains(&e.event.subject.as_bytes()[0]);
 
-    // The ledger: every acknowledged event at its seq, nothing else.
+    // The ledger: every acknowledged event at its seq, nothing else; the tree over all.
+    let total = acknowledged.len() as u64;
+    prop_assert_eq!(store.event_count().await.map_err(fail)?, total);
+    prop_assert_eq!(store.tree_size().await.map_err(fail)?, total);
+    prop_assert_eq!(
+        acknowledged.iter().map(|e| e.seq).collect::<Vec<_>>(),
+        (1..=total).collect::<Vec<_>>()
+    );
+    let entries = all_entries(&*store).await;
+    prop_assert_eq!(entries.len(), acknowledged.len());
+    for (entry, e) in entries.iter().zip(&acknowledged) {
+        prop_assert_eq!(entry.seq, e.seq);
+        prop_assert_eq!(entry.action, EntryAction::from(e.event.action));
+        prop_assert_eq!(&entry.purpose, &e.event.purpose);
+        prop_assert_eq!(entry.context_digest, e.event.context_digest);
+    }
+    let root = on_stored_tree(&*store, |t| merkle::root_at(total, t)).await;
+    prop_assert_eq!(root.map_err(fail)?, merkle::root(&leaf_hashes(&entries)));
+
+    // As told to everyone else: erased subjects' events are gone.
     let mut ledger = Vec::new();
     loop {
         let after = ledger.last().map_or(0, |e: &ConsentEvent| e.seq);
@@ -596,16 +1070,25 @@ async fn check_projection(store: Arc<dyn Store>, scenario: Scenario) -> Result<(
         }
         ledger.extend(page);
     }
-    prop_assert_eq!(ledger.len(), n);
-    prop_assert_eq!(store.event_count().await.map_err(fail)?, n as u64);
-    for e in &acknowledged {
-        prop_assert_eq!(Some(e), ledger.get((e.seq as usize).wrapping_sub(1)));
-    }
+    let told: Vec<ConsentEvent> = acknowledged
+        .iter()
+        .filter(|e| !is_erased(e))
+        .cloned()
+        .collect();
+    prop_assert_eq!(&ledger, &told);
+    let mut erased_ids: Vec<SubjectId> = erased
+        .iter()
+        .map(|&s| SubjectId::from_bytes([s; 32]))
+        .collect();
+    let mut stored_erased = store.erased_subjects().await.map_err(fail)?;
+    stored_erased.sort();
+    erased_ids.sort();
+    prop_assert_eq!(&stored_erased, &erased_ids);
 
     let projection = store.projection().await.map_err(fail)?;
-    let from_projection = index_of(&projection);
-    let from_hook = index.lock().unwrap().clone();
-    let from_ledger = index_of(&ledger);
+    let from_projection = view(&index_of(&projection, &stored_erased));
+    let from_hook = view(&index.lock().unwrap());
+    let from_ledger = view(&index_of(&ledger, &stored_erased));
     prop_assert_eq!(
         &from_projection,
         &from_ledger,
@@ -628,10 +1111,26 @@ async fn check_projection(store: Arc<dyn Store>, scenario: Scenario) -> Result<(
     Ok(())
 }
 
-fn index_of(events: &[ConsentEvent]) -> DecisionIndex {
+/// A decision index as the server builds it at start: the events, then the erasures.
+fn index_of(events: &[ConsentEvent], erased: &[SubjectId]) -> DecisionIndex {
     let mut index = DecisionIndex::new();
     events.iter().for_each(|e| index.apply(e));
+    erased.iter().for_each(|s| index.mark_erased(*s));
     index
+}
+
+/// What an index says about each subject of the scenario: its last choices, and whether it
+/// is erased. (Indexes differ in the seq they keep for an erasure, which decisions only
+/// report, so the comparison leaves it out.)
+type IndexView = Vec<(Option<HashMap<PurposeId, LastChoice>>, bool)>;
+
+fn view(index: &DecisionIndex) -> IndexView {
+    (0..SUBJECTS)
+        .map(|s| {
+            let subject = SubjectId::from_bytes([s; 32]);
+            (index.subject(&subject).cloned(), index.is_erased(&subject))
+        })
+        .collect()
 }
 
 fn fail(e: impl std::fmt::Display) -> TestCaseError {
@@ -653,7 +1152,92 @@ fn event(subject: u8, purpose: &str, action: Action, n: usize) -> NewEvent {
         notice_digest: Digest256::of(format!("notice {purpose} {n}").as_bytes()),
         locale: [Locale::nl(), Locale::en()][n % 2].clone(),
         recorded_at: Timestamp::from_unix_millis(1_795_000_000_000 + n as i64),
+        context_digest: Digest256::of(format!("context {purpose} {}", n % 4 + 1).as_bytes()),
     }
+}
+
+/// An erase entry, as Keuze writes one per purpose when it erases a subject.
+fn erase_entry(subject: u8, purpose: &str, n: usize) -> NewEvent {
+    NewEvent {
+        source: Source::System,
+        ..event(subject, purpose, Action::Erase, n)
+    }
+}
+
+/// The ledger entry a stored event must have become, given its subject's salt.
+fn entry_of(e: &ConsentEvent, salt: &SubjectSalt) -> LedgerEntry {
+    let ev = &e.event;
+    LedgerEntry {
+        seq: e.seq,
+        subject_commitment: subject_commitment(&salt.0, &ev.subject),
+        purpose: ev.purpose.clone(),
+        action: EntryAction::from(ev.action),
+        source: ev.source,
+        catalog_version: ev.catalog_version,
+        notice_digest: ev.notice_digest,
+        locale: ev.locale.clone(),
+        recorded_at: ev.recorded_at,
+        context_digest: ev.context_digest,
+    }
+}
+
+/// Every ledger entry, read in pages.
+async fn all_entries(store: &dyn Store) -> Vec<LedgerEntry> {
+    let mut all: Vec<LedgerEntry> = Vec::new();
+    loop {
+        let after = all.last().map_or(0, |e| e.seq);
+        let page = store.ledger_entries(after, 10).await.unwrap();
+        assert!(page.len() <= 10, "a page is at most `limit` long");
+        if page.is_empty() {
+            return all;
+        }
+        all.extend(page);
+    }
+}
+
+fn leaf_hashes(entries: &[LedgerEntry]) -> Vec<Hash> {
+    entries.iter().map(LedgerEntry::leaf_hash).collect()
+}
+
+/// The store's tree as a [`NodeSource`] for the (synchronous) proof functions. Which
+/// nodes a computation reads depends only on sizes and indices, so it runs twice: once
+/// against [`StoredTree::Recording`], which answers zeros and notes what was asked, then
+/// against exactly those nodes, fetched with one `tree_nodes` call.
+enum StoredTree<'a> {
+    Recording(&'a RefCell<Vec<(u8, u64)>>),
+    Fetched(HashMap<(u8, u64), Hash>),
+}
+
+impl NodeSource for StoredTree<'_> {
+    type Error = MissingNode;
+
+    fn node(&self, level: u8, index: u64) -> Result<Hash, MissingNode> {
+        match self {
+            Self::Recording(asked) => {
+                asked.borrow_mut().push((level, index));
+                Ok([0; 32])
+            }
+            Self::Fetched(nodes) => nodes
+                .get(&(level, index))
+                .copied()
+                .ok_or(MissingNode { level, index }),
+        }
+    }
+}
+
+async fn on_stored_tree<T>(store: &dyn Store, compute: impl Fn(&StoredTree<'_>) -> T) -> T {
+    let asked = RefCell::new(Vec::new());
+    compute(&StoredTree::Recording(&asked));
+    let wanted = asked.into_inner();
+    let hashes = store.tree_nodes(&wanted).await.unwrap();
+    assert_eq!(
+        hashes.len(),
+        wanted.len(),
+        "tree_nodes answers every node asked"
+    );
+    compute(&StoredTree::Fetched(
+        wanted.into_iter().zip(hashes).collect(),
+    ))
 }
 
 /// `got` is `sent`, in order, under seqs `first`, `first + 1`, ….
@@ -699,6 +1283,43 @@ impl Store for CountingStore {
         // writers that arrive meanwhile must share the next transaction.
         tokio::time::sleep(std::time::Duration::from_millis(5)).await;
         self.inner.append(events).await
+    }
+    async fn tree_size(&self) -> Result<u64> {
+        self.inner.tree_size().await
+    }
+    async fn tree_nodes(&self, wanted: &[(u8, u64)]) -> Result<Vec<Hash>> {
+        self.inner.tree_nodes(wanted).await
+    }
+    async fn ledger_entries(&self, after: u64, limit: u32) -> Result<Vec<LedgerEntry>> {
+        self.inner.ledger_entries(after, limit).await
+    }
+    async fn subject_salt(&self, subject: &SubjectId) -> Result<Option<SubjectSalt>> {
+        self.inner.subject_salt(subject).await
+    }
+    async fn erase_subject(
+        &self,
+        subject: &SubjectId,
+        erasure: Vec<NewEvent>,
+    ) -> Result<Vec<ConsentEvent>> {
+        self.inner.erase_subject(subject, erasure).await
+    }
+    async fn erased_subjects(&self) -> Result<Vec<SubjectId>> {
+        self.inner.erased_subjects().await
+    }
+    async fn add_checkpoint(&self, checkpoint: &StoredCheckpoint) -> Result<()> {
+        self.inner.add_checkpoint(checkpoint).await
+    }
+    async fn latest_checkpoint(&self) -> Result<Option<StoredCheckpoint>> {
+        self.inner.latest_checkpoint().await
+    }
+    async fn checkpoints_after(&self, after: u64, limit: u32) -> Result<Vec<StoredCheckpoint>> {
+        self.inner.checkpoints_after(after, limit).await
+    }
+    async fn add_log_key(&self, key: &StoredLogKey) -> Result<()> {
+        self.inner.add_log_key(key).await
+    }
+    async fn log_keys(&self) -> Result<Vec<StoredLogKey>> {
+        self.inner.log_keys().await
     }
     async fn projection(&self) -> Result<Vec<ConsentEvent>> {
         self.inner.projection().await

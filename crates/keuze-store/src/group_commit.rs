@@ -96,11 +96,19 @@ async fn writer(
 }
 
 async fn commit(store: &dyn Store, hook: &CommitHook, batch: Vec<Request>) {
+    if batch.len() == 1 {
+        if let Some(only) = batch.into_iter().next() {
+            commit_one(store, hook, only).await;
+        }
+        return;
+    }
     let mut all = Vec::new();
     let mut replies = Vec::with_capacity(batch.len());
+    let mut kept = Vec::with_capacity(batch.len());
     for r in batch {
-        replies.push((r.events.len(), r.reply));
-        all.extend(r.events);
+        all.extend(r.events.iter().cloned());
+        kept.push(r.events.len());
+        replies.push(r);
     }
     let result = if all.is_empty() {
         Ok(Vec::new())
@@ -118,17 +126,40 @@ async fn commit(store: &dyn Store, hook: &CommitHook, batch: Vec<Request>) {
                 hook(&committed);
             }
             let mut rest = committed.into_iter();
-            for (n, reply) in replies {
+            for (n, r) in kept.into_iter().zip(replies) {
                 let mine: Vec<ConsentEvent> = rest.by_ref().take(n).collect();
-                let _ = reply.send(Ok(mine));
+                let _ = r.reply.send(Ok(mine));
             }
         }
         Err(e) => {
-            tracing::error!(error = %e, writers = replies.len(), "group commit failed; nothing was written");
-            let msg = e.to_string();
-            for (_, reply) in replies {
-                let _ = reply.send(Err(StoreError::Unavailable(msg.clone())));
+            // One writer's bad request (an erased subject, say) must not fail the others:
+            // nothing was written, so commit each request on its own.
+            tracing::debug!(error = %e, writers = replies.len(), "group commit failed; retrying writer by writer");
+            for r in replies {
+                commit_one(store, hook, r).await;
             }
+        }
+    }
+}
+
+async fn commit_one(store: &dyn Store, hook: &CommitHook, request: Request) {
+    let result = if request.events.is_empty() {
+        Ok(Vec::new())
+    } else {
+        store.append(request.events).await
+    };
+    match result {
+        Ok(committed) => {
+            if !committed.is_empty() {
+                hook(&committed);
+            }
+            let _ = request.reply.send(Ok(committed));
+        }
+        Err(e) => {
+            if !matches!(e, StoreError::Erased) {
+                tracing::error!(error = %e, "commit failed; nothing was written");
+            }
+            let _ = request.reply.send(Err(e));
         }
     }
 }

@@ -9,6 +9,8 @@ pub use group_commit::{CommitHook, GroupCommit, GroupCommitConfig};
 
 use async_trait::async_trait;
 use keuze_core::catalog::Digest256;
+use keuze_core::merkle::Hash;
+use keuze_core::receipt::{LedgerEntry, SubjectSalt};
 use keuze_core::{ConsentEvent, NewEvent, SubjectId, Timestamp};
 
 /// What went wrong in storage, with the backend's error as source.
@@ -22,6 +24,8 @@ pub enum StoreError {
     Backend(#[source] Box<dyn std::error::Error + Send + Sync>),
     #[error("the writer has shut down; the write was not made")]
     Closed,
+    #[error("the subject was erased; nothing more is recorded for it")]
+    Erased,
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -79,17 +83,92 @@ pub struct StoredCatalog {
     pub published_at: Timestamp,
 }
 
+/// A signed checkpoint of the ledger's Merkle tree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredCheckpoint {
+    pub size: u64,
+    pub root: Hash,
+    /// The whole signed note (C2SP tlog-checkpoint), as served.
+    pub note: String,
+    pub signed_at: Timestamp,
+}
+
+/// A log signing key's public half, kept so old checkpoints stay verifiable after a
+/// rotation. The secret half lives in the data directory, never in the database.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredLogKey {
+    /// The C2SP signed-note verifier key string `<name>+<hex key id>+<base64 key>`.
+    pub verifier: String,
+    pub created_at: Timestamp,
+}
+
 /// Everything Keuze keeps. Implementations must make `append` atomic and durable:
 /// when it returns `Ok`, every event and its projection row are committed, and a crash
 /// right after loses none of them.
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
-    /// Appends events in order in ONE transaction, updating the current-state projection
-    /// in the same transaction. Returns the events with their ledger sequence numbers.
+    /// Appends events in order in ONE transaction, updating in the same transaction the
+    /// current-state projection and the Merkle tree: each event becomes the leaf
+    /// `seq - 1`, the hash of its [`LedgerEntry`] (the subject as a salted commitment; a
+    /// subject seen for the first time gets a fresh random salt), and every subtree that
+    /// the leaf completes is stored as a node. Returns the events with their sequence
+    /// numbers. An event for an erased subject is refused (`StoreError::Erased`), and so is
+    /// an `Action::Erase` event (only `erase_subject` records erasures); a refused append
+    /// writes nothing.
     async fn append(&self, events: Vec<NewEvent>) -> Result<Vec<ConsentEvent>>;
 
+    /// The number of leaves in the Merkle tree (= the number of ledger events).
+    async fn tree_size(&self) -> Result<u64>;
+
+    /// Stored tree nodes by (level, index): node (l, i) is the root of the complete
+    /// subtree over leaves `[i * 2^l, (i + 1) * 2^l)`; level 0 holds the leaf hashes.
+    /// Answers in the order asked; a node that is not stored is `StoreError::Corrupt`.
+    async fn tree_nodes(&self, wanted: &[(u8, u64)]) -> Result<Vec<Hash>>;
+
+    /// Ledger rows as the leaves commit to them, `seq > after`, oldest first, at most
+    /// `limit`, including those of erased subjects (which carry only the commitment).
+    async fn ledger_entries(&self, after: u64, limit: u32) -> Result<Vec<LedgerEntry>>;
+
+    /// The subject's salt; `None` if the subject is unknown or erased.
+    async fn subject_salt(&self, subject: &SubjectId) -> Result<Option<SubjectSalt>>;
+
+    /// Erases a subject in ONE transaction: appends `erasure` (the erase entries, one per
+    /// purpose, for this subject) to the ledger and tree like `append`, then destroys the
+    /// subject's salt (crypto-shredding: its leaves can no longer be tied to anyone),
+    /// drops its projection rows and remembers that the pseudonym is erased. `erasure` must
+    /// hold at least one entry, each an `Action::Erase` event of `subject`; otherwise
+    /// nothing is written. Erasing an erased subject is `StoreError::Erased`; erasing a
+    /// subject never seen records the erasure all the same.
+    async fn erase_subject(
+        &self,
+        subject: &SubjectId,
+        erasure: Vec<NewEvent>,
+    ) -> Result<Vec<ConsentEvent>>;
+
+    /// Every erased pseudonym, for the decision index.
+    async fn erased_subjects(&self) -> Result<Vec<SubjectId>>;
+
+    /// Stores a signed checkpoint. Sizes only grow: a checkpoint for a size at or below
+    /// the latest is refused, as is one for more leaves than the tree has or whose root is
+    /// not the stored tree's root at its size.
+    async fn add_checkpoint(&self, checkpoint: &StoredCheckpoint) -> Result<()>;
+
+    /// The newest checkpoint.
+    async fn latest_checkpoint(&self) -> Result<Option<StoredCheckpoint>>;
+
+    /// Checkpoints with `size > after`, smallest first, at most `limit`.
+    async fn checkpoints_after(&self, after: u64, limit: u32) -> Result<Vec<StoredCheckpoint>>;
+
+    /// Remembers a log key's public half (idempotent).
+    async fn add_log_key(&self, key: &StoredLogKey) -> Result<()>;
+
+    /// Every log key ever used, oldest first.
+    async fn log_keys(&self) -> Result<Vec<StoredLogKey>>;
+
     /// Every row of the current-state projection: each subject's latest event per purpose,
-    /// in ledger (seq) order.
+    /// in ledger (seq) order. Here and in `subject_state`, `history` and `events_after`,
+    /// events of erased subjects are left out: without the salt nothing ties them to a
+    /// pseudonym (`ledger_entries` still has them, as commitments).
     async fn projection(&self) -> Result<Vec<ConsentEvent>>;
 
     /// One subject's rows of the projection, in ledger (seq) order.

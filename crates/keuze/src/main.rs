@@ -26,11 +26,13 @@ use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use config::Settings;
 use keuze_core::catalog::{parse_catalog, CatalogReport, SAMPLE_CATALOG};
+use keuze_core::checkpoint::LogVerifier;
+use keuze_core::receipt::{verify_receipt, Receipt};
 use keuze_core::{Catalog, CatalogHistory, Pseudonymizer};
 use keuze_server::catalogs::{self, PublishError, Published};
 use keuze_server::{AppState, ServerParts, SystemClock};
 use keuze_sqlite::SqliteStore;
-use keuze_store::{Scope, Store};
+use keuze_store::{Scope, Store, StoredLogKey};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -75,6 +77,42 @@ enum Command {
     /// Manage API keys.
     #[command(subcommand)]
     Key(KeyCommand),
+    /// Check consent receipts.
+    #[command(subcommand)]
+    Receipt(ReceiptCommand),
+    /// Manage the transparency log's signing keys.
+    #[command(subcommand)]
+    Log(LogCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum ReceiptCommand {
+    /// Verify a receipt offline: the subject commitment, the leaf, the inclusion proof,
+    /// and the checkpoint's signature by one of the given log keys. Needs no server and
+    /// no data directory. Exit 0 if it verifies, 1 if not (saying which check failed).
+    Verify {
+        /// The receipt JSON file.
+        file: PathBuf,
+        /// A log verifier key (`<origin>+<key id>+<base64>`, from `/v1/log/keys`).
+        /// Repeat for several (keys from before and after a rotation).
+        #[arg(long = "key", required = true)]
+        keys: Vec<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum LogCommand {
+    /// Print the log's verifier keys, oldest first; the last signs new checkpoints.
+    Keys {
+        #[command(flatten)]
+        data: DataArgs,
+    },
+    /// Replace the signing key. Checkpoints signed before stay verifiable with the old
+    /// key, which stays listed. Restart the server to sign with the new key.
+    RotateKey {
+        #[command(flatten)]
+        data: DataArgs,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -146,6 +184,18 @@ enum LedgerCommand {
     Rebuild {
         #[command(flatten)]
         data: DataArgs,
+    },
+    /// Recompute every leaf from its stored event and every tree node from the leaves;
+    /// check every checkpoint's signature, root, and consistency with the one before.
+    /// Shows progress; on failure names the first event (or checkpoint) that does not
+    /// match and exits 1.
+    Verify {
+        #[command(flatten)]
+        data: DataArgs,
+        /// Trust only these verifier keys (e.g. published earlier) instead of the keys
+        /// recorded in the data directory. Repeat for several.
+        #[arg(long = "key")]
+        keys: Vec<String>,
     },
 }
 
@@ -284,6 +334,37 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             let before = store.event_count().await?;
             let rows = store.rebuild_projection().await?;
             outln!("rebuilt the projection from {before} ledger events: {rows} current choices");
+            Ok(())
+        }
+        Command::Ledger(LedgerCommand::Verify { data, keys }) => ledger_verify(&data, &keys).await,
+        Command::Receipt(ReceiptCommand::Verify { file, keys }) => receipt_verify(&file, &keys),
+        Command::Log(LogCommand::Keys { data }) => {
+            let settings = settings(&data)?;
+            for v in known_verifiers(&settings).await? {
+                outln!("{v}");
+            }
+            Ok(())
+        }
+        Command::Log(LogCommand::RotateKey { data }) => {
+            let settings = settings(&data)?;
+            let store = SqliteStore::open(&settings.data).await?;
+            let now = keuze_server::Clock::now(&SystemClock);
+            let old = datadir::log_key(&settings.data)?;
+            store
+                .add_log_key(&StoredLogKey {
+                    verifier: old.verifier_key_string(),
+                    created_at: now,
+                })
+                .await?;
+            let (_, new) = datadir::rotate_log_key(&settings.data)?;
+            store
+                .add_log_key(&StoredLogKey {
+                    verifier: new.verifier_key_string(),
+                    created_at: now,
+                })
+                .await?;
+            eprintln!("new checkpoints will be signed with this key (restart the server):");
+            outln!("{}", new.verifier_key_string());
             Ok(())
         }
         Command::Key(KeyCommand::Create {
@@ -509,6 +590,105 @@ async fn catalog_to_serve(
     }
 }
 
+fn parse_verifiers(keys: &[String]) -> Result<Vec<LogVerifier>, Failure> {
+    keys.iter()
+        .map(|k| {
+            LogVerifier::parse(k).map_err(|e| Failure {
+                code: 2,
+                error: anyhow::anyhow!("--key {k}: {e}"),
+            })
+        })
+        .collect()
+}
+
+/// The keys the data directory knows: every key recorded, and the current one.
+async fn known_verifiers(settings: &Settings) -> Result<Vec<LogVerifier>, Failure> {
+    let store = SqliteStore::open(&settings.data).await?;
+    let current = datadir::log_key(&settings.data)?.verifier();
+    let mut out: Vec<LogVerifier> = Vec::new();
+    for k in store.log_keys().await? {
+        if let Ok(v) = LogVerifier::parse(&k.verifier) {
+            if !out.iter().any(|o| o.key_id() == v.key_id()) {
+                out.push(v);
+            }
+        }
+    }
+    if !out.iter().any(|o| o.key_id() == current.key_id()) {
+        out.push(current);
+    }
+    Ok(out)
+}
+
+async fn ledger_verify(data: &DataArgs, keys: &[String]) -> Result<(), Failure> {
+    let settings = settings(data)?;
+    let verifiers = if keys.is_empty() {
+        known_verifiers(&settings).await?
+    } else {
+        parse_verifiers(keys)?
+    };
+    let store = SqliteStore::open(&settings.data).await?;
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} verifying {pos}/{len} events [{bar:30}] {per_sec} {eta} left",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let started = std::time::Instant::now();
+    let result = keuze_server::audit::verify_ledger(&store, &verifiers, |done, total| {
+        bar.set_length(total);
+        bar.set_position(done);
+    })
+    .await;
+    bar.finish_and_clear();
+    match result {
+        Ok(report) => {
+            let secs = started.elapsed().as_secs_f64();
+            outln!(
+                "ok: {} events, {} tree nodes and {} checkpoints verified in {:.2} s{}",
+                report.events,
+                report.nodes_checked,
+                report.checkpoints,
+                secs,
+                report
+                    .root
+                    .map(|r| format!("; root {r}"))
+                    .unwrap_or_default()
+            );
+            Ok(())
+        }
+        Err(keuze_server::audit::Mismatch::Store(e)) => Err(e.into()),
+        Err(m) => Err(refused(format!("the ledger does not verify: {m}"))),
+    }
+}
+
+fn receipt_verify(file: &Path, keys: &[String]) -> Result<(), Failure> {
+    let verifiers = parse_verifiers(keys)?;
+    let text = std::fs::read_to_string(file)
+        .with_context(|| format!("could not read {}", file.display()))
+        .map_err(|error| Failure { code: 1, error })?;
+    let receipt: Receipt = serde_json::from_str(&text).map_err(|e| {
+        refused(format!(
+            "{} is not a Keuze receipt: {e} (line {}, column {})",
+            file.display(),
+            e.line(),
+            e.column()
+        ))
+    })?;
+    let verified = verify_receipt(&receipt, &verifiers)
+        .map_err(|e| refused(format!("{} does not verify: {e}", file.display())))?;
+    outln!(
+        "ok: event {} ({} {} by {}) is in the log {} at size {}, signed by a given key",
+        verified.entry.seq,
+        verified.entry.action,
+        verified.entry.purpose,
+        receipt.controller.name,
+        verified.checkpoint.origin,
+        verified.checkpoint.size
+    );
+    Ok(())
+}
+
 fn read_source(path: &Path) -> Result<String, Failure> {
     std::fs::read_to_string(path)
         .with_context(|| format!("could not read the catalog {}", path.display()))
@@ -523,6 +703,7 @@ async fn serve(args: ServeArgs) -> Result<(), Failure> {
         .unwrap_or_else(|| "127.0.0.1:8080".to_owned());
     let catalog_file = args.catalog.or_else(|| settings.catalog.clone());
     let secret = datadir::server_secret(&settings.data)?;
+    let log_key = datadir::log_key(&settings.data)?;
     let store = SqliteStore::open(&settings.data).await?;
     let store: Arc<dyn Store> = Arc::new(store);
     let clock = Arc::new(SystemClock);
@@ -535,6 +716,7 @@ async fn serve(args: ServeArgs) -> Result<(), Failure> {
         pseudonymizer: Pseudonymizer::new(secret),
         clock,
         seed: None,
+        log_key,
     })
     .await?;
     tokio::spawn(follow_publications(state.clone()));

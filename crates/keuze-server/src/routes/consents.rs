@@ -10,6 +10,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use keuze_core::choice::{all_choices, resolve_choices, AllAnswer, RequestedChoice};
+use keuze_core::receipt::NoticeContext;
 use keuze_core::{Action, Locale, NewEvent, Source};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -225,8 +226,10 @@ pub async fn record(
                 Some(p) => (shown, p),
                 None => (current, current.catalog.purpose(purpose.as_str())?),
             };
+            let context = NoticeContext::from_catalog(&version.catalog, &p.id)?;
             Some(NewEvent {
                 subject,
+                context_digest: context.digest(),
                 notice_digest: p.notice_digest(&locale, &version.catalog.taxonomy),
                 purpose,
                 action,

@@ -6,6 +6,7 @@ pub mod decide;
 pub mod ops;
 pub mod privacy;
 pub mod prompt;
+pub mod proofs;
 pub mod subjects;
 
 use crate::problem::{ApiError, FieldError};

@@ -45,6 +45,7 @@ pub async fn spawn_app() -> TestApp {
         pseudonymizer: Pseudonymizer::new([9; 32]),
         clock: clock.clone(),
         seed: Some([3; 32]),
+        log_key: keuze_core::checkpoint::LogKey::from_seed([5; 32], "keuze.test/log").unwrap(),
     })
     .await
     .unwrap();

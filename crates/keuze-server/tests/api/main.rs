@@ -10,4 +10,5 @@ mod decisions;
 mod openapi;
 mod privacy;
 mod problems;
+mod proofs;
 mod reconsent;

@@ -1,0 +1,325 @@
+//! Proof: the log's signed checkpoint and keys, inclusion and consistency proofs,
+//! receipts a customer can verify offline, and erasure that keeps every proof valid.
+
+use super::{EventView, SubjectRef};
+use crate::auth::{AdminScope, AuditScope, Authorized};
+use crate::json::JsonBody;
+use crate::log::{self, TreeError};
+use crate::problem::ApiError;
+use crate::state::AppState;
+use axum::extract::{Query, State};
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::Json;
+use keuze_core::merkle::hash_to_hex;
+use keuze_core::receipt::{subject_commitment, NoticeContext, Receipt, ReceiptProof};
+use keuze_core::{Action, Locale, NewEvent, Source};
+use keuze_store::StoreError;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+impl From<TreeError> for ApiError {
+    fn from(e: TreeError) -> Self {
+        match e {
+            TreeError::Store(s) => Self::Store(s),
+            TreeError::Prove(msg) => Self::Store(StoreError::Corrupt(msg)),
+        }
+    }
+}
+
+impl From<log::SignError> for ApiError {
+    fn from(e: log::SignError) -> Self {
+        match e {
+            log::SignError::Store(s) | log::SignError::Tree(TreeError::Store(s)) => Self::Store(s),
+            other => Self::Store(StoreError::Corrupt(other.to_string())),
+        }
+    }
+}
+
+/// The latest signed checkpoint (C2SP tlog-checkpoint signed note).
+#[utoipa::path(
+    get,
+    path = "/v1/log/checkpoint",
+    tag = "proof",
+    responses(
+        (status = 200, content_type = "text/plain", body = String, description = "The signed note"),
+        (status = 404, body = crate::problem::Problem, description = "The ledger is empty"),
+    )
+)]
+pub async fn checkpoint(State(state): State<AppState>) -> Result<impl IntoResponse, ApiError> {
+    let latest = state
+        .signer()
+        .sign_latest(&**state.store(), state.now())
+        .await?
+        .ok_or_else(|| ApiError::NotFound("the ledger is empty: nothing to sign yet".into()))?;
+    Ok((
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        latest.note,
+    ))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LogKeys {
+    /// The log's name: the first line of every checkpoint, and every key's name.
+    pub origin: String,
+    /// The verifier key that signs new checkpoints.
+    pub current: String,
+    /// Every verifier key the log has used, oldest first: old checkpoints and receipts
+    /// stay verifiable after a rotation.
+    pub keys: Vec<String>,
+}
+
+/// The log's public keys, as C2SP signed-note verifier keys.
+#[utoipa::path(get, path = "/v1/log/keys", tag = "proof", responses((status = 200, body = LogKeys)))]
+pub async fn keys(State(state): State<AppState>) -> Json<LogKeys> {
+    let signer = state.signer();
+    Json(LogKeys {
+        origin: signer.origin().to_owned(),
+        current: signer.current().to_string(),
+        keys: signer.verifiers().iter().map(ToString::to_string).collect(),
+    })
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct InclusionQuery {
+    /// The event's ledger sequence number (leaf `seq - 1`).
+    pub seq: u64,
+    /// The tree size to prove against; default the latest checkpoint's.
+    pub size: Option<u64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InclusionProof {
+    pub seq: u64,
+    pub leaf_index: u64,
+    pub tree_size: u64,
+    /// Hex, nearest sibling first (RFC 9162 §2.1.3).
+    pub proof: Vec<String>,
+}
+
+async fn tree_size_or_checkpoint(state: &AppState, size: Option<u64>) -> Result<u64, ApiError> {
+    let tree = state.store().tree_size().await?;
+    match size {
+        Some(s) if s > tree => Err(ApiError::field(
+            "/size",
+            format!("the tree has {tree} leaves; ask for a size up to {tree}"),
+        )),
+        Some(s) => Ok(s),
+        None => Ok(state
+            .signer()
+            .sign_latest(&**state.store(), state.now())
+            .await?
+            .map_or(0, |c| c.size)),
+    }
+}
+
+/// An inclusion proof for one event.
+#[utoipa::path(
+    get,
+    path = "/v1/log/proof/inclusion",
+    tag = "proof",
+    params(InclusionQuery),
+    responses((status = 200, body = InclusionProof), (status = 422, body = crate::problem::Problem))
+)]
+pub async fn inclusion(
+    State(state): State<AppState>,
+    Query(q): Query<InclusionQuery>,
+) -> Result<Json<InclusionProof>, ApiError> {
+    let size = tree_size_or_checkpoint(&state, q.size).await?;
+    if q.seq == 0 || q.seq > size {
+        return Err(ApiError::field(
+            "/seq",
+            format!(
+                "event {} is not in a tree of size {size}; events are numbered from 1",
+                q.seq
+            ),
+        ));
+    }
+    let proof = log::inclusion_proof(&**state.store(), size, q.seq - 1).await?;
+    Ok(Json(InclusionProof {
+        seq: q.seq,
+        leaf_index: q.seq - 1,
+        tree_size: size,
+        proof: proof.iter().map(hash_to_hex).collect(),
+    }))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct ConsistencyQuery {
+    pub from: u64,
+    /// Default the latest checkpoint's size.
+    pub to: Option<u64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConsistencyProof {
+    pub from: u64,
+    pub to: u64,
+    /// Hex (RFC 9162 §2.1.4).
+    pub proof: Vec<String>,
+}
+
+/// A consistency proof between two tree sizes.
+#[utoipa::path(
+    get,
+    path = "/v1/log/proof/consistency",
+    tag = "proof",
+    params(ConsistencyQuery),
+    responses((status = 200, body = ConsistencyProof), (status = 422, body = crate::problem::Problem))
+)]
+pub async fn consistency(
+    State(state): State<AppState>,
+    Query(q): Query<ConsistencyQuery>,
+) -> Result<Json<ConsistencyProof>, ApiError> {
+    let to = tree_size_or_checkpoint(&state, q.to).await?;
+    if q.from > to {
+        return Err(ApiError::field(
+            "/from",
+            format!("`from` ({}) must not exceed `to` ({to})", q.from),
+        ));
+    }
+    let proof = log::consistency_proof(&**state.store(), q.from, to).await?;
+    Ok(Json(ConsistencyProof {
+        from: q.from,
+        to,
+        proof: proof.iter().map(hash_to_hex).collect(),
+    }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReceiptRequest {
+    pub subject: SubjectRef,
+    /// The event's ledger sequence number.
+    pub seq: u64,
+}
+
+/// A receipt for one of the subject's events: verifiable offline with the log's keys.
+#[utoipa::path(
+    post,
+    path = "/v1/receipts",
+    tag = "proof",
+    request_body = ReceiptRequest,
+    responses(
+        (status = 200, description = "The receipt (see docs/receipts.md)", body = Object),
+        (status = 401, body = crate::problem::Problem),
+        (status = 403, body = crate::problem::Problem),
+        (status = 404, body = crate::problem::Problem),
+        (status = 410, body = crate::problem::Problem),
+    ),
+    security(("api_key" = ["audit"]))
+)]
+pub async fn receipt(
+    State(state): State<AppState>,
+    _auth: Authorized<AuditScope>,
+    JsonBody(req): JsonBody<ReceiptRequest>,
+) -> Result<Json<Receipt>, ApiError> {
+    let subject = req.subject.resolve_in_body(&state)?;
+    let store = state.store();
+    let salt = match store.subject_salt(&subject).await? {
+        Some(s) => s,
+        None if state.index().read().is_ok_and(|i| i.is_erased(&subject)) => {
+            return Err(ApiError::Store(StoreError::Erased))
+        }
+        None => return Err(ApiError::NotFound("no events for this subject".into())),
+    };
+    let not_theirs = || ApiError::NotFound(format!("this subject has no event {}", req.seq));
+    let entry = store
+        .ledger_entries(req.seq.saturating_sub(1), 1)
+        .await?
+        .into_iter()
+        .find(|e| e.seq == req.seq)
+        .filter(|e| e.subject_commitment == subject_commitment(&salt.0, &subject))
+        .ok_or_else(not_theirs)?;
+    let history = state.catalog();
+    let context = history
+        .version(entry.catalog_version)
+        .and_then(|v| NoticeContext::from_catalog(&v.catalog, &entry.purpose))
+        .ok_or_else(|| {
+            ApiError::Store(StoreError::Corrupt(format!(
+                "event {} names catalog version {} and purpose `{}`, which are not published",
+                entry.seq, entry.catalog_version, entry.purpose
+            )))
+        })?;
+    let cp = state
+        .signer()
+        .sign_latest(&**store, state.now())
+        .await?
+        .filter(|c| c.size >= entry.seq)
+        .ok_or_else(not_theirs)?;
+    let inclusion = log::inclusion_proof(&**store, cp.size, entry.seq - 1).await?;
+    let proof = ReceiptProof {
+        leaf_index: entry.seq - 1,
+        tree_size: cp.size,
+        inclusion,
+        checkpoint: cp.note,
+    };
+    Receipt::issue(&entry, &subject, &salt, &context, proof)
+        .map(Json)
+        .map_err(|e| ApiError::Store(StoreError::Corrupt(e.to_string())))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EraseRequest {
+    pub subject: SubjectRef,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Erased {
+    pub subject: String,
+    /// The erasure events: one per purpose, the last the ledger ties to this subject.
+    pub events: Vec<EventView>,
+}
+
+/// Erase a subject: its salt is destroyed so its ledger entries can no longer be tied to
+/// it, its current state is dropped, and decisions answer `subject_erased`. Receipts
+/// issued before stay verifiable.
+#[utoipa::path(
+    post,
+    path = "/v1/subjects/erase",
+    tag = "subjects",
+    request_body = EraseRequest,
+    responses(
+        (status = 200, body = Erased),
+        (status = 401, body = crate::problem::Problem),
+        (status = 403, body = crate::problem::Problem),
+        (status = 410, body = crate::problem::Problem, description = "Erased before"),
+    ),
+    security(("api_key" = ["admin"]))
+)]
+pub async fn erase(
+    State(state): State<AppState>,
+    _auth: Authorized<AdminScope>,
+    JsonBody(req): JsonBody<EraseRequest>,
+) -> Result<Json<Erased>, ApiError> {
+    let subject = req.subject.resolve_in_body(&state)?;
+    let history = state.catalog();
+    let current = history.current();
+    let now = state.now();
+    let locale = Locale::en();
+    let erasure: Vec<NewEvent> = current
+        .catalog
+        .purposes
+        .iter()
+        .filter_map(|p| {
+            let context = NoticeContext::from_catalog(&current.catalog, &p.id)?;
+            Some(NewEvent {
+                subject,
+                purpose: p.id.clone(),
+                action: Action::Erase,
+                source: Source::Api,
+                catalog_version: current.number,
+                notice_digest: p.notice_digest(&locale, &current.catalog.taxonomy),
+                locale: locale.clone(),
+                recorded_at: now,
+                context_digest: context.digest(),
+            })
+        })
+        .collect();
+    let events = state.erase(subject, erasure).await?;
+    Ok(Json(Erased {
+        subject: subject.to_hex(),
+        events: events.iter().map(EventView::from).collect(),
+    }))
+}
