@@ -238,9 +238,9 @@ impl LogVerifier {
     /// Parses a verifier key string and checks that its key ID is the one its name and
     /// public key give.
     pub fn parse(s: &str) -> Result<Self, KeyError> {
-        let mut parts = s.split('+');
-        let (Some(name), Some(id_hex), Some(key_b64), None) =
-            (parts.next(), parts.next(), parts.next(), parts.next())
+        // The name holds no `+`, the key ID is hex; the base64 key may contain `+`.
+        let mut parts = s.splitn(3, '+');
+        let (Some(name), Some(id_hex), Some(key_b64)) = (parts.next(), parts.next(), parts.next())
         else {
             return Err(KeyError::BadVerifierFormat);
         };

@@ -906,3 +906,20 @@ fn the_log_refuses_to_sign_a_checkpoint_that_rewrites_history() {
         Err(NoteError::Inconsistent(_))
     ));
 }
+
+/// Regression: standard base64 uses `+`, so a verifier key string may hold more than two
+/// of them; every key's own string must parse back to it.
+#[test]
+fn verifier_keys_with_a_plus_in_their_base64_parse() {
+    let mut with_plus = 0;
+    for i in 0..64u8 {
+        let key = keuze_core::checkpoint::LogKey::from_seed([i; 32], "keuze.test/log").unwrap();
+        let s = key.verifier_key_string();
+        if s.matches('+').count() > 2 {
+            with_plus += 1;
+        }
+        let parsed = keuze_core::checkpoint::LogVerifier::parse(&s).unwrap();
+        assert_eq!(parsed.key_id(), key.key_id(), "{s}");
+    }
+    assert!(with_plus > 0, "no key among the 64 had a `+` in its base64");
+}

@@ -560,3 +560,389 @@ async fn settings_come_from_flags_then_environment_then_the_config_file() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown key `dat`"));
 }
+
+/// A data directory with 40 events over several subjects and purposes, and checkpoints
+/// at several sizes; returns (dir, an audit+record key, a receipt for event 3, the log's
+/// verifier keys).
+async fn proven_ledger() -> (tempfile::TempDir, Value, Vec<String>) {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let key = create_key(d, "keuze-data", &["record", "audit", "admin"]);
+    let server = Server::start(d, &[], &d.join("log"));
+    let client = reqwest::Client::new();
+    let purposes = [
+        "newsletter",
+        "product_reviews",
+        "personalised_recommendations",
+        "advertising_partners",
+    ];
+    for i in 0..40usize {
+        let action = if i % 3 == 0 { "withdraw" } else { "grant" };
+        let res = client
+            .post(format!("{}/v1/consents", server.base))
+            .bearer_auth(&key)
+            .json(&json!({"subject": {"id": format!("klant{}@example.nl", i % 7)}, "choices": [{"purpose": purposes[i % 4], "action": action}]}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 201);
+        if i % 9 == 4 {
+            let res = client
+                .get(format!("{}/v1/log/checkpoint", server.base))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), 200);
+        }
+    }
+    let receipt: Value = client
+        .post(format!("{}/v1/receipts", server.base))
+        .bearer_auth(&key)
+        .json(&json!({"subject": {"id": "klant2@example.nl"}, "seq": 3}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let keys: Value = client
+        .get(format!("{}/v1/log/keys", server.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let keys: Vec<String> = keys["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k.as_str().unwrap().to_owned())
+        .collect();
+    assert!(server.terminate().success());
+    (dir, receipt, keys)
+}
+
+fn verify_receipt_file(d: &Path, receipt: &Value, keys: &[String]) -> Output {
+    std::fs::write(
+        d.join("receipt.json"),
+        serde_json::to_string_pretty(receipt).unwrap(),
+    )
+    .unwrap();
+    let mut args = vec![
+        "receipt".to_owned(),
+        "verify".to_owned(),
+        "receipt.json".to_owned(),
+    ];
+    for k in keys {
+        args.push("--key".into());
+        args.push(k.clone());
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    run(d, &args)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_receipt_verifies_offline_and_any_change_to_it_fails() {
+    let (dir, receipt, keys) = proven_ledger().await;
+    let d = dir.path();
+    // The server is stopped: this needs nothing but the file and the key.
+    let out = verify_receipt_file(d, &receipt, &keys);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("ok: event 3"));
+
+    let changes: [(&str, Value); 6] = [
+        ("/event/action", json!("withdraw")),
+        ("/purpose/title", json!("Something else")),
+        ("/controller/name", json!("Another B.V.")),
+        ("/notice/catalog_version", json!(2)),
+        (
+            "/event/recorded_at_ms",
+            json!(receipt["event"]["recorded_at_ms"].as_i64().unwrap() + 1),
+        ),
+        ("/proof/leaf_index", json!(4)),
+    ];
+    for (pointer, value) in changes {
+        let mut changed = receipt.clone();
+        *changed.pointer_mut(pointer).unwrap() = value;
+        let out = verify_receipt_file(d, &changed, &keys);
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "changing {pointer} went unnoticed"
+        );
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("does not verify"),
+            "{pointer}"
+        );
+    }
+    // A key the log never used does not vouch for it.
+    let other = "keuze.log/other+00000000+AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA".to_owned();
+    let out = verify_receipt_file(d, &receipt, &[other]);
+    assert_ne!(out.status.code(), Some(0));
+}
+
+/// Flips one byte somewhere in a copy of the database, with the append-only triggers
+/// dropped as an attacker with the file would; returns what `ledger verify` must name.
+async fn tamper(db: &Path, rng: &mut rand::rngs::StdRng, events: i64) -> String {
+    use rand::Rng;
+    use sqlx::{Connection, Row};
+    let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", db.display()))
+        .await
+        .unwrap();
+    let triggers: Vec<String> =
+        sqlx::query("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+            .fetch_all(&mut conn)
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.get::<String, _>(0))
+            .collect();
+    for t in triggers {
+        sqlx::query(&format!("DROP TRIGGER {t}"))
+            .execute(&mut conn)
+            .await
+            .unwrap();
+    }
+    let expected = match rng.gen_range(0..10) {
+        0..=6 => {
+            let seq = rng.gen_range(1..=events);
+            let columns = [
+                "subject_commitment",
+                "purpose",
+                "action",
+                "source",
+                "catalog_version",
+                "notice_digest",
+                "locale",
+                "recorded_at",
+                "context_digest",
+            ];
+            let col = columns[rng.gen_range(0..columns.len())];
+            let row = sqlx::query(&format!("SELECT {col} FROM events WHERE seq = ?"))
+                .bind(seq)
+                .fetch_one(&mut conn)
+                .await
+                .unwrap();
+            match col {
+                "catalog_version" | "recorded_at" => {
+                    let v: i64 = row.get(0);
+                    sqlx::query(&format!("UPDATE events SET {col} = ? WHERE seq = ?"))
+                        .bind(v ^ (1 << rng.gen_range(0..8)))
+                        .bind(seq)
+                        .execute(&mut conn)
+                        .await
+                        .unwrap();
+                }
+                "purpose" | "action" | "source" | "locale" => {
+                    let mut v: Vec<u8> = row.get::<String, _>(0).into_bytes();
+                    let i = rng.gen_range(0..v.len());
+                    let old = v[i];
+                    v[i] = loop {
+                        let c = rng.gen_range(b'a'..=b'z');
+                        if c != old {
+                            break c;
+                        }
+                    };
+                    sqlx::query(&format!("UPDATE events SET {col} = ? WHERE seq = ?"))
+                        .bind(String::from_utf8(v).unwrap())
+                        .bind(seq)
+                        .execute(&mut conn)
+                        .await
+                        .unwrap();
+                }
+                _ => {
+                    let mut v: Vec<u8> = row.get(0);
+                    let i = rng.gen_range(0..v.len());
+                    v[i] ^= rng.gen_range(1..=255u8);
+                    sqlx::query(&format!("UPDATE events SET {col} = ? WHERE seq = ?"))
+                        .bind(v)
+                        .bind(seq)
+                        .execute(&mut conn)
+                        .await
+                        .unwrap();
+                }
+            }
+            format!("event {seq}:")
+        }
+        7 => {
+            // A leaf in the stored tree.
+            let idx = rng.gen_range(0..events);
+            let mut v: Vec<u8> =
+                sqlx::query("SELECT hash FROM tree_nodes WHERE level = 0 AND idx = ?")
+                    .bind(idx)
+                    .fetch_one(&mut conn)
+                    .await
+                    .unwrap()
+                    .get(0);
+            let i = rng.gen_range(0..32);
+            v[i] ^= rng.gen_range(1..=255u8);
+            sqlx::query("UPDATE tree_nodes SET hash = ? WHERE level = 0 AND idx = ?")
+                .bind(v)
+                .bind(idx)
+                .execute(&mut conn)
+                .await
+                .unwrap();
+            format!("event {}:", idx + 1)
+        }
+        _ => {
+            let sizes: Vec<i64> = sqlx::query("SELECT size FROM checkpoints")
+                .fetch_all(&mut conn)
+                .await
+                .unwrap()
+                .iter()
+                .map(|r| r.get(0))
+                .collect();
+            let size = sizes[rng.gen_range(0..sizes.len())];
+            if rng.gen_bool(0.5) {
+                let note: String = sqlx::query("SELECT note FROM checkpoints WHERE size = ?")
+                    .bind(size)
+                    .fetch_one(&mut conn)
+                    .await
+                    .unwrap()
+                    .get(0);
+                let mut v = note.into_bytes();
+                // Somewhere in the text or the signature line, never the line structure.
+                let i = loop {
+                    let i = rng.gen_range(0..v.len());
+                    if v[i].is_ascii_alphanumeric() {
+                        break i;
+                    }
+                };
+                v[i] = if v[i] == b'A' { b'B' } else { b'A' };
+                sqlx::query("UPDATE checkpoints SET note = ? WHERE size = ?")
+                    .bind(String::from_utf8(v).unwrap())
+                    .bind(size)
+                    .execute(&mut conn)
+                    .await
+                    .unwrap();
+            } else {
+                let mut v: Vec<u8> = sqlx::query("SELECT root FROM checkpoints WHERE size = ?")
+                    .bind(size)
+                    .fetch_one(&mut conn)
+                    .await
+                    .unwrap()
+                    .get(0);
+                v[rng.gen_range(0..32)] ^= 0x5a;
+                sqlx::query("UPDATE checkpoints SET root = ? WHERE size = ?")
+                    .bind(v)
+                    .bind(size)
+                    .execute(&mut conn)
+                    .await
+                    .unwrap();
+            }
+            format!("checkpoint at size {size}:")
+        }
+    };
+    conn.close().await.unwrap();
+    expected
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ledger_verify_finds_every_changed_byte_and_names_the_event() {
+    use rand::SeedableRng;
+    let (dir, _, _) = proven_ledger().await;
+    let d = dir.path();
+    let out = run(d, &["ledger", "verify"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let ok = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        ok.contains("ok: 40 events") && ok.contains("checkpoints verified"),
+        "{ok}"
+    );
+
+    let mut rng = rand::rngs::StdRng::seed_from_u64(2026);
+    for round in 0..50 {
+        let copy = d.join(format!("tampered-{round}"));
+        std::fs::create_dir(&copy).unwrap();
+        for f in std::fs::read_dir(d.join("keuze-data")).unwrap() {
+            let f = f.unwrap().path();
+            std::fs::copy(&f, copy.join(f.file_name().unwrap())).unwrap();
+        }
+        let expected = tamper(&copy.join("keuze.db"), &mut rng, 40).await;
+        let out = run(d, &["ledger", "verify", "--data", copy.to_str().unwrap()]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "round {round}: a change ({expected}) went unnoticed: {err}"
+        );
+        assert!(
+            err.contains(&expected),
+            "round {round}: expected the report to name `{expected}`, got: {err}"
+        );
+        std::fs::remove_dir_all(&copy).unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_erasure_the_ledger_and_old_receipts_still_verify_and_the_subject_is_gone() {
+    let (dir, receipt, keys) = proven_ledger().await;
+    let d = dir.path();
+    let admin = create_key(d, "keuze-data", &["admin", "decide"]);
+    let server = Server::start(d, &[], &d.join("log"));
+    let client = reqwest::Client::new();
+    let res = client
+        .post(format!("{}/v1/subjects/erase", server.base))
+        .bearer_auth(&admin)
+        .json(&json!({"subject": {"id": "klant2@example.nl"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let d2: Value = client
+        .post(format!("{}/v1/decide", server.base))
+        .bearer_auth(&admin)
+        .json(&json!({"subject": {"id": "klant2@example.nl"}, "purpose": "newsletter"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(d2["reason"], "subject_erased");
+    let cp = client
+        .get(format!("{}/v1/log/checkpoint", server.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cp.status(), 200);
+    assert!(server.terminate().success());
+
+    let out = run(d, &["ledger", "verify"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = verify_receipt_file(d, &receipt, &keys);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // Neither the identifier nor the salt that tied the ledger to it is on disk any more.
+    let salt = hex::decode(receipt["subject"]["salt"].as_str().unwrap()).unwrap();
+    for file in walk(&d.join("keuze-data")) {
+        let bytes = std::fs::read(&file).unwrap();
+        assert!(
+            !bytes.windows(17).any(|w| w == b"klant2@example.nl"),
+            "{}",
+            file.display()
+        );
+        assert!(
+            !bytes.windows(32).any(|w| w == salt.as_slice()),
+            "the salt is still in {}",
+            file.display()
+        );
+    }
+}
