@@ -946,3 +946,77 @@ async fn after_erasure_the_ledger_and_old_receipts_still_verify_and_the_subject_
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_a_key_rotation_old_and_new_checkpoints_and_receipts_verify() {
+    let (dir, old_receipt, old_keys) = proven_ledger().await;
+    let d = dir.path();
+    let out = run(d, &["log", "rotate-key"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let new_key = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    assert!(!old_keys.contains(&new_key));
+
+    let key = create_key(d, "keuze-data", &["record", "audit"]);
+    let server = Server::start(d, &[], &d.join("log"));
+    let client = reqwest::Client::new();
+    let res = client
+        .post(format!("{}/v1/consents", server.base))
+        .bearer_auth(&key)
+        .json(&json!({"subject": {"id": "nieuw@example.nl"}, "all": "accept"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let keys: Value = client
+        .get(format!("{}/v1/log/keys", server.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(keys["current"], new_key.as_str());
+    assert!(old_keys
+        .iter()
+        .all(|k| keys["keys"].as_array().unwrap().contains(&json!(k))));
+    let new_receipt: Value = client
+        .post(format!("{}/v1/receipts", server.base))
+        .bearer_auth(&key)
+        .json(&json!({"subject": {"id": "nieuw@example.nl"}, "seq": 41}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(server.terminate().success());
+
+    // The new receipt is signed by the new key only; the old one by the old key.
+    assert!(
+        verify_receipt_file(d, &new_receipt, std::slice::from_ref(&new_key))
+            .status
+            .success()
+    );
+    assert_ne!(
+        verify_receipt_file(d, &new_receipt, &old_keys)
+            .status
+            .code(),
+        Some(0)
+    );
+    assert!(verify_receipt_file(d, &old_receipt, &old_keys)
+        .status
+        .success());
+    // The ledger, with checkpoints under both keys, verifies.
+    let out = run(d, &["ledger", "verify"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = run(d, &["log", "keys"]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 2);
+}
