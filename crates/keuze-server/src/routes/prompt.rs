@@ -9,7 +9,6 @@ use crate::problem::{ApiError, FieldError};
 use crate::state::AppState;
 use axum::extract::{Path, Query, State};
 use axum::Json;
-use keuze_core::decision::decide;
 use keuze_core::diff::{country_name, in_eea, PurposeDiffKind};
 use keuze_core::{Action, CatalogHistory, LegalBasis, Locale, Reason, SubjectId};
 use serde::{Deserialize, Serialize};
@@ -130,7 +129,7 @@ fn prompt_for(state: &AppState, subject: SubjectId, locale: &Locale) -> Prompt {
         .filter(|p| p.legal_basis == LegalBasis::Consent)
         .filter_map(|p| {
             let last = index.last(&subject, p.id.as_str());
-            let d = decide(&history, p.id.as_str(), &[], last, now);
+            let d = index.decide(&history, &subject, p.id.as_str(), &[], now);
             if !matches!(
                 d.reason,
                 Reason::NotAsked | Reason::ReconsentRequired | Reason::Expired

@@ -9,7 +9,6 @@ use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
-use keuze_core::decision::decide;
 use keuze_core::{Reason, SubjectId, SubjectKey};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -72,7 +71,7 @@ fn state_of(state: &AppState, subject: SubjectId) -> SubjectState {
         .iter()
         .map(|p| {
             let last = index.last(&subject, p.id.as_str());
-            let d = decide(&history, p.id.as_str(), &[], last, now);
+            let d = index.decide(&history, &subject, p.id.as_str(), &[], now);
             PurposeState {
                 purpose: p.id.to_string(),
                 legal_basis: p.legal_basis.to_string(),
