@@ -632,3 +632,32 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn consent_mode_signals_are_checked() {
+    let bad = SAMPLE_CATALOG.replacen(
+        r#"consent_mode = ["analytics_storage"]"#,
+        r#"consent_mode = ["analytics_storag", "cookies"]"#,
+        1,
+    );
+    let err = parse_catalog("catalog.toml", &bad).unwrap_err();
+    let text = err.0.render();
+    assert!(
+        text.contains("`analytics_storag` is not a Consent Mode signal"),
+        "{text}"
+    );
+    assert!(text.contains("did you mean `analytics_storage`?"), "{text}");
+    assert!(
+        text.contains("`cookies` is not a Consent Mode signal"),
+        "{text}"
+    );
+    assert_eq!(err.0.error_count(), 2);
+    let (catalog, _) = parse_catalog("catalog.toml", SAMPLE_CATALOG).unwrap();
+    assert_eq!(
+        catalog
+            .purpose("advertising_partners")
+            .unwrap()
+            .consent_mode,
+        ["ad_storage", "ad_user_data", "ad_personalization"]
+    );
+}

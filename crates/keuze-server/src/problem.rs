@@ -132,7 +132,13 @@ impl ApiError {
                 "The request is not valid",
                 errors
                     .iter()
-                    .map(|e| format!("{}: {}", e.pointer, e.detail))
+                    .map(|e| {
+                        if e.pointer.is_empty() {
+                            e.detail.clone()
+                        } else {
+                            format!("{}: {}", e.pointer, e.detail)
+                        }
+                    })
                     .collect::<Vec<_>>()
                     .join("; "),
                 errors.clone(),

@@ -54,6 +54,10 @@ pub struct Purpose {
     pub consent_lifetime: Option<Period>,
     /// Whether a Global Privacy Control signal counts as a refusal for this purpose.
     pub gpc: bool,
+    /// Google Consent Mode v2 signals (`ad_storage`, `analytics_storage`, ...) that may be
+    /// `granted` only while this purpose is allowed.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub consent_mode: Vec<String>,
     /// The author's mark for what the purpose means, from 1. Raising it says the meaning
     /// changed, which makes the change material whatever else changed. Left out of the
     /// canonical form while it is 1, so catalogs written before it existed keep their
@@ -265,6 +269,17 @@ impl Serialize for Digest256 {
         s.collect_str(self)
     }
 }
+
+/// The Google Consent Mode v2 signals a purpose can map to.
+pub const CONSENT_MODE_SIGNALS: [&str; 7] = [
+    "ad_storage",
+    "ad_user_data",
+    "ad_personalization",
+    "analytics_storage",
+    "functionality_storage",
+    "personalization_storage",
+    "security_storage",
+];
 
 impl Catalog {
     pub fn purpose(&self, id: &str) -> Option<&Purpose> {

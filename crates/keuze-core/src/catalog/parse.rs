@@ -2,7 +2,9 @@
 //! so one run reports every problem at once, each with the exact place, what is wrong
 //! and how to fix it.
 
-use super::{Catalog, LegalBasis, Organisation, Period, Purpose, Recipient, Text};
+use super::{
+    Catalog, LegalBasis, Organisation, Period, Purpose, Recipient, Text, CONSENT_MODE_SIGNALS,
+};
 use crate::ids::{CategoryId, CountryCode, Locale, PurposeId};
 use crate::readability::{self, Readability};
 use crate::taxonomy::{Category, Taxonomy};
@@ -27,6 +29,7 @@ const PURPOSE_KEYS: &[&str] = &[
     "retention",
     "consent_lifetime",
     "gpc",
+    "consent_mode",
     "revision",
     "title",
     "description",
@@ -699,6 +702,7 @@ impl Checker<'_> {
             r#"consent_lifetime = "13 months""#,
         );
         let gpc = self.optional_bool(node, "gpc", "gpc = true");
+        let consent_mode = self.consent_mode(node);
         let switchable = legal_basis.is_some_and(LegalBasis::is_switchable);
         let benefit = self.text(node, "benefit", switchable);
         let alternative = self.text(node, "alternative", switchable);
@@ -749,8 +753,66 @@ impl Checker<'_> {
             alternative: alternative?,
             consent_lifetime: consent_lifetime?,
             gpc,
+            consent_mode: consent_mode?,
             revision: revision?,
         })
+    }
+
+    /// `consent_mode`: Google Consent Mode v2 signals, each at most once.
+    fn consent_mode(&mut self, node: &Node<'_>) -> Option<Vec<String>> {
+        const EXAMPLE: &str = r#"consent_mode = ["ad_storage", "ad_user_data"]"#;
+        let Some(field) = node.field("consent_mode") else {
+            return Some(Vec::new());
+        };
+        let Some(array) = field.item.as_array() else {
+            self.wrong_type(
+                &field,
+                "consent_mode",
+                node,
+                "an array of signal names",
+                EXAMPLE,
+            );
+            return None;
+        };
+        let mut out: Vec<String> = Vec::new();
+        let mut all_good = true;
+        for value in array.iter() {
+            let span = value.span().unwrap_or_else(|| field.span.clone());
+            match value.as_str() {
+                Some(s) if CONSENT_MODE_SIGNALS.contains(&s) => {
+                    if out.iter().any(|o| o == s) {
+                        self.warning(
+                            span,
+                            format!("{} lists `{s}` twice", node.what),
+                            "remove the second one",
+                        );
+                    } else {
+                        out.push(s.to_owned());
+                    }
+                }
+                other => {
+                    all_good = false;
+                    let shown =
+                        other.map_or_else(|| value_type(value).to_owned(), |s| format!("`{s}`"));
+                    let help = match other.and_then(|s| {
+                        CONSENT_MODE_SIGNALS
+                            .iter()
+                            .find(|c| strsim::jaro_winkler(c, s) > 0.85)
+                    }) {
+                        Some(s) => format!(
+                            "did you mean `{s}`? The signals are: {}",
+                            CONSENT_MODE_SIGNALS.join(", ")
+                        ),
+                        None => format!(
+                            "use Google Consent Mode v2 signals: {}",
+                            CONSENT_MODE_SIGNALS.join(", ")
+                        ),
+                    };
+                    self.error(span, format!("{shown} is not a Consent Mode signal"), help);
+                }
+            }
+        }
+        all_good.then_some(out)
     }
 
     /// `revision`: a whole number from 1, 1 when absent.

@@ -247,7 +247,7 @@ async fn publishing_refuses_bad_catalogs_and_ignores_identical_ones() {
     let bad = SAMPLE_CATALOG.replacen("legal_basis = \"consent\"", "legal_basis = \"consnet\"", 1);
     let p = problem(publish(&app, &bad).await, 422).await;
     assert!(
-        p["detail"].as_str().unwrap().contains("catalog.toml:88:"),
+        p["detail"].as_str().unwrap().contains("catalog.toml:89:"),
         "{p}"
     );
     assert_eq!(app.store.latest_catalog().await.unwrap().unwrap().number, 1);
