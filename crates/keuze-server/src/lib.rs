@@ -85,6 +85,8 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(ops::metrics))
         .routes(routes!(ops::openapi))
         .merge(routes::privacy::routes())
+        .merge(routes::me::routes())
+        .merge(routes::banner::routes())
 }
 
 /// The OpenAPI document, built once from the same router that serves the routes, so a

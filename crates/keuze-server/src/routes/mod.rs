@@ -1,8 +1,10 @@
 //! HTTP handlers: extract, call the domain, map the error. One module per resource.
 
+pub mod banner;
 pub mod catalog;
 pub mod consents;
 pub mod decide;
+pub mod me;
 pub mod ops;
 pub mod privacy;
 pub mod prompt;
