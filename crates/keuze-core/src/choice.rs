@@ -120,6 +120,28 @@ pub fn all_choices(catalog: &Catalog, answer: AllAnswer) -> Vec<(PurposeId, Acti
         .collect()
 }
 
+/// A preset from the catalog: one action for every purpose the customer can switch, a
+/// grant for those the preset lists and a no (withdraw or object) for the others.
+/// `None` when the catalog has no such preset.
+pub fn preset_choices(catalog: &Catalog, preset_id: &str) -> Option<Vec<(PurposeId, Action)>> {
+    let preset = catalog.preset(preset_id)?;
+    let choices = catalog
+        .purposes
+        .iter()
+        .filter_map(|p| {
+            let granted = preset.grants.contains(&p.id);
+            let action = match (p.legal_basis, granted) {
+                (LegalBasis::Consent | LegalBasis::LegitimateInterest, true) => Action::Grant,
+                (LegalBasis::Consent, false) => Action::Withdraw,
+                (LegalBasis::LegitimateInterest, false) => Action::Object,
+                (LegalBasis::Contract | LegalBasis::LegalObligation, _) => return None,
+            };
+            Some((p.id.clone(), action))
+        })
+        .collect();
+    Some(choices)
+}
+
 /// "unknown purpose `x`", with the closest match and the list of valid ids.
 pub fn unknown_purpose_message(catalog: &Catalog, purpose: &str) -> String {
     let ids: Vec<&str> = catalog.purposes.iter().map(|p| p.id.as_str()).collect();

@@ -128,6 +128,21 @@ impl Pseudonymizer {
         mac.update(raw.as_bytes());
         SubjectId(mac.finalize().into_bytes().into())
     }
+
+    /// A key for another use of the server's secret, such as signing customer sessions:
+    /// the HMAC of `purpose` under the secret. The secret never leaves this type, no two
+    /// purposes share a key, and no derived key equals a pseudonym (their inputs start
+    /// differently).
+    pub fn derive_key(&self, purpose: &str) -> [u8; 32] {
+        let mut mac = match <Hmac<Sha256> as Mac>::new_from_slice(&self.secret) {
+            Ok(m) => m,
+            // HMAC accepts keys of any length; this arm cannot be reached.
+            Err(_) => return [0; 32],
+        };
+        mac.update(b"keuze derived key\0");
+        mac.update(purpose.as_bytes());
+        mac.finalize().into_bytes().into()
+    }
 }
 
 #[cfg(test)]
@@ -148,6 +163,18 @@ mod tests {
         let hex = a.pseudonym(&alice).to_hex();
         assert_eq!(SubjectId::parse_hex(&hex), Some(a.pseudonym(&alice)));
         assert!(!format!("{alice:?}").contains("alice"));
+    }
+
+    #[test]
+    fn derived_keys_are_separate_from_the_secret_and_each_other() {
+        let a = Pseudonymizer::new([1; 32]);
+        assert_eq!(a.derive_key("session"), a.derive_key("session"));
+        assert_ne!(a.derive_key("session"), a.derive_key("link"));
+        assert_ne!(a.derive_key("session"), [1; 32]);
+        assert_ne!(
+            a.derive_key("session"),
+            Pseudonymizer::new([2; 32]).derive_key("session")
+        );
     }
 
     #[test]

@@ -661,3 +661,133 @@ fn consent_mode_signals_are_checked() {
         ["ad_storage", "ad_user_data", "ad_personalization"]
     );
 }
+
+// --- presets -------------------------------------------------------------------------
+
+const CONTRACT: &str = r#"
+[[purposes]]
+id = "order_fulfilment"
+legal_basis = "contract"
+categories = ["contact.name"]
+retention = "2 years"
+title = { en = "Deliver your order", nl = "Je bestelling bezorgen" }
+description = { en = "We send your order.", nl = "We sturen je bestelling." }
+"#;
+
+#[test]
+fn presets_grant_switchable_purposes_of_the_catalog() {
+    let source = with_org(&format!(
+        r#"{NEWSLETTER}{CONTRACT}
+[[presets]]
+id = "everything"
+title = {{ en = "Everything", nl = "Alles" }}
+description = {{ en = "Yes to all.", nl = "Overal ja op." }}
+grants = ["newsletter"]
+
+[[presets]]
+id = "only_needed"
+title = {{ en = "Only what is needed", nl = "Alleen wat nodig is" }}
+description = {{ en = "No to all.", nl = "Overal nee op." }}
+grants = []
+"#
+    ));
+    let (catalog, report) =
+        parse_catalog("catalog.toml", &source).unwrap_or_else(|e| panic!("{}", e.0.render()));
+    assert!(report.diagnostics.is_empty(), "{}", report.render());
+    let ids: Vec<&str> = catalog.presets.iter().map(|p| p.id.as_str()).collect();
+    assert_eq!(ids, ["everything", "only_needed"]);
+    assert_eq!(catalog.presets[0].grants[0].as_str(), "newsletter");
+    assert_eq!(
+        catalog.presets[1].title.get(&Locale::nl()),
+        "Alleen wat nodig is"
+    );
+
+    // Without presets, the canonical form is what it was before presets existed.
+    let (plain, _) = parse_catalog("catalog.toml", &with_org(NEWSLETTER)).unwrap();
+    assert!(!plain.canonical_json().contains("presets"));
+    assert!(catalog.canonical_json().contains("\"presets\""));
+}
+
+#[test]
+fn preset_errors_say_what_where_and_how_to_fix_it() {
+    let source = with_org(&format!(
+        r#"{NEWSLETTER}{CONTRACT}
+[[presets]]
+id = "balanced"
+title = {{ en = "Balanced", nl = "In balans" }}
+description = {{ en = "Some.", nl = "Wat." }}
+grants = ["newsleter", "order_fulfilment", "loyalty", 3]
+
+[[presets]]
+id = "balanced"
+title = {{ en = "Balanced again" }}
+description = {{ en = "Some.", nl = "Wat." }}
+grant = ["newsletter"]
+
+[[presets]]
+id = "Everything"
+title = {{ en = "Everything", nl = "Alles" }}
+description = {{ en = "All.", nl = "Alles." }}
+grants = "newsletter"
+"#
+    ));
+    let report = refused(&source);
+    assert_eq!(
+        messages(&report),
+        [
+            "preset `balanced` grants `newsleter`, but there is no purpose `newsleter`",
+            "preset `balanced` grants `order_fulfilment`, but customers cannot switch it: its legal basis is `contract`",
+            "preset `balanced` grants `loyalty`, but there is no purpose `loyalty`",
+            "`grants` of preset `balanced` must hold purpose ids as strings, but one is a number",
+            "preset id `balanced` is used twice",
+            "`title` in preset `balanced` has no `nl` text",
+            "unknown key `grant` in preset `balanced`",
+            "`Everything` is not a valid preset id",
+            "`grants` in preset `Everything` must be an array of purpose ids, but it is a string",
+        ]
+    );
+    let text = report.render();
+    assert!(text.contains("did you mean `newsletter`?"), "{text}");
+    assert!(text.contains("did you mean `grants`?"), "{text}");
+    assert!(text.contains("e.g. `everything`"), "{text}");
+    insta::assert_snapshot!(text);
+}
+
+#[test]
+fn the_sample_presets_run_from_nothing_to_everything() {
+    use keuze_core::choice::preset_choices;
+    use keuze_core::Action;
+    let (catalog, _) = parse_catalog("catalog.toml", SAMPLE_CATALOG).unwrap();
+    let switchable: Vec<&str> = catalog
+        .purposes
+        .iter()
+        .filter(|p| p.legal_basis.is_switchable())
+        .map(|p| p.id.as_str())
+        .collect();
+    let granted = |preset: &str| -> Vec<String> {
+        let choices = preset_choices(&catalog, preset).unwrap();
+        let ids: Vec<&str> = choices.iter().map(|(p, _)| p.as_str()).collect();
+        assert_eq!(ids, switchable, "one choice per switchable purpose");
+        for (p, action) in &choices {
+            let basis = catalog.purpose(p.as_str()).unwrap().legal_basis;
+            let no = if basis == LegalBasis::Consent {
+                Action::Withdraw
+            } else {
+                Action::Object
+            };
+            assert!(*action == Action::Grant || *action == no, "{p}: {action}");
+        }
+        choices
+            .iter()
+            .filter(|(_, a)| *a == Action::Grant)
+            .map(|(p, _)| p.to_string())
+            .collect()
+    };
+    assert!(granted("only_needed").is_empty());
+    assert_eq!(
+        granted("balanced"),
+        ["fraud_prevention", "service_analytics", "newsletter"]
+    );
+    assert_eq!(granted("everything"), switchable);
+    assert!(preset_choices(&catalog, "no_such_preset").is_none());
+}

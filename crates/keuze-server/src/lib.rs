@@ -9,6 +9,7 @@ pub mod json;
 pub mod log;
 pub mod problem;
 pub mod routes;
+pub mod session;
 pub mod state;
 
 pub use state::{AppState, Clock, ManualClock, ServerParts, SystemClock};

@@ -25,6 +25,22 @@ pub struct Catalog {
     pub taxonomy: Taxonomy,
     /// In the order the catalog declares them; ids are unique.
     pub purposes: Vec<Purpose>,
+    /// Ready-made sets of choices the preference center offers ("only what is needed",
+    /// "balanced", "everything"). Left out of the canonical form while there are none, so
+    /// catalogs written before presets existed keep their digest.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub presets: Vec<Preset>,
+}
+
+/// A ready-made set of choices: applying it grants the purposes it lists and says no to
+/// every other purpose the customer can switch, one event per purpose.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Preset {
+    pub id: PurposeId,
+    pub title: Text,
+    pub description: Text,
+    /// Switchable purposes, each at most once; every other switchable purpose is refused.
+    pub grants: Vec<PurposeId>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -284,6 +300,10 @@ pub const CONSENT_MODE_SIGNALS: [&str; 7] = [
 impl Catalog {
     pub fn purpose(&self, id: &str) -> Option<&Purpose> {
         self.purposes.iter().find(|p| p.id.as_str() == id)
+    }
+
+    pub fn preset(&self, id: &str) -> Option<&Preset> {
+        self.presets.iter().find(|p| p.id.as_str() == id)
     }
 
     /// The canonical form: compact JSON with fields in declaration order and text maps

@@ -3,7 +3,8 @@
 //! and how to fix it.
 
 use super::{
-    Catalog, LegalBasis, Organisation, Period, Purpose, Recipient, Text, CONSENT_MODE_SIGNALS,
+    Catalog, LegalBasis, Organisation, Period, Preset, Purpose, Recipient, Text,
+    CONSENT_MODE_SIGNALS,
 };
 use crate::ids::{CategoryId, CountryCode, Locale, PurposeId};
 use crate::readability::{self, Readability};
@@ -19,7 +20,7 @@ pub const MAX_DESCRIPTION_CHARS: usize = 600;
 /// The widest underline `render` draws, in bytes.
 const MAX_UNDERLINE: usize = 60;
 
-const ROOT_KEYS: &[&str] = &["organisation", "categories", "purposes"];
+const ROOT_KEYS: &[&str] = &["organisation", "categories", "purposes", "presets"];
 const ORGANISATION_KEYS: &[&str] = &["name", "contact", "privacy_contact", "country"];
 const CATEGORY_KEYS: &[&str] = &["id", "name", "sensitive"];
 const PURPOSE_KEYS: &[&str] = &[
@@ -38,6 +39,7 @@ const PURPOSE_KEYS: &[&str] = &[
     "recipients",
 ];
 const RECIPIENT_KEYS: &[&str] = &["name", "country"];
+const PRESET_KEYS: &[&str] = &["id", "title", "description", "grants"];
 
 const PERIOD_FORMS: &str =
     "write a whole number and a unit: `30 days`, `6 weeks`, `13 months` or `7 years`";
@@ -483,10 +485,12 @@ impl Checker<'_> {
         let organisation = self.organisation(&root);
         let (taxonomy, declared) = self.taxonomy(&root);
         let purposes = self.purposes(&root, &taxonomy, &declared);
+        let presets = self.presets(&root);
         Some(Catalog {
             organisation: organisation?,
             taxonomy,
             purposes: purposes?,
+            presets: presets?,
         })
     }
 
@@ -756,6 +760,179 @@ impl Checker<'_> {
             consent_mode: consent_mode?,
             revision: revision?,
         })
+    }
+
+    /// `[[presets]]`: each with its own id, texts, and the switchable purposes it grants.
+    fn presets(&mut self, root: &Node<'_>) -> Option<Vec<Preset>> {
+        let Some(field) = root.field("presets") else {
+            return Some(Vec::new());
+        };
+        let list = self.table_list(
+            &field,
+            "presets",
+            root,
+            "preset",
+            "[[presets]]\nid = \"balanced\"\ntitle = { en = \"Balanced\", nl = \"Gebalanceerd\" }\n...",
+        )?;
+        let purposes = declared_purposes(root);
+        let mut ids: HashMap<String, Range<usize>> = HashMap::new();
+        let mut presets = Vec::new();
+        let mut all_good = true;
+        for (index, mut node) in list.into_iter().enumerate() {
+            node.what = match node.peek_str("id") {
+                Some(id) => format!("preset `{id}`"),
+                None => format!("preset number {}", index + 1),
+            };
+            self.unknown_keys(&node, PRESET_KEYS);
+            let id = self.preset_id(&node, &mut ids);
+            let title = self.text(&node, "title", true);
+            let description = self.text(&node, "description", true);
+            let grants = self.grants(&node, &purposes);
+            match (id, title, description, grants) {
+                (Some(id), Some(Some(title)), Some(Some(description)), Some(grants)) => presets
+                    .push(Preset {
+                        id,
+                        title,
+                        description,
+                        grants,
+                    }),
+                _ => all_good = false,
+            }
+        }
+        all_good.then_some(presets)
+    }
+
+    fn preset_id(
+        &mut self,
+        node: &Node<'_>,
+        ids: &mut HashMap<String, Range<usize>>,
+    ) -> Option<PurposeId> {
+        let (raw, span) = self.required_string(node, "id", r#"id = "balanced""#)?;
+        let Ok(id) = PurposeId::parse(&raw) else {
+            let example = purpose_id_like(&raw).unwrap_or_else(|| "only_needed".to_owned());
+            self.error(
+                span,
+                format!("`{raw}` is not a valid preset id"),
+                format!(
+                    "use lower-case letters, digits and `_`, starting with a letter, at most 64 characters, e.g. `{example}`"
+                ),
+            );
+            return None;
+        };
+        if let Some(first) = ids.get(id.as_str()) {
+            let line = self.line_of(first.start);
+            self.error(
+                span,
+                format!("preset id `{id}` is used twice"),
+                format!(
+                    "the first preset with this id is on line {line}; give each preset its own id"
+                ),
+            );
+            return None;
+        }
+        ids.insert(id.as_str().to_owned(), span);
+        Some(id)
+    }
+
+    /// `grants`: purposes the catalog declares and customers can switch, each once.
+    fn grants(
+        &mut self,
+        node: &Node<'_>,
+        purposes: &[(String, Option<LegalBasis>)],
+    ) -> Option<Vec<PurposeId>> {
+        const EXAMPLE: &str = r#"grants = ["newsletter", "service_analytics"]"#;
+        let Some(field) = node.field("grants") else {
+            self.missing(
+                node,
+                "grants",
+                &format!(
+                    "list the purposes this preset says yes to, e.g. `{EXAMPLE}`; `grants = []` says no to everything that can be switched"
+                ),
+            );
+            return None;
+        };
+        let Some(array) = field.item.as_array() else {
+            self.wrong_type(&field, "grants", node, "an array of purpose ids", EXAMPLE);
+            return None;
+        };
+        let switchable: Vec<&str> = purposes
+            .iter()
+            .filter(|(_, basis)| basis.is_some_and(LegalBasis::is_switchable))
+            .map(|(id, _)| id.as_str())
+            .collect();
+        let list = switchable
+            .iter()
+            .map(|id| format!("`{id}`"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let mut out: Vec<PurposeId> = Vec::new();
+        let mut all_good = true;
+        for value in array.iter() {
+            let span = value.span().unwrap_or_else(|| field.span.clone());
+            let Some(raw) = value.as_str() else {
+                self.error(
+                    span,
+                    format!(
+                        "`grants` of {} must hold purpose ids as strings, but one is {}",
+                        node.what,
+                        value_type(value)
+                    ),
+                    format!("quote each id: `{EXAMPLE}`"),
+                );
+                all_good = false;
+                continue;
+            };
+            let basis = match purposes.iter().find(|(id, _)| id == raw) {
+                Some((_, basis)) => *basis,
+                None => {
+                    let ids = purposes.iter().map(|(id, _)| id.as_str());
+                    let help = match did_you_mean(raw, ids) {
+                        Some(s) => format!("did you mean `{s}`? The purposes a preset can grant are {list}"),
+                        None => format!("name a purpose declared in this catalog; the purposes a preset can grant are {list}"),
+                    };
+                    self.error(
+                        span,
+                        format!(
+                            "{} grants `{raw}`, but there is no purpose `{raw}`",
+                            node.what
+                        ),
+                        help,
+                    );
+                    all_good = false;
+                    continue;
+                }
+            };
+            match basis {
+                // The purpose itself has an error about its legal basis already.
+                None => all_good = false,
+                Some(basis) if !basis.is_switchable() => {
+                    self.error(
+                        span,
+                        format!(
+                            "{} grants `{raw}`, but customers cannot switch it: its legal basis is `{basis}`",
+                            node.what
+                        ),
+                        format!(
+                            "remove it: a `{basis}` purpose is always on, with or without a preset. The purposes a preset can grant are {list}"
+                        ),
+                    );
+                    all_good = false;
+                }
+                Some(_) if out.iter().any(|p| p.as_str() == raw) => {
+                    self.warning(
+                        span,
+                        format!("{} grants `{raw}` twice", node.what),
+                        "remove the second one",
+                    );
+                }
+                Some(_) => match PurposeId::parse(raw) {
+                    Ok(id) => out.push(id),
+                    // The purpose's own id has an error already.
+                    Err(_) => all_good = false,
+                },
+            }
+        }
+        all_good.then_some(out)
     }
 
     /// `consent_mode`: Google Consent Mode v2 signals, each at most once.
@@ -1466,6 +1643,30 @@ impl Checker<'_> {
     }
 }
 
+/// The id and legal basis of every purpose as written, whether or not the purpose passed
+/// its own checks, so a preset naming a purpose with an error gets no second error.
+fn declared_purposes(root: &Node<'_>) -> Vec<(String, Option<LegalBasis>)> {
+    let tables: Vec<&dyn TableLike> = match root.table.get("purposes") {
+        Some(Item::ArrayOfTables(tables)) => tables.iter().map(|t| t as &dyn TableLike).collect(),
+        Some(Item::Value(Value::Array(array))) => array
+            .iter()
+            .filter_map(|v| v.as_inline_table().map(|t| t as &dyn TableLike))
+            .collect(),
+        _ => Vec::new(),
+    };
+    tables
+        .into_iter()
+        .filter_map(|t| {
+            let id = t.get("id").and_then(Item::as_str)?.trim().to_owned();
+            let basis = t
+                .get("legal_basis")
+                .and_then(Item::as_str)
+                .and_then(|b| LegalBasis::parse(b.trim()));
+            Some((id, basis))
+        })
+        .collect()
+}
+
 /// Whether the table has an unknown key that is a typo of `key`.
 fn has_typo_of(node: &Node<'_>, key: &str) -> bool {
     node.table.iter().any(|(k, _)| {
@@ -1475,6 +1676,7 @@ fn has_typo_of(node: &Node<'_>, key: &str) -> bool {
             CATEGORY_KEYS,
             PURPOSE_KEYS,
             RECIPIENT_KEYS,
+            PRESET_KEYS,
         ]
         .iter()
         .any(|keys| keys.contains(&k));

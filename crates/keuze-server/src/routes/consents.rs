@@ -11,7 +11,7 @@ use axum::http::StatusCode;
 use axum::Json;
 use keuze_core::choice::{all_choices, resolve_choices, AllAnswer, RequestedChoice};
 use keuze_core::receipt::NoticeContext;
-use keuze_core::{Action, Locale, NewEvent, Source};
+use keuze_core::{Action, Locale, NewEvent, PurposeId, Source};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -123,12 +123,24 @@ pub async fn record(
     _auth: Authorized<RecordScope>,
     JsonBody(req): JsonBody<RecordRequest>,
 ) -> Result<(StatusCode, Json<RecordResponse>), ApiError> {
+    let recorded = record_request(&state, req, |_, _| true).await?;
+    Ok((StatusCode::CREATED, Json(recorded)))
+}
+
+/// Checks a request and records it: the one path every recorded choice takes (the API,
+/// the banner). `keep` may drop planned choices before anything is checked against the
+/// notice shown, e.g. the banner's "accept all" leaves purposes refused by GPC alone.
+pub(crate) async fn record_request(
+    state: &AppState,
+    req: RecordRequest,
+    keep: impl Fn(&PurposeId, Action) -> bool,
+) -> Result<RecordResponse, ApiError> {
     let history = state.catalog();
     let current = history.current();
     let mut errors: Vec<FieldError> = Vec::new();
     let subject = req
         .subject
-        .resolve(&state, "/subject")
+        .resolve(state, "/subject")
         .map_err(|e| errors.push(e))
         .ok();
     let locale = match req.locale.as_deref() {
@@ -199,6 +211,10 @@ pub async fn record(
     else {
         return Err(ApiError::Validation(errors));
     };
+    let planned: Vec<(PurposeId, Action)> = planned
+        .into_iter()
+        .filter(|(p, action)| keep(p, *action))
+        .collect();
     // Nobody records consent to a text the customer did not see: a grant against a
     // notice that has since changed materially is refused. Saying no is never refused.
     let stale: Vec<String> = planned
@@ -242,12 +258,9 @@ pub async fn record(
         .collect();
     let committed = state.writer().append(events).await?;
     metrics::counter!("keuze_consent_events_total").increment(committed.len() as u64);
-    Ok((
-        StatusCode::CREATED,
-        Json(RecordResponse {
-            subject: subject.to_hex(),
-            catalog_version: current.number,
-            events: committed.iter().map(EventView::from).collect(),
-        }),
-    ))
+    Ok(RecordResponse {
+        subject: subject.to_hex(),
+        catalog_version: current.number,
+        events: committed.iter().map(EventView::from).collect(),
+    })
 }

@@ -1,8 +1,1089 @@
-//! TODO(me): filled in by the issue-5 work.
+//! The preference center at `/me`: the customer's own view, reached with a link from
+//! `POST /v1/sessions` and then a session cookie (see [`crate::session`]). One card per
+//! purpose with a switch, presets, what changed since they agreed, their history with a
+//! receipt per choice, an export of all their data and erasure. Server-rendered HTML that
+//! needs no script, in English and Dutch. Every form carries the session's CSRF token;
+//! no form names a subject: the session is the only way to say whose data it is.
 
+use super::consents::{record_request, ActionInput, ChoiceInput, RecordRequest, SourceInput};
+use super::plain::{accept_language, date_in_words, html, is_dutch, negotiate, supported, Frame};
+use super::privacy::{self, purpose_view, OneLanguage, PurposeView};
+use super::prompt::{changes_for, prompt_for, ChangedPurpose};
+use super::proofs::{erase_subject, receipt_for};
+use super::subjects::{state_of, SubjectState};
+use super::{EventView, SubjectRef};
+use crate::problem::ApiError;
+use crate::session::{open_link, CustomerSession, SessionError};
 use crate::state::AppState;
+use askama::Template;
+use axum::extract::rejection::FormRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Form;
+use keuze_core::choice::preset_choices;
+use keuze_core::{Action, ConsentEvent, LegalBasis, Locale, Reason, Source, Timestamp};
+use keuze_store::StoreError;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
+/// The preference center's routes and the endpoint that mints links to it.
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
+        .routes(routes!(crate::session::mint))
+        .routes(routes!(page))
+        .routes(routes!(switch))
+        .routes(routes!(preset))
+        .routes(routes!(erase))
+        .routes(routes!(receipt))
+        .routes(routes!(export))
+}
+
+/// The pages post forms to themselves and need nothing from anywhere else.
+const ME_CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+// --- words -----------------------------------------------------------------------------
+
+/// The words of the preference center, in one language.
+pub(crate) struct Labels {
+    skip: &'static str,
+    language: &'static str,
+    title: &'static str,
+    intro: &'static str,
+    sensitive_note: &'static str,
+    changes: &'static str,
+    changes_material: &'static str,
+    presets: &'static str,
+    presets_intro: &'static str,
+    preset_current: &'static str,
+    purposes: &'static str,
+    on: &'static str,
+    off: &'static str,
+    turn_on: &'static str,
+    turn_off: &'static str,
+    always_on: &'static str,
+    not_switchable: &'static str,
+    not_asked: &'static str,
+    expired: &'static str,
+    reconsent: &'static str,
+    what_changed: &'static str,
+    history: &'static str,
+    history_intro: &'static str,
+    history_empty: &'static str,
+    receipt: &'static str,
+    your_data: &'static str,
+    export_intro: &'static str,
+    export: &'static str,
+    erase: &'static str,
+    erase_intro: &'static str,
+    erase_confirm: &'static str,
+    erase_button: &'static str,
+    erase_unconfirmed: &'static str,
+    stale: &'static str,
+    session_ends: &'static str,
+    privacy: &'static str,
+    back: &'static str,
+    continue_title: &'static str,
+    continue_text: &'static str,
+    continue_link: &'static str,
+    no_session_title: &'static str,
+    no_session_missing: &'static str,
+    no_session_expired: &'static str,
+    no_session_invalid: &'static str,
+    no_session_help: &'static str,
+    not_saved_title: &'static str,
+    not_saved_csrf: &'static str,
+    not_saved_form: &'static str,
+    erased_title: &'static str,
+    erased_text: &'static str,
+    erased_done: &'static str,
+    said_yes: &'static str,
+    allowed: &'static str,
+    said_no: &'static str,
+    objected: &'static str,
+    erased_event: &'static str,
+    from_preference_center: &'static str,
+    from_banner: &'static str,
+    from_api: &'static str,
+    from_gpc: &'static str,
+    from_import: &'static str,
+    from_system: &'static str,
+}
+
+const EN: Labels = Labels {
+    skip: "Skip to content",
+    language: "Language",
+    title: "Your privacy choices",
+    intro: "Here you choose what we may use your data for. Each switch takes one click, either way. Saying no never blocks anything: you can still shop and use everything just the same.",
+    sensitive_note: "Data marked (sensitive) needs extra care, such as data about your health. The law protects it more strictly.",
+    changes: "What changed since you last agreed",
+    changes_material: "This is an important change, so we no longer count on your earlier yes. Switch it on again if you agree.",
+    presets: "Choose in one click",
+    presets_intro: "Each button sets every switch below at once. You can still change each one afterwards.",
+    preset_current: "(your choice now)",
+    purposes: "Your choices per purpose",
+    on: "on",
+    off: "off",
+    turn_on: "turn on",
+    turn_off: "turn off",
+    always_on: "Always on.",
+    not_switchable: "You cannot switch this off; below you read why.",
+    not_asked: "You have not chosen yet, so it is off.",
+    expired: "Your yes has expired, so it is off. Switch it on if you want to say yes again.",
+    reconsent: "This changed since you said yes, so it is off until you say yes again.",
+    what_changed: "What changed",
+    history: "Your choices so far",
+    history_intro: "Newest first. For each choice you can download a receipt: proof, signed by us, that we recorded it.",
+    history_empty: "You have not made any choices yet.",
+    receipt: "Download receipt no.",
+    your_data: "Your data",
+    export_intro: "Everything we keep about your choices, in one file.",
+    export: "Download all your data (JSON)",
+    erase: "Erase your data",
+    erase_intro: "We then forget your choices. Proof that choices were recorded stays, but it can no longer be tied to you. This also ends your visit.",
+    erase_confirm: "Yes, erase my data. I understand this cannot be undone.",
+    erase_button: "Erase my data",
+    erase_unconfirmed: "Nothing was erased. Tick the box first to confirm that you want your data erased.",
+    stale: "What we do with your data changed while this page was open. Nothing was saved: read it again and choose once more.",
+    session_ends: "For your safety this visit ends at",
+    privacy: "How we use your data",
+    back: "Back to your choices",
+    continue_title: "Opening your privacy choices",
+    continue_text: "One moment, please.",
+    continue_link: "Continue to your privacy choices",
+    no_session_title: "This link does not work",
+    no_session_missing: "This page shows your own choices, so it needs a personal link.",
+    no_session_expired: "This link or visit has expired.",
+    no_session_invalid: "This link is not valid.",
+    no_session_help: "For your safety a link to this page works for 15 minutes, and a visit lasts an hour. Ask us for a new link, for example in your account.",
+    not_saved_title: "Your choice was not saved",
+    not_saved_csrf: "We could not check that this came from your own page, so nothing was changed. Go back to your choices and try again.",
+    not_saved_form: "The form was not complete, so nothing was changed. Go back to your choices and try again.",
+    erased_title: "Your data is erased",
+    erased_text: "We erased your data at your request. There is nothing left to choose here.",
+    erased_done: "We erased your data. Your visit has ended; you can close this page.",
+    said_yes: "you said yes",
+    allowed: "you allowed it",
+    said_no: "you said no",
+    objected: "you objected",
+    erased_event: "erased",
+    from_preference_center: "on this page",
+    from_banner: "in the banner on our website",
+    from_api: "recorded by us",
+    from_gpc: "by your browser's privacy signal (GPC)",
+    from_import: "taken over from our earlier records",
+    from_system: "by our system",
+};
+
+const NL: Labels = Labels {
+    skip: "Naar de inhoud",
+    language: "Taal",
+    title: "Jouw privacykeuzes",
+    intro: "Hier kies je waarvoor we je gegevens mogen gebruiken. Elke schakelaar werkt met één klik, allebei de kanten op. Nee zeggen blokkeert nooit iets: je kunt gewoon alles blijven kopen en gebruiken.",
+    sensitive_note: "Gegevens met (gevoelig) erbij vragen extra zorg, zoals gegevens over je gezondheid. De wet beschermt ze strenger.",
+    changes: "Wat er veranderde sinds je ja zei",
+    changes_material: "Dit is een belangrijke wijziging, dus we rekenen niet meer op je eerdere ja. Zet het weer aan als je akkoord bent.",
+    presets: "Kies met één klik",
+    presets_intro: "Elke knop zet alle schakelaars hieronder in één keer. Je kunt ze daarna nog elk apart aanpassen.",
+    preset_current: "(je huidige keuze)",
+    purposes: "Je keuzes per doel",
+    on: "aan",
+    off: "uit",
+    turn_on: "zet aan",
+    turn_off: "zet uit",
+    always_on: "Altijd aan.",
+    not_switchable: "Dit kun je niet uitzetten; hieronder lees je waarom.",
+    not_asked: "Je hebt nog niet gekozen, dus het staat uit.",
+    expired: "Je ja is verlopen, dus het staat uit. Zet het aan als je opnieuw ja wilt zeggen.",
+    reconsent: "Dit is veranderd sinds je ja zei, dus het staat uit tot je opnieuw ja zegt.",
+    what_changed: "Wat er veranderde",
+    history: "Je keuzes tot nu toe",
+    history_intro: "De nieuwste eerst. Bij elke keuze kun je een bewijs downloaden: door ons ondertekend bewijs dat we je keuze vastlegden.",
+    history_empty: "Je hebt nog geen keuzes gemaakt.",
+    receipt: "Download bewijs nr.",
+    your_data: "Je gegevens",
+    export_intro: "Alles wat we over je keuzes bewaren, in één bestand.",
+    export: "Download al je gegevens (JSON)",
+    erase: "Je gegevens wissen",
+    erase_intro: "We vergeten dan je keuzes. Het bewijs dat er keuzes zijn vastgelegd blijft, maar is niet meer aan jou te koppelen. Je bezoek stopt dan ook.",
+    erase_confirm: "Ja, wis mijn gegevens. Ik begrijp dat dit niet terug te draaien is.",
+    erase_button: "Wis mijn gegevens",
+    erase_unconfirmed: "Er is niets gewist. Vink eerst het vakje aan om te bevestigen dat je je gegevens wilt laten wissen.",
+    stale: "Wat we met je gegevens doen, veranderde terwijl deze pagina openstond. Er is niets opgeslagen: lees het opnieuw en kies nog een keer.",
+    session_ends: "Voor je veiligheid stopt dit bezoek om",
+    privacy: "Hoe we je gegevens gebruiken",
+    back: "Terug naar je keuzes",
+    continue_title: "Je privacykeuzes openen",
+    continue_text: "Een moment geduld.",
+    continue_link: "Verder naar je privacykeuzes",
+    no_session_title: "Deze link werkt niet",
+    no_session_missing: "Deze pagina toont je eigen keuzes, dus je hebt een persoonlijke link nodig.",
+    no_session_expired: "Deze link of dit bezoek is verlopen.",
+    no_session_invalid: "Deze link is niet geldig.",
+    no_session_help: "Voor je veiligheid werkt een link naar deze pagina 15 minuten, en duurt een bezoek een uur. Vraag ons om een nieuwe link, bijvoorbeeld in je account.",
+    not_saved_title: "Je keuze is niet opgeslagen",
+    not_saved_csrf: "We konden niet nagaan of dit van je eigen pagina kwam, dus er is niets veranderd. Ga terug naar je keuzes en probeer het opnieuw.",
+    not_saved_form: "Het formulier was niet compleet, dus er is niets veranderd. Ga terug naar je keuzes en probeer het opnieuw.",
+    erased_title: "Je gegevens zijn gewist",
+    erased_text: "We hebben je gegevens op je verzoek gewist. Er valt hier niets meer te kiezen.",
+    erased_done: "We hebben je gegevens gewist. Je bezoek is gestopt; je kunt deze pagina sluiten.",
+    said_yes: "je zei ja",
+    allowed: "je stond het toe",
+    said_no: "je zei nee",
+    objected: "je maakte bezwaar",
+    erased_event: "gewist",
+    from_preference_center: "op deze pagina",
+    from_banner: "in de banner op onze website",
+    from_api: "door ons vastgelegd",
+    from_gpc: "door het privacysignaal van je browser (GPC)",
+    from_import: "overgenomen uit onze eerdere administratie",
+    from_system: "door ons systeem",
+};
+
+fn labels(locale: &Locale) -> &'static Labels {
+    if is_dutch(locale) {
+        &NL
+    } else {
+        &EN
+    }
+}
+
+fn frame(state: &AppState, locale: &Locale, title: &str) -> Frame<Labels> {
+    let history = state.catalog();
+    let org = &history.current().catalog.organisation.name;
+    Frame::new(locale, "/me", title.to_owned(), org, labels(locale))
+}
+
+/// `15 January 2027, 10:03 UTC`.
+fn moment_in_words(at: Timestamp, locale: &Locale) -> String {
+    let clock = time::OffsetDateTime::from_unix_timestamp(at.unix_millis().div_euclid(1000))
+        .map(|t| format!("{:02}:{:02} UTC", t.hour(), t.minute()))
+        .unwrap_or_default();
+    format!("{}, {clock}", date_in_words(at, locale))
+}
+
+// --- responses -------------------------------------------------------------------------
+
+/// A page of the preference center: personal, so never cached and never referred.
+fn respond(template: &impl Template, lang: &'static str, status: StatusCode) -> Response {
+    let mut res = html(template, lang, ME_CSP);
+    if res.status().is_success() {
+        *res.status_mut() = status;
+    }
+    private(&mut res);
+    res
+}
+
+fn private(res: &mut Response) {
+    let headers = res.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+}
+
+fn see_other(location: &str, cookie: Option<String>) -> Response {
+    let mut res = StatusCode::SEE_OTHER.into_response();
+    if let Ok(v) = HeaderValue::from_str(location) {
+        res.headers_mut().insert(header::LOCATION, v);
+    }
+    if let Some(v) = cookie.and_then(|c| HeaderValue::from_str(&c).ok()) {
+        res.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    private(&mut res);
+    res
+}
+
+fn with_cookie(mut res: Response, cookie: &str) -> Response {
+    if let Ok(v) = HeaderValue::from_str(cookie) {
+        res.headers_mut().append(header::SET_COOKIE, v);
+    }
+    res
+}
+
+/// A short page that says one thing: why there is no session, that nothing was saved,
+/// that the data is erased.
+#[derive(Template)]
+#[template(path = "me_message.html", whitespace = "minimize")]
+struct MessagePage {
+    frame: Frame<Labels>,
+    paragraphs: Vec<&'static str>,
+    link: Option<(String, &'static str)>,
+    /// Where to go on by itself (`<meta http-equiv="refresh">`).
+    refresh: Option<String>,
+}
+
+fn message(
+    state: &AppState,
+    locale: &Locale,
+    status: StatusCode,
+    title: &'static str,
+    paragraphs: Vec<&'static str>,
+    link: Option<(String, &'static str)>,
+) -> Response {
+    let page = MessagePage {
+        frame: frame(state, locale, title),
+        paragraphs,
+        link,
+        refresh: None,
+    };
+    respond(&page, page.frame.lang, status)
+}
+
+fn me_href(locale: &Locale) -> String {
+    format!("/me?lang={locale}")
+}
+
+/// Why there is no session. `from_cookie`: the request's cookie was refused, so it is
+/// cleared; a refused link sets nothing.
+fn no_session(state: &AppState, locale: &Locale, why: SessionError, from_cookie: bool) -> Response {
+    let l = labels(locale);
+    let first = match why {
+        SessionError::Missing => l.no_session_missing,
+        SessionError::Expired => l.no_session_expired,
+        SessionError::Invalid => l.no_session_invalid,
+    };
+    let privacy = format!("/privacy?lang={locale}");
+    let res = message(
+        state,
+        locale,
+        StatusCode::UNAUTHORIZED,
+        l.no_session_title,
+        vec![first, l.no_session_help],
+        Some((privacy, l.privacy)),
+    );
+    // A forged or stale cookie is of no further use; drop it.
+    if from_cookie && why != SessionError::Missing {
+        with_cookie(res, &CustomerSession::clear_cookie())
+    } else {
+        res
+    }
+}
+
+fn not_saved(state: &AppState, locale: &Locale, status: StatusCode, why: &'static str) -> Response {
+    let l = labels(locale);
+    message(
+        state,
+        locale,
+        status,
+        l.not_saved_title,
+        vec![why],
+        Some((me_href(locale), l.back)),
+    )
+}
+
+fn erased_page(
+    state: &AppState,
+    locale: &Locale,
+    status: StatusCode,
+    text: &'static str,
+) -> Response {
+    let l = labels(locale);
+    let res = message(
+        state,
+        locale,
+        status,
+        l.erased_title,
+        vec![text],
+        Some((format!("/privacy?lang={locale}"), l.privacy)),
+    );
+    with_cookie(res, &CustomerSession::clear_cookie())
+}
+
+fn is_erased(state: &AppState, session: &CustomerSession) -> bool {
+    state
+        .index()
+        .read()
+        .is_ok_and(|i| i.is_erased(&session.subject()))
+}
+
+/// Why a request is refused before anything is read or written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Refusal {
+    NoSession(SessionError),
+    Erased,
+    IncompleteForm,
+    /// No CSRF token, or not this session's.
+    Forged,
+}
+
+fn refused(state: &AppState, locale: &Locale, refusal: Refusal) -> Response {
+    let l = labels(locale);
+    match refusal {
+        Refusal::NoSession(e) => no_session(state, locale, e, true),
+        Refusal::Erased => erased_page(state, locale, StatusCode::GONE, l.erased_text),
+        Refusal::IncompleteForm => {
+            not_saved(state, locale, StatusCode::BAD_REQUEST, l.not_saved_form)
+        }
+        Refusal::Forged => not_saved(state, locale, StatusCode::FORBIDDEN, l.not_saved_csrf),
+    }
+}
+
+/// The session the request's cookie carries, for a subject that still exists.
+fn customer(state: &AppState, headers: &HeaderMap) -> Result<CustomerSession, Refusal> {
+    let session = CustomerSession::from_headers(state, headers).map_err(Refusal::NoSession)?;
+    if is_erased(state, &session) {
+        return Err(Refusal::Erased);
+    }
+    Ok(session)
+}
+
+// --- the page --------------------------------------------------------------------------
+
+/// One purpose as the customer sees it.
+struct Card {
+    view: PurposeView<String>,
+    basis: LegalBasis,
+    /// For a purpose the customer can switch.
+    switch: Option<Switch>,
+    /// Why a consent purpose is off although the customer may have said yes.
+    note: Option<&'static str>,
+    /// With `reconsent_required`: what changed since they said yes.
+    changes: Vec<String>,
+}
+
+struct Switch {
+    on: bool,
+    /// What the button does: `grant`, `withdraw` or `object`.
+    action: &'static str,
+    /// "Newsletter: on — turn off"
+    label: String,
+}
+
+struct PresetView {
+    id: String,
+    title: String,
+    description: String,
+    /// The switches are set as this preset would set them.
+    current: bool,
+}
+
+struct HistoryLine {
+    seq: u64,
+    at: String,
+    when: String,
+    text: String,
+}
+
+#[derive(Template)]
+#[template(path = "me.html", whitespace = "minimize")]
+struct MePage {
+    frame: Frame<Labels>,
+    /// The transparency page's words for the same things.
+    pl: &'static privacy::Labels,
+    csrf: String,
+    version: u32,
+    stale: bool,
+    erase_unconfirmed: bool,
+    any_sensitive: bool,
+    changes: Vec<ChangedPurpose>,
+    presets: Vec<PresetView>,
+    cards: Vec<Card>,
+    history: Vec<HistoryLine>,
+    session_ends: String,
+}
+
+fn history_line(
+    event: &ConsentEvent,
+    state: &AppState,
+    titles: &HashMap<String, String>,
+    locale: &Locale,
+) -> HistoryLine {
+    let l = labels(locale);
+    let e = &event.event;
+    let history = state.catalog();
+    let purpose = history
+        .version(e.catalog_version)
+        .and_then(|v| v.catalog.purpose(e.purpose.as_str()).cloned());
+    let title = purpose.as_ref().map_or_else(
+        || {
+            titles
+                .get(e.purpose.as_str())
+                .cloned()
+                .unwrap_or_else(|| e.purpose.to_string())
+        },
+        |p| p.title.get(locale).to_owned(),
+    );
+    let what = match (e.action, purpose.map(|p| p.legal_basis)) {
+        (Action::Grant, Some(LegalBasis::LegitimateInterest)) => l.allowed,
+        (Action::Grant, _) => l.said_yes,
+        (Action::Withdraw, _) => l.said_no,
+        (Action::Object, _) => l.objected,
+        (Action::Erase, _) => l.erased_event,
+    };
+    let source = match e.source {
+        Source::PreferenceCenter => l.from_preference_center,
+        Source::Banner => l.from_banner,
+        Source::Api => l.from_api,
+        Source::Gpc => l.from_gpc,
+        Source::Import => l.from_import,
+        Source::System => l.from_system,
+    };
+    HistoryLine {
+        seq: event.seq,
+        at: e.recorded_at.to_rfc3339(),
+        when: moment_in_words(e.recorded_at, locale),
+        text: format!("{title}: {what}, {source}."),
+    }
+}
+
+impl MePage {
+    async fn new(
+        state: &AppState,
+        session: &CustomerSession,
+        locale: &Locale,
+        notice: Option<&str>,
+    ) -> Result<Self, ApiError> {
+        let subject = session.subject();
+        let events = state.store().history(&subject).await?;
+        let history = state.catalog();
+        let current = history.current();
+        let catalog = &current.catalog;
+        let l = labels(locale);
+        let now_state: SubjectState = state_of(state, subject);
+        let allowed: HashMap<&str, bool> = now_state
+            .purposes
+            .iter()
+            .map(|p| (p.purpose.as_str(), p.allowed))
+            .collect();
+        let asked: HashMap<String, (Reason, Vec<String>)> = prompt_for(state, subject, locale)
+            .ask
+            .into_iter()
+            .map(|q| (q.purpose, (q.reason, q.changes)))
+            .collect();
+        let texts = OneLanguage(locale.clone());
+        let cards: Vec<Card> = catalog
+            .purposes
+            .iter()
+            .map(|p| {
+                let view = purpose_view(p, catalog, &texts);
+                let on = allowed.get(p.id.as_str()).copied().unwrap_or(false);
+                let switch = p.legal_basis.is_switchable().then(|| {
+                    let action = match (on, p.legal_basis) {
+                        (false, _) => "grant",
+                        (true, LegalBasis::LegitimateInterest) => "object",
+                        (true, _) => "withdraw",
+                    };
+                    let (state_word, verb) = if on {
+                        (l.on, l.turn_off)
+                    } else {
+                        (l.off, l.turn_on)
+                    };
+                    Switch {
+                        on,
+                        action,
+                        label: format!("{}: {state_word} — {verb}", view.title),
+                    }
+                });
+                let (note, changes) = match asked.get(p.id.as_str()) {
+                    Some((Reason::NotAsked, _)) => (Some(l.not_asked), Vec::new()),
+                    Some((Reason::Expired, _)) => (Some(l.expired), Vec::new()),
+                    Some((Reason::ReconsentRequired, changes)) => {
+                        (Some(l.reconsent), changes.clone())
+                    }
+                    _ => (None, Vec::new()),
+                };
+                Card {
+                    view,
+                    basis: p.legal_basis,
+                    switch,
+                    note,
+                    changes,
+                }
+            })
+            .collect();
+        let presets = catalog
+            .presets
+            .iter()
+            .map(|preset| PresetView {
+                id: preset.id.to_string(),
+                title: preset.title.get(locale).to_owned(),
+                description: preset.description.get(locale).to_owned(),
+                current: catalog
+                    .purposes
+                    .iter()
+                    .filter(|p| p.legal_basis.is_switchable())
+                    .all(|p| {
+                        allowed.get(p.id.as_str()).copied().unwrap_or(false)
+                            == preset.grants.contains(&p.id)
+                    }),
+            })
+            .collect();
+        let titles: HashMap<String, String> = catalog
+            .purposes
+            .iter()
+            .map(|p| (p.id.to_string(), p.title.get(locale).to_owned()))
+            .collect();
+        let history_lines = events
+            .iter()
+            .rev()
+            .map(|e| history_line(e, state, &titles, locale))
+            .collect();
+        Ok(Self {
+            frame: frame(state, locale, l.title),
+            pl: privacy::labels(locale),
+            csrf: session.csrf_token(state),
+            version: current.number,
+            stale: notice == Some("changed"),
+            erase_unconfirmed: notice == Some("confirm"),
+            any_sensitive: cards.iter().flat_map(|c| &c.view.data).any(|d| d.sensitive),
+            changes: changes_for(state, subject, locale).purposes,
+            presets,
+            cards,
+            history: history_lines,
+            session_ends: moment_in_words(session.expires(), locale),
+        })
+    }
+}
+
+/// `/me`'s query.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct MeQuery {
+    /// A link token from `POST /v1/sessions`: exchanged for a session cookie, then the
+    /// browser is sent on to `/me` without it.
+    pub token: Option<String>,
+    /// `en` or `nl`; wins over `Accept-Language`.
+    pub lang: Option<String>,
+    /// Set by the forms' answers: `changed` (the catalog changed while the page was
+    /// open) or `confirm` (erasure was not confirmed).
+    pub notice: Option<String>,
+}
+
+/// The preference center. With `?token=`: trades the link for a session cookie
+/// (`HttpOnly; Secure; SameSite=Strict; Path=/me`) and redirects so the token leaves the
+/// address bar.
+#[utoipa::path(
+    get,
+    path = "/me",
+    tag = "preference center",
+    params(
+        MeQuery,
+        ("Accept-Language" = Option<String>, Header, description = "Used when `lang` is not given."),
+    ),
+    responses(
+        (status = 200, content_type = "text/html", body = String, description = "The customer's choices"),
+        (status = 303, description = "The link was valid: a session cookie is set, go on to `/me`"),
+        (status = 401, content_type = "text/html", body = String, description = "No valid link or session"),
+        (status = 410, content_type = "text/html", body = String, description = "The customer's data was erased"),
+    )
+)]
+pub async fn page(
+    State(state): State<AppState>,
+    Query(q): Query<MeQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let locale = negotiate(q.lang.as_deref(), accept_language(&headers));
+    if let Some(token) = q.token.as_deref() {
+        return match open_link(&state, token) {
+            Ok(subject) => {
+                let session = CustomerSession::start(&state, subject);
+                let next = match q.lang.as_deref().and_then(supported) {
+                    Some(l) => me_href(&l),
+                    None => "/me".to_owned(),
+                };
+                see_other(&next, Some(session.cookie(&state)))
+            }
+            Err(e) => no_session(&state, &locale, e, false),
+        };
+    }
+    let session = match CustomerSession::from_headers(&state, &headers) {
+        Ok(s) => s,
+        // A link opened from another site (an e-mail) is redirected here without the
+        // SameSite=Strict cookie it just got; a navigation from our own page carries it.
+        Err(SessionError::Missing) if cross_site(&headers) => {
+            let l = labels(&locale);
+            let href = me_href(&locale);
+            let page = MessagePage {
+                frame: frame(&state, &locale, l.continue_title),
+                paragraphs: vec![l.continue_text],
+                link: Some((href.clone(), l.continue_link)),
+                refresh: Some(href),
+            };
+            return respond(&page, page.frame.lang, StatusCode::OK);
+        }
+        Err(e) => return no_session(&state, &locale, e, true),
+    };
+    if is_erased(&state, &session) {
+        return refused(&state, &locale, Refusal::Erased);
+    }
+    match MePage::new(&state, &session, &locale, q.notice.as_deref()).await {
+        Ok(page) => respond(&page, page.frame.lang, StatusCode::OK),
+        Err(e) => e.into_response(),
+    }
+}
+
+fn cross_site(headers: &HeaderMap) -> bool {
+    headers
+        .get("sec-fetch-site")
+        .is_some_and(|v| v.as_bytes() == b"cross-site")
+}
+
+// --- the forms -------------------------------------------------------------------------
+
+/// One switch: the opposite of the purpose's current state.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SwitchForm {
+    /// The session's CSRF token, from the page.
+    pub csrf: Option<String>,
+    pub purpose: Option<String>,
+    pub action: Option<ActionInput>,
+    /// The catalog version the page showed.
+    pub version: Option<u32>,
+    /// The page's language; the choice is recorded in it.
+    pub lang: Option<String>,
+}
+
+/// A preset from the catalog.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PresetForm {
+    pub csrf: Option<String>,
+    pub preset: Option<String>,
+    pub version: Option<u32>,
+    pub lang: Option<String>,
+}
+
+/// A request for erasure.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EraseForm {
+    pub csrf: Option<String>,
+    /// `yes` when the customer ticked the confirmation box.
+    pub confirm: Option<String>,
+    pub lang: Option<String>,
+}
+
+/// The language a form was filled in, else the request's.
+fn form_locale(lang: Option<&str>, headers: &HeaderMap) -> Locale {
+    negotiate(lang, accept_language(headers))
+}
+
+/// The checks every form goes through, in order: a session (401), a well-formed form
+/// (400), the session's CSRF token (403). Nothing is written unless all pass. The
+/// locale is the form's, else the request's.
+fn checked<T>(
+    state: &AppState,
+    headers: &HeaderMap,
+    form: Result<Form<T>, FormRejection>,
+    csrf: impl Fn(&T) -> Option<&str>,
+    lang: impl Fn(&T) -> Option<&str>,
+) -> Result<(CustomerSession, T, Locale), (Refusal, Locale)> {
+    let fallback = negotiate(None, accept_language(headers));
+    let session = customer(state, headers).map_err(|r| (r, fallback.clone()))?;
+    let Ok(Form(form)) = form else {
+        return Err((Refusal::IncompleteForm, fallback));
+    };
+    let locale = form_locale(lang(&form), headers);
+    if !session.csrf_ok(state, csrf(&form)) {
+        return Err((Refusal::Forged, locale));
+    }
+    Ok((session, form, locale))
+}
+
+/// Records choices for the session's subject through the same path as `POST
+/// /v1/consents`, as made in the preference center.
+async fn record(
+    state: &AppState,
+    session: &CustomerSession,
+    locale: &Locale,
+    version: Option<u32>,
+    choices: Vec<ChoiceInput>,
+    anchor: &str,
+) -> Response {
+    let req = RecordRequest {
+        subject: SubjectRef {
+            id: None,
+            device_id: None,
+            pseudonym: Some(session.subject().to_hex()),
+        },
+        choices: Some(choices),
+        all: None,
+        source: Some(SourceInput::PreferenceCenter),
+        locale: Some(locale.to_string()),
+        catalog_version: version,
+    };
+    match record_request(state, req, |_, _| true).await {
+        Ok(_) => see_other(&format!("{}#{anchor}", me_href(locale)), None),
+        Err(ApiError::StaleCatalogVersion { .. }) => {
+            see_other(&format!("{}&notice=changed#kz-main", me_href(locale)), None)
+        }
+        Err(ApiError::Store(StoreError::Erased)) => refused(state, locale, Refusal::Erased),
+        Err(ApiError::Validation(_)) => refused(state, locale, Refusal::IncompleteForm),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// Switch one purpose on or off: one event, with source `preference_center`.
+#[utoipa::path(
+    post,
+    path = "/me/choices",
+    tag = "preference center",
+    request_body(content = SwitchForm, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 303, description = "Recorded; back to `/me`"),
+        (status = 400, content_type = "text/html", body = String, description = "Incomplete form; nothing written"),
+        (status = 401, content_type = "text/html", body = String, description = "No session; nothing written"),
+        (status = 403, content_type = "text/html", body = String, description = "Missing or wrong CSRF token; nothing written"),
+    )
+)]
+pub async fn switch(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    form: Result<Form<SwitchForm>, FormRejection>,
+) -> Response {
+    let (session, form, locale) = match checked(
+        &state,
+        &headers,
+        form,
+        |f| f.csrf.as_deref(),
+        |f| f.lang.as_deref(),
+    ) {
+        Ok(ok) => ok,
+        Err((r, locale)) => return refused(&state, &locale, r),
+    };
+    let (Some(purpose), Some(action)) = (form.purpose, form.action) else {
+        return refused(&state, &locale, Refusal::IncompleteForm);
+    };
+    let anchor = format!("kz-title-{purpose}");
+    let choice = ChoiceInput { purpose, action };
+    record(
+        &state,
+        &session,
+        &locale,
+        form.version,
+        vec![choice],
+        &anchor,
+    )
+    .await
+}
+
+/// Apply a preset from the catalog: one event per purpose the customer can switch.
+#[utoipa::path(
+    post,
+    path = "/me/presets",
+    tag = "preference center",
+    request_body(content = PresetForm, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 303, description = "Recorded; back to `/me`"),
+        (status = 400, content_type = "text/html", body = String, description = "Unknown preset or incomplete form; nothing written"),
+        (status = 401, content_type = "text/html", body = String, description = "No session; nothing written"),
+        (status = 403, content_type = "text/html", body = String, description = "Missing or wrong CSRF token; nothing written"),
+    )
+)]
+pub async fn preset(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    form: Result<Form<PresetForm>, FormRejection>,
+) -> Response {
+    let (session, form, locale) = match checked(
+        &state,
+        &headers,
+        form,
+        |f| f.csrf.as_deref(),
+        |f| f.lang.as_deref(),
+    ) {
+        Ok(ok) => ok,
+        Err((r, locale)) => return refused(&state, &locale, r),
+    };
+    let history = state.catalog();
+    let Some(planned) = form
+        .preset
+        .as_deref()
+        .and_then(|p| preset_choices(&history.current().catalog, p))
+    else {
+        return refused(&state, &locale, Refusal::IncompleteForm);
+    };
+    let choices = planned
+        .into_iter()
+        .map(|(purpose, action)| ChoiceInput {
+            purpose: purpose.to_string(),
+            action: match action {
+                Action::Grant => ActionInput::Grant,
+                Action::Withdraw | Action::Erase => ActionInput::Withdraw,
+                Action::Object => ActionInput::Object,
+            },
+        })
+        .collect();
+    record(
+        &state,
+        &session,
+        &locale,
+        form.version,
+        choices,
+        "kz-purposes",
+    )
+    .await
+}
+
+/// Erase the customer's data: needs the confirmation box ticked. Ends the session.
+#[utoipa::path(
+    post,
+    path = "/me/erase",
+    tag = "preference center",
+    request_body(content = EraseForm, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, content_type = "text/html", body = String, description = "Erased; the session cookie is cleared"),
+        (status = 303, description = "Not confirmed; back to `/me`, nothing erased"),
+        (status = 401, content_type = "text/html", body = String, description = "No session; nothing erased"),
+        (status = 403, content_type = "text/html", body = String, description = "Missing or wrong CSRF token; nothing erased"),
+    )
+)]
+pub async fn erase(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    form: Result<Form<EraseForm>, FormRejection>,
+) -> Response {
+    let (session, form, locale) = match checked(
+        &state,
+        &headers,
+        form,
+        |f| f.csrf.as_deref(),
+        |f| f.lang.as_deref(),
+    ) {
+        Ok(ok) => ok,
+        Err((r, locale)) => return refused(&state, &locale, r),
+    };
+    if form.confirm.as_deref() != Some("yes") {
+        return see_other(
+            &format!("{}&notice=confirm#kz-erase", me_href(&locale)),
+            None,
+        );
+    }
+    let done = labels(&locale).erased_done;
+    match erase_subject(&state, session.subject(), Source::PreferenceCenter, &locale).await {
+        Ok(_) | Err(ApiError::Store(StoreError::Erased)) => {
+            erased_page(&state, &locale, StatusCode::OK, done)
+        }
+        Err(e) => e.into_response(),
+    }
+}
+
+// --- downloads -------------------------------------------------------------------------
+
+fn attachment(body: &impl Serialize, filename: &str) -> Response {
+    let json = serde_json::to_vec_pretty(body).unwrap_or_default();
+    let mut res = ([(header::CONTENT_TYPE, "application/json")], json).into_response();
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{filename}\"")) {
+        res.headers_mut().insert(header::CONTENT_DISPOSITION, v);
+    }
+    res.headers_mut().insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    private(&mut res);
+    res
+}
+
+/// `?lang=` on the downloads, for their error pages.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct LangQuery {
+    pub lang: Option<String>,
+}
+
+/// A receipt for one of the customer's own choices, as `POST /v1/receipts` gives it:
+/// verifiable offline with the log's keys.
+#[utoipa::path(
+    get,
+    path = "/me/receipts/{seq}",
+    tag = "preference center",
+    params(("seq" = u64, Path, description = "The event's sequence number"), LangQuery),
+    responses(
+        (status = 200, description = "The receipt, as a download (see docs/receipts.md)", body = Object),
+        (status = 401, content_type = "text/html", body = String, description = "No session"),
+        (status = 404, body = crate::problem::Problem, description = "Not one of this customer's events"),
+    )
+)]
+pub async fn receipt(
+    State(state): State<AppState>,
+    Path(seq): Path<u64>,
+    Query(q): Query<LangQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let locale = negotiate(q.lang.as_deref(), accept_language(&headers));
+    let session = match customer(&state, &headers) {
+        Ok(s) => s,
+        Err(r) => return refused(&state, &locale, r),
+    };
+    match receipt_for(&state, session.subject(), seq).await {
+        Ok(r) => attachment(&r, &format!("receipt-{seq}.json")),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// Everything Keuze keeps about the customer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Export {
+    /// The customer's pseudonym: Keuze never stores the organisation's identifier.
+    pub subject: String,
+    pub organisation: String,
+    /// RFC 3339.
+    pub exported_at: String,
+    /// Their current status for every purpose of the catalog in force.
+    pub state: SubjectState,
+    /// Every choice, oldest first.
+    pub history: Vec<EventView>,
+    /// Where to download a receipt for each choice.
+    pub receipts: Vec<ReceiptLink>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReceiptLink {
+    pub seq: u64,
+    pub purpose: String,
+    pub action: String,
+    /// Relative to Keuze's base URL, e.g. `/me/receipts/7`.
+    pub download: String,
+}
+
+/// All the customer's data as JSON: their state, their history and their receipts.
+#[utoipa::path(
+    get,
+    path = "/me/export",
+    tag = "preference center",
+    params(LangQuery),
+    responses(
+        (status = 200, description = "A download", body = Export),
+        (status = 401, content_type = "text/html", body = String, description = "No session"),
+    )
+)]
+pub async fn export(
+    State(state): State<AppState>,
+    Query(q): Query<LangQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let locale = negotiate(q.lang.as_deref(), accept_language(&headers));
+    let session = match customer(&state, &headers) {
+        Ok(s) => s,
+        Err(r) => return refused(&state, &locale, r),
+    };
+    let subject = session.subject();
+    let events = match state.store().history(&subject).await {
+        Ok(events) => events,
+        Err(e) => return ApiError::from(e).into_response(),
+    };
+    let history = state.catalog();
+    let export = Export {
+        subject: subject.to_hex(),
+        organisation: history.current().catalog.organisation.name.clone(),
+        exported_at: state.now().to_rfc3339(),
+        state: state_of(&state, subject),
+        receipts: events
+            .iter()
+            .map(|e| ReceiptLink {
+                seq: e.seq,
+                purpose: e.event.purpose.to_string(),
+                action: e.event.action.to_string(),
+                download: format!("/me/receipts/{}", e.seq),
+            })
+            .collect(),
+        history: events.iter().map(EventView::from).collect(),
+    };
+    attachment(&export, "my-data.json")
 }

@@ -6,6 +6,7 @@ pub mod consents;
 pub mod decide;
 pub mod me;
 pub mod ops;
+pub mod plain;
 pub mod privacy;
 pub mod prompt;
 pub mod proofs;

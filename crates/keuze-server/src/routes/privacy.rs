@@ -3,14 +3,19 @@
 //! (every published version and what changed, in plain words). No account needed.
 //! English and Dutch: `?lang=` wins, else the best of `Accept-Language`, else English.
 
+use super::plain::{
+    accept_language, ask_again_sentence, basis_explanation, basis_name, date_in_words, html,
+    is_dutch, pick, retention_sentence, Frame,
+};
+pub use super::plain::{best_of_accept_language, negotiate};
 use crate::state::AppState;
 use askama::Template;
 use axum::extract::{Query, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use keuze_core::diff::{country_name, in_eea, CatalogDiff, Change, PurposeDiffKind};
-use keuze_core::{CatalogVersion, LegalBasis, Locale, Period, Purpose, Timestamp};
+use keuze_core::{CatalogVersion, LegalBasis, Locale, Period, Purpose};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -22,95 +27,6 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(page))
         .routes(routes!(document))
         .routes(routes!(changes))
-}
-
-// --- language --------------------------------------------------------------------------
-
-/// The languages the pages are written in, in the order that breaks ties.
-const LANGUAGES: [&str; 2] = ["en", "nl"];
-
-/// The page's language: `?lang=` if it names one of ours, else the best match in
-/// `Accept-Language`, else English.
-pub fn negotiate(query: Option<&str>, accept_language: Option<&str>) -> Locale {
-    query
-        .and_then(supported)
-        .or_else(|| accept_language.and_then(best_of_accept_language))
-        .unwrap_or_else(Locale::en)
-}
-
-fn supported(tag: &str) -> Option<Locale> {
-    let tag = tag.trim().to_ascii_lowercase();
-    LANGUAGES
-        .iter()
-        .find(|l| **l == tag)
-        .and_then(|l| Locale::parse(l).ok())
-}
-
-/// The language of ours the reader prefers most (RFC 9110 §12.5.4): each range counts for
-/// the language of its primary subtag (`nl-NL` asks for Dutch), `*` for every language
-/// not named otherwise; a language gets the highest weight of its ranges, weight 0 means
-/// "not this one", and a tie goes to the range named first. Malformed ranges are skipped.
-pub fn best_of_accept_language(header: &str) -> Option<Locale> {
-    // Per language: (weight in thousandths, position of the range that gave it).
-    let mut named: [Option<(u16, usize)>; LANGUAGES.len()] = [None; LANGUAGES.len()];
-    let mut wildcard: Option<(u16, usize)> = None;
-    for (position, range) in header.split(',').enumerate() {
-        let mut parts = range.split(';');
-        let tag = parts.next().unwrap_or("").trim().to_ascii_lowercase();
-        if tag.is_empty() {
-            continue;
-        }
-        let mut weight = Some(1000);
-        for param in parts {
-            match param.trim().split_once('=') {
-                Some((k, v)) if k.trim().eq_ignore_ascii_case("q") => weight = qvalue(v.trim()),
-                _ => {}
-            }
-        }
-        let Some(weight) = weight else { continue };
-        if tag == "*" {
-            wildcard = better(wildcard, (weight, position));
-            continue;
-        }
-        let primary = tag.split('-').next().unwrap_or("");
-        for (slot, lang) in named.iter_mut().zip(LANGUAGES) {
-            if primary == lang {
-                *slot = better(*slot, (weight, position));
-            }
-        }
-    }
-    let mut best: Option<(u16, usize, &str)> = None;
-    for (slot, lang) in named.iter().zip(LANGUAGES) {
-        let Some((weight, position)) = slot.or(wildcard) else {
-            continue;
-        };
-        let wins = best.is_none_or(|(w, p, _)| weight > w || (weight == w && position < p));
-        if weight > 0 && wins {
-            best = Some((weight, position, lang));
-        }
-    }
-    best.and_then(|(_, _, lang)| Locale::parse(lang).ok())
-}
-
-fn better(current: Option<(u16, usize)>, new: (u16, usize)) -> Option<(u16, usize)> {
-    match current {
-        Some(c) if c.0 >= new.0 => Some(c),
-        _ => Some(new),
-    }
-}
-
-/// An RFC 9110 qvalue in thousandths: `0`, `0.5`, `0.875`, `1`, `1.000`.
-fn qvalue(s: &str) -> Option<u16> {
-    let (whole, fraction) = s.split_once('.').unwrap_or((s, ""));
-    if fraction.len() > 3 || !fraction.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let thousandths = format!("{fraction:0<3}").parse::<u16>().ok()?;
-    match whole {
-        "0" => Some(thousandths),
-        "1" if thousandths == 0 => Some(1000),
-        _ => None,
-    }
 }
 
 /// `?lang=` on the HTML pages.
@@ -130,104 +46,6 @@ pub struct DocumentQuery {
     pub lang: Option<String>,
 }
 
-fn accept_language(headers: &HeaderMap) -> Option<&str> {
-    headers
-        .get(header::ACCEPT_LANGUAGE)
-        .and_then(|v| v.to_str().ok())
-}
-
-// --- plain words -----------------------------------------------------------------------
-
-fn is_dutch(locale: &Locale) -> bool {
-    locale.as_str() == "nl"
-}
-
-fn pick(locale: &Locale, en: &'static str, nl: &'static str) -> &'static str {
-    if is_dutch(locale) {
-        nl
-    } else {
-        en
-    }
-}
-
-fn basis_name(basis: LegalBasis, locale: &Locale) -> &'static str {
-    match basis {
-        LegalBasis::Consent => pick(locale, "Your consent", "Jouw toestemming"),
-        LegalBasis::LegitimateInterest => pick(
-            locale,
-            "Our legitimate interest",
-            "Ons gerechtvaardigd belang",
-        ),
-        LegalBasis::Contract => pick(locale, "Our contract with you", "Onze overeenkomst met jou"),
-        LegalBasis::LegalObligation => pick(locale, "A legal duty", "Een wettelijke plicht"),
-    }
-}
-
-/// What the legal basis means for the reader, in one or two short sentences.
-fn basis_explanation(basis: LegalBasis, locale: &Locale) -> &'static str {
-    match basis {
-        LegalBasis::Consent => pick(
-            locale,
-            "Only with your permission. You can say no, and change your mind at any time.",
-            "Alleen met jouw toestemming. Je kunt nee zeggen, en je kunt altijd van gedachten veranderen.",
-        ),
-        LegalBasis::LegitimateInterest => pick(
-            locale,
-            "We do this unless you object.",
-            "We doen dit, tenzij je bezwaar maakt.",
-        ),
-        LegalBasis::Contract => pick(
-            locale,
-            "We need this to deliver what you asked for.",
-            "We hebben dit nodig om te leveren wat je vroeg.",
-        ),
-        LegalBasis::LegalObligation => pick(
-            locale,
-            "The law requires this.",
-            "De wet verplicht ons hiertoe.",
-        ),
-    }
-}
-
-fn retention_sentence(period: Period, locale: &Locale) -> String {
-    if is_dutch(locale) {
-        format!("We bewaren deze gegevens {}.", period.in_words(locale))
-    } else {
-        format!("We keep it for {}.", period.in_words(locale))
-    }
-}
-
-fn ask_again_sentence(period: Period, locale: &Locale) -> String {
-    if is_dutch(locale) {
-        format!("Na {} vragen we het je opnieuw.", period.in_words(locale))
-    } else {
-        format!("We ask again after {}.", period.in_words(locale))
-    }
-}
-
-/// A date as people write it: `15 January 2027`, `15 januari 2027` (UTC).
-fn date_in_words(at: Timestamp, locale: &Locale) -> String {
-    use time::Month;
-    let Ok(t) = time::OffsetDateTime::from_unix_timestamp(at.unix_millis().div_euclid(1000)) else {
-        return at.to_rfc3339();
-    };
-    let month = match t.month() {
-        Month::January => pick(locale, "January", "januari"),
-        Month::February => pick(locale, "February", "februari"),
-        Month::March => pick(locale, "March", "maart"),
-        Month::April => pick(locale, "April", "april"),
-        Month::May => pick(locale, "May", "mei"),
-        Month::June => pick(locale, "June", "juni"),
-        Month::July => pick(locale, "July", "juli"),
-        Month::August => pick(locale, "August", "augustus"),
-        Month::September => pick(locale, "September", "september"),
-        Month::October => pick(locale, "October", "oktober"),
-        Month::November => pick(locale, "November", "november"),
-        Month::December => pick(locale, "December", "december"),
-    };
-    format!("{} {month} {}", t.day(), t.year())
-}
-
 // --- the document ----------------------------------------------------------------------
 
 /// A text in each language the pages are written in (`?lang=all`).
@@ -238,12 +56,12 @@ pub struct Localized {
 }
 
 /// Which texts a document carries: one language's, or English and Dutch side by side.
-trait Texts {
+pub(crate) trait Texts {
     type Out;
     fn text(&self, f: &dyn Fn(&Locale) -> String) -> Self::Out;
 }
 
-struct OneLanguage(Locale);
+pub(crate) struct OneLanguage(pub(crate) Locale);
 
 impl Texts for OneLanguage {
     type Out = String;
@@ -392,7 +210,7 @@ fn privacy_document<X: Texts>(
     }
 }
 
-fn purpose_view<X: Texts>(
+pub(crate) fn purpose_view<X: Texts>(
     p: &Purpose,
     catalog: &keuze_core::Catalog,
     texts: &X,
@@ -446,49 +264,52 @@ fn purpose_view<X: Texts>(
 
 // --- the pages -------------------------------------------------------------------------
 
+/// The transparency pages need no script, no images, no forms and no outside resources.
+const PUBLIC_CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
 /// The words around the content, in one language.
-struct Labels {
-    skip: &'static str,
-    language: &'static str,
-    intro: &'static str,
-    sensitive_note: &'static str,
-    who_we_are: &'static str,
-    established_in: &'static str,
-    contact: &'static str,
-    privacy_contact: &'static str,
-    purposes: &'static str,
-    on_this_page: &'static str,
-    legal_basis: &'static str,
-    data: &'static str,
-    sensitive: &'static str,
-    recipients: &'static str,
-    no_recipients: &'static str,
-    outside_eea: &'static str,
-    retention: &'static str,
-    consent_lifetime: &'static str,
-    gpc: &'static str,
-    benefit: &'static str,
-    alternative: &'static str,
-    alternative_object: &'static str,
-    version: &'static str,
-    published: &'static str,
-    digest: &'static str,
-    as_json: &'static str,
-    changes: &'static str,
-    back: &'static str,
-    changes_intro: &'static str,
-    in_force: &'static str,
-    first_version: &'static str,
-    nothing_changed: &'static str,
-    important: &'static str,
-    important_note: &'static str,
-    important_note_other: &'static str,
-    important_short: &'static str,
-    new_purpose: &'static str,
-    removed_purpose: &'static str,
-    changed_purpose: &'static str,
-    about_us: &'static str,
-    kinds_of_data: &'static str,
+pub(crate) struct Labels {
+    pub(crate) skip: &'static str,
+    pub(crate) language: &'static str,
+    pub(crate) intro: &'static str,
+    pub(crate) sensitive_note: &'static str,
+    pub(crate) who_we_are: &'static str,
+    pub(crate) established_in: &'static str,
+    pub(crate) contact: &'static str,
+    pub(crate) privacy_contact: &'static str,
+    pub(crate) purposes: &'static str,
+    pub(crate) on_this_page: &'static str,
+    pub(crate) legal_basis: &'static str,
+    pub(crate) data: &'static str,
+    pub(crate) sensitive: &'static str,
+    pub(crate) recipients: &'static str,
+    pub(crate) no_recipients: &'static str,
+    pub(crate) outside_eea: &'static str,
+    pub(crate) retention: &'static str,
+    pub(crate) consent_lifetime: &'static str,
+    pub(crate) gpc: &'static str,
+    pub(crate) benefit: &'static str,
+    pub(crate) alternative: &'static str,
+    pub(crate) alternative_object: &'static str,
+    pub(crate) version: &'static str,
+    pub(crate) published: &'static str,
+    pub(crate) digest: &'static str,
+    pub(crate) as_json: &'static str,
+    pub(crate) changes: &'static str,
+    pub(crate) back: &'static str,
+    pub(crate) changes_intro: &'static str,
+    pub(crate) in_force: &'static str,
+    pub(crate) first_version: &'static str,
+    pub(crate) nothing_changed: &'static str,
+    pub(crate) important: &'static str,
+    pub(crate) important_note: &'static str,
+    pub(crate) important_note_other: &'static str,
+    pub(crate) important_short: &'static str,
+    pub(crate) new_purpose: &'static str,
+    pub(crate) removed_purpose: &'static str,
+    pub(crate) changed_purpose: &'static str,
+    pub(crate) about_us: &'static str,
+    pub(crate) kinds_of_data: &'static str,
 }
 
 const EN: Labels = Labels {
@@ -579,41 +400,11 @@ const NL: Labels = Labels {
     kinds_of_data: "Soorten gegevens",
 };
 
-fn labels(locale: &Locale) -> &'static Labels {
+pub(crate) fn labels(locale: &Locale) -> &'static Labels {
     if is_dutch(locale) {
         &NL
     } else {
         &EN
-    }
-}
-
-/// What every page shares: its language, title, and the way to the other language.
-struct Frame {
-    lang: &'static str,
-    title: String,
-    org: String,
-    l: &'static Labels,
-    other_lang: &'static str,
-    other_name: &'static str,
-    other_href: String,
-}
-
-impl Frame {
-    fn new(locale: &Locale, path: &str, title: String, org: &str) -> Self {
-        let (lang, other_lang, other_name) = if is_dutch(locale) {
-            ("nl", "en", "English")
-        } else {
-            ("en", "nl", "Nederlands")
-        };
-        Self {
-            lang,
-            title,
-            org: org.to_owned(),
-            l: labels(locale),
-            other_lang,
-            other_name,
-            other_href: format!("{path}?lang={other_lang}"),
-        }
     }
 }
 
@@ -632,7 +423,7 @@ fn contact_href(contact: &str) -> Option<String> {
 #[derive(Template)]
 #[template(path = "privacy.html", whitespace = "minimize")]
 struct PrivacyPage {
-    frame: Frame,
+    frame: Frame<Labels>,
     doc: PrivacyDocument<String>,
     contact_href: Option<String>,
     privacy_contact_href: Option<String>,
@@ -650,7 +441,7 @@ impl PrivacyPage {
             format!("How {} uses your data", org.name)
         };
         Self {
-            frame: Frame::new(locale, "/privacy", title, &org.name),
+            frame: Frame::new(locale, "/privacy", title, &org.name, labels(locale)),
             contact_href: contact_href(&org.contact),
             privacy_contact_href: contact_href(&org.privacy_contact),
             any_sensitive: doc
@@ -779,7 +570,7 @@ fn version_view(
 #[derive(Template)]
 #[template(path = "privacy_changes.html", whitespace = "minimize")]
 struct ChangesPage {
-    frame: Frame,
+    frame: Frame<Labels>,
     /// Newest first.
     versions: Vec<VersionView>,
 }
@@ -802,38 +593,8 @@ impl ChangesPage {
         }
         versions.reverse();
         Self {
-            frame: Frame::new(locale, "/privacy/changes", title, org),
+            frame: Frame::new(locale, "/privacy/changes", title, org, labels(locale)),
             versions,
-        }
-    }
-}
-
-/// An HTML page with the headers every transparency page sends.
-fn html(template: &impl Template, lang: &'static str) -> Response {
-    match template.render() {
-        Ok(body) => (
-            [
-                (header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8")),
-                (header::CONTENT_LANGUAGE, HeaderValue::from_static(lang)),
-                (header::VARY, HeaderValue::from_static("Accept-Language")),
-                // The pages need no script, no images and no outside resources.
-                (
-                    header::CONTENT_SECURITY_POLICY,
-                    HeaderValue::from_static(
-                        "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
-                    ),
-                ),
-            ],
-            body,
-        )
-            .into_response(),
-        Err(e) => {
-            tracing::error!(error = %e, "a transparency page could not be rendered");
-            (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "the page could not be rendered; try again later",
-            )
-                .into_response()
         }
     }
 }
@@ -858,7 +619,7 @@ pub async fn page(
     let locale = negotiate(query.lang.as_deref(), accept_language(&headers));
     let history = state.catalog();
     let page = PrivacyPage::new(history.current(), &locale);
-    html(&page, page.frame.lang)
+    html(&page, page.frame.lang, PUBLIC_CSP)
 }
 
 /// The transparency page as JSON, for machines: the same content as `/privacy`.
@@ -921,7 +682,7 @@ pub async fn changes(
     let locale = negotiate(query.lang.as_deref(), accept_language(&headers));
     let history = state.catalog();
     let page = ChangesPage::new(&history, &locale);
-    html(&page, page.frame.lang)
+    html(&page, page.frame.lang, PUBLIC_CSP)
 }
 
 #[cfg(test)]
@@ -929,88 +690,7 @@ pub async fn changes(
 mod tests {
     use super::*;
     use keuze_core::catalog::parse_catalog;
-    use keuze_core::CatalogHistory;
-
-    fn lang(query: Option<&str>, header: Option<&str>) -> String {
-        negotiate(query, header).to_string()
-    }
-
-    #[test]
-    fn lang_wins_then_accept_language_then_english() {
-        assert_eq!(lang(Some("nl"), Some("en")), "nl");
-        assert_eq!(lang(Some("EN"), Some("nl")), "en");
-        assert_eq!(lang(Some("de"), Some("nl")), "nl");
-        assert_eq!(lang(Some("all"), None), "en");
-        assert_eq!(lang(None, None), "en");
-        assert_eq!(lang(None, Some("")), "en");
-    }
-
-    #[test]
-    fn accept_language_by_weight_then_order() {
-        let best = |h: &str| best_of_accept_language(h).map(|l| l.to_string());
-        assert_eq!(best("nl-NL,nl;q=0.9,en;q=0.8").as_deref(), Some("nl"));
-        assert_eq!(best("nl-NL,nl;q=0.9").as_deref(), Some("nl"));
-        assert_eq!(best("NL-be").as_deref(), Some("nl"));
-        assert_eq!(best("en-US,en;q=0.9,nl;q=0.8").as_deref(), Some("en"));
-        assert_eq!(best("de-DE, nl;q=0.5, en;q=0.4").as_deref(), Some("nl"));
-        assert_eq!(best("nl;q=0.5, en;q=0.5").as_deref(), Some("nl"));
-        assert_eq!(best("en;q=0.5 , nl ; q=0.5").as_deref(), Some("en"));
-        assert_eq!(best("fr, *;q=0.1").as_deref(), Some("en"));
-        assert_eq!(best("en;q=0, *").as_deref(), Some("nl"));
-        assert_eq!(best("nl;q=0").as_deref(), None);
-        assert_eq!(best("de, fr").as_deref(), None);
-        // Malformed weights are skipped, not read as 1.
-        assert_eq!(best("nl;q=1.5, en;q=0.1").as_deref(), Some("en"));
-        assert_eq!(best("nl;q=abc, en;q=0.1").as_deref(), Some("en"));
-        assert_eq!(best(",,;q=0.5,").as_deref(), None);
-    }
-
-    #[test]
-    fn qvalues() {
-        assert_eq!(qvalue("1"), Some(1000));
-        assert_eq!(qvalue("1.000"), Some(1000));
-        assert_eq!(qvalue("0.8"), Some(800));
-        assert_eq!(qvalue("0.875"), Some(875));
-        assert_eq!(qvalue("0"), Some(0));
-        assert_eq!(qvalue("0."), Some(0));
-        assert_eq!(qvalue("1.001"), None);
-        assert_eq!(qvalue("0.8755"), None);
-        assert_eq!(qvalue("-0.5"), None);
-        assert_eq!(qvalue("inf"), None);
-        assert_eq!(qvalue(""), None);
-    }
-
-    #[test]
-    fn periods_and_dates_in_plain_words() {
-        let p = |s: &str| Period::parse(s).unwrap();
-        assert_eq!(
-            retention_sentence(p("2 years"), &Locale::en()),
-            "We keep it for 2 years."
-        );
-        assert_eq!(
-            retention_sentence(p("2 years"), &Locale::nl()),
-            "We bewaren deze gegevens 2 jaar."
-        );
-        assert_eq!(
-            retention_sentence(p("1 week"), &Locale::nl()),
-            "We bewaren deze gegevens 1 week."
-        );
-        assert_eq!(
-            retention_sentence(p("30 days"), &Locale::nl()),
-            "We bewaren deze gegevens 30 dagen."
-        );
-        assert_eq!(
-            ask_again_sentence(p("13 months"), &Locale::en()),
-            "We ask again after 13 months."
-        );
-        assert_eq!(
-            ask_again_sentence(p("13 months"), &Locale::nl()),
-            "Na 13 maanden vragen we het je opnieuw."
-        );
-        let t = Timestamp::from_unix_millis(1_800_000_000_000);
-        assert_eq!(date_in_words(t, &Locale::en()), "15 January 2027");
-        assert_eq!(date_in_words(t, &Locale::nl()), "15 januari 2027");
-    }
+    use keuze_core::{CatalogHistory, Timestamp};
 
     #[test]
     fn contacts_become_links_only_when_they_are_addresses() {

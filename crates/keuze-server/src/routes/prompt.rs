@@ -114,7 +114,7 @@ fn changes_since(
     }
 }
 
-fn prompt_for(state: &AppState, subject: SubjectId, locale: &Locale) -> Prompt {
+pub(crate) fn prompt_for(state: &AppState, subject: SubjectId, locale: &Locale) -> Prompt {
     let history = state.catalog();
     let current = history.current();
     let catalog = &current.catalog;
@@ -189,7 +189,7 @@ fn prompt_for(state: &AppState, subject: SubjectId, locale: &Locale) -> Prompt {
     }
 }
 
-fn changes_for(state: &AppState, subject: SubjectId, locale: &Locale) -> Changes {
+pub(crate) fn changes_for(state: &AppState, subject: SubjectId, locale: &Locale) -> Changes {
     let history = state.catalog();
     let current = history.current();
     let index = state

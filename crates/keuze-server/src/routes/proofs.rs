@@ -13,7 +13,7 @@ use axum::response::IntoResponse;
 use axum::Json;
 use keuze_core::merkle::hash_to_hex;
 use keuze_core::receipt::{subject_commitment, NoticeContext, Receipt, ReceiptProof};
-use keuze_core::{Action, Locale, NewEvent, Source};
+use keuze_core::{Action, ConsentEvent, Locale, NewEvent, Source, SubjectId};
 use keuze_store::StoreError;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -215,6 +215,16 @@ pub async fn receipt(
     JsonBody(req): JsonBody<ReceiptRequest>,
 ) -> Result<Json<Receipt>, ApiError> {
     let subject = req.subject.resolve_in_body(&state)?;
+    receipt_for(&state, subject, req.seq).await.map(Json)
+}
+
+/// A receipt for event `seq` of `subject`; not found unless the event is theirs. The one
+/// path every receipt takes (the API, the preference center).
+pub(crate) async fn receipt_for(
+    state: &AppState,
+    subject: SubjectId,
+    seq: u64,
+) -> Result<Receipt, ApiError> {
     let store = state.store();
     let salt = match store.subject_salt(&subject).await? {
         Some(s) => s,
@@ -223,12 +233,12 @@ pub async fn receipt(
         }
         None => return Err(ApiError::NotFound("no events for this subject".into())),
     };
-    let not_theirs = || ApiError::NotFound(format!("this subject has no event {}", req.seq));
+    let not_theirs = || ApiError::NotFound(format!("this subject has no event {seq}"));
     let entry = store
-        .ledger_entries(req.seq.saturating_sub(1), 1)
+        .ledger_entries(seq.saturating_sub(1), 1)
         .await?
         .into_iter()
-        .find(|e| e.seq == req.seq)
+        .find(|e| e.seq == seq)
         .filter(|e| e.subject_commitment == subject_commitment(&salt.0, &subject))
         .ok_or_else(not_theirs)?;
     let history = state.catalog();
@@ -255,7 +265,6 @@ pub async fn receipt(
         checkpoint: cp.note,
     };
     Receipt::issue(&entry, &subject, &salt, &context, proof)
-        .map(Json)
         .map_err(|e| ApiError::Store(StoreError::Corrupt(e.to_string())))
 }
 
@@ -294,10 +303,24 @@ pub async fn erase(
     JsonBody(req): JsonBody<EraseRequest>,
 ) -> Result<Json<Erased>, ApiError> {
     let subject = req.subject.resolve_in_body(&state)?;
+    let events = erase_subject(&state, subject, Source::Api, &Locale::en()).await?;
+    Ok(Json(Erased {
+        subject: subject.to_hex(),
+        events: events.iter().map(EventView::from).collect(),
+    }))
+}
+
+/// Erases a subject with one erasure event per purpose of the current catalog, recorded
+/// as coming from `source` in `locale`. The one path every erasure takes.
+pub(crate) async fn erase_subject(
+    state: &AppState,
+    subject: SubjectId,
+    source: Source,
+    locale: &Locale,
+) -> Result<Vec<ConsentEvent>, ApiError> {
     let history = state.catalog();
     let current = history.current();
     let now = state.now();
-    let locale = Locale::en();
     let erasure: Vec<NewEvent> = current
         .catalog
         .purposes
@@ -308,18 +331,14 @@ pub async fn erase(
                 subject,
                 purpose: p.id.clone(),
                 action: Action::Erase,
-                source: Source::Api,
+                source,
                 catalog_version: current.number,
-                notice_digest: p.notice_digest(&locale, &current.catalog.taxonomy),
+                notice_digest: p.notice_digest(locale, &current.catalog.taxonomy),
                 locale: locale.clone(),
                 recorded_at: now,
                 context_digest: context.digest(),
             })
         })
         .collect();
-    let events = state.erase(subject, erasure).await?;
-    Ok(Json(Erased {
-        subject: subject.to_hex(),
-        events: events.iter().map(EventView::from).collect(),
-    }))
+    Ok(state.erase(subject, erasure).await?)
 }

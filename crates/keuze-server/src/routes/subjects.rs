@@ -57,7 +57,7 @@ pub struct DeviceId {
     pub subject: String,
 }
 
-fn state_of(state: &AppState, subject: SubjectId) -> SubjectState {
+pub(crate) fn state_of(state: &AppState, subject: SubjectId) -> SubjectState {
     let history = state.catalog();
     let current = history.current();
     let now = state.now();

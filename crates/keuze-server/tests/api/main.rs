@@ -5,8 +5,10 @@
 mod helpers;
 
 mod auth;
+mod banner;
 mod consents;
 mod decisions;
+mod me;
 mod openapi;
 mod privacy;
 mod problems;

@@ -82,7 +82,7 @@ fn exact() -> TokenizerOpts {
     }
 }
 
-fn sel(s: &str) -> Selector {
+pub(crate) fn sel(s: &str) -> Selector {
     Selector::parse(s).unwrap()
 }
 
@@ -181,14 +181,14 @@ fn html_problems(page: &str) -> Vec<String> {
 }
 
 #[track_caller]
-fn assert_valid_html(page: &str) -> Html {
+pub(crate) fn assert_valid_html(page: &str) -> Html {
     let problems = html_problems(page);
     assert!(problems.is_empty(), "{problems:#?}\n\n{page}");
     Html::parse_document(page)
 }
 
 /// An element's text with whitespace collapsed, as a reader sees it.
-fn text(e: ElementRef) -> String {
+pub(crate) fn text(e: ElementRef) -> String {
     e.text()
         .collect::<Vec<_>>()
         .join("")
