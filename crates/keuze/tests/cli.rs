@@ -341,6 +341,24 @@ async fn raw_identifiers_are_never_stored_or_logged() {
             "{path} echoed the identifier"
         );
     }
+    // A one-time login link for the preference center must not reach the log either.
+    let session: Value = post("/v1/sessions", json!({"subject": subject}))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = session["token"].as_str().unwrap().to_owned();
+    let no_redirects = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let res = no_redirects
+        .get(format!("{}/me?token={token}", server.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
     assert!(server.terminate().success());
 
     let mut checked = 0;
@@ -356,6 +374,7 @@ async fn raw_identifiers_are_never_stored_or_logged() {
         "expected the database, the secret and the log; saw {checked} files"
     );
     let logged = std::fs::read_to_string(&log).unwrap();
+    assert!(!logged.contains(&token), "the login token is in the log");
     assert!(
         logged.lines().count() > 5,
         "the log is suspiciously short: {logged}"
