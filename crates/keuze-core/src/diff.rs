@@ -1013,6 +1013,15 @@ fn basis_means(b: LegalBasis, lang: Lang) -> &'static str {
 
 /// A category name in the middle of a sentence: `E-mail address` becomes
 /// `e-mail address`, but `IP address` stays as it is.
+/// `name` ending a sentence: `Fietsen B.V.` already ends in a full stop, `Acme` gets one.
+fn full_stop(name: &str) -> String {
+    if name.ends_with('.') {
+        name.to_owned()
+    } else {
+        format!("{name}.")
+    }
+}
+
 fn mid_sentence(name: &str) -> String {
     let mut chars = name.chars();
     match (chars.next(), chars.next()) {
@@ -1258,8 +1267,12 @@ fn explain(what: &ChangeKind, lang: Lang, locale: &Locale) -> String {
             ),
         ),
         ChangeKind::OrganisationRenamed { from, to } => match lang {
-            Lang::En => format!("Our name is now {to}. It was {from}."),
-            Lang::Nl => format!("Onze naam is nu {to}. Eerst was het {from}."),
+            Lang::En => format!("Our name is now {} It was {}", full_stop(to), full_stop(from)),
+            Lang::Nl => format!(
+                "Onze naam is nu {} Eerst was het {}",
+                full_stop(to),
+                full_stop(from)
+            ),
         },
         ChangeKind::ContactChanged { to, .. } => match lang {
             Lang::En => format!("You now reach us at {to}."),

@@ -652,3 +652,25 @@ fn what_changed_since_you_last_agreed() {
         ["We no longer use your data for this purpose."]
     );
 }
+
+/// Regression: a name ending in a full stop (`B.V.`) got a second one.
+#[test]
+fn a_renamed_organisation_ends_its_sentence_once() {
+    let (old, _) =
+        keuze_core::catalog::parse_catalog("old", keuze_core::catalog::SAMPLE_CATALOG).unwrap();
+    let renamed = keuze_core::catalog::SAMPLE_CATALOG.replacen(
+        "name = \"Fietsenwinkel B.V.\"",
+        "name = \"Fietsen B.V.\"",
+        1,
+    );
+    let (new, _) = keuze_core::catalog::parse_catalog("new", &renamed).unwrap();
+    let d = keuze_core::diff::diff(&old, &new).unwrap();
+    let en = d.render(&keuze_core::Locale::en());
+    assert!(
+        en.contains("Our name is now Fietsen B.V. It was Fietsenwinkel B.V. ["),
+        "{en}"
+    );
+    assert!(!en.contains("B.V.."), "{en}");
+    let nl = d.render(&keuze_core::Locale::nl());
+    assert!(!nl.contains("B.V.."), "{nl}");
+}
