@@ -91,6 +91,31 @@ fn pointer(path: &serde_path_to_error::Path) -> String {
     out
 }
 
+/// Query-string parameters of type `T`; a malformed query is a problem-details 422 that
+/// names the parameter, like a malformed body, never a plain-text rejection.
+pub struct QueryParams<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> axum::extract::FromRequestParts<S> for QueryParams<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _state: &S,
+    ) -> Result<Self, ApiError> {
+        axum::extract::Query::<T>::try_from_uri(&parts.uri)
+            .map(|q| QueryParams(q.0))
+            .map_err(|e| {
+                ApiError::field(
+                    "",
+                    format!(
+                        "the query string is not valid: {}; see /v1/openapi.json for this endpoint's parameters",
+                        e.body_text()
+                    ),
+                )
+            })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

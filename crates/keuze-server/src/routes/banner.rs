@@ -12,11 +12,11 @@ use super::consents::{self, AllInput, ChoiceInput, RecordRequest, SourceInput};
 use super::prompt::{self, Question};
 use super::{EventView, SubjectRef};
 use crate::auth::{Authorized, RecordScope};
-use crate::json::JsonBody;
+use crate::json::{JsonBody, QueryParams};
 use crate::problem::{ApiError, FieldError, Problem};
 use crate::state::AppState;
 use askama::Template;
-use axum::extract::{FromRequestParts, Query, State};
+use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -574,7 +574,7 @@ pub struct BannerLang {
 pub async fn banner_prompt(
     State(state): State<AppState>,
     visitor: Visitor,
-    Query(q): Query<BannerLang>,
+    QueryParams(q): QueryParams<BannerLang>,
     headers: HeaderMap,
 ) -> Response {
     let locale = language(q.lang.as_deref(), &headers);
@@ -709,7 +709,7 @@ pub struct BannerDecision {
 pub async fn banner_decide(
     State(state): State<AppState>,
     visitor: Visitor,
-    Query(q): Query<PurposeParam>,
+    QueryParams(q): QueryParams<PurposeParam>,
     headers: HeaderMap,
 ) -> Response {
     let result = honour_gpc(&state, &visitor, &language(None, &headers))
@@ -837,7 +837,7 @@ struct DemoPage {
 )]
 pub async fn demo(
     State(state): State<AppState>,
-    Query(q): Query<BannerLang>,
+    QueryParams(q): QueryParams<BannerLang>,
     headers: HeaderMap,
 ) -> Response {
     let locale = language(q.lang.as_deref(), &headers);

@@ -4,10 +4,10 @@
 
 use super::{parse_pseudonym, SubjectRef};
 use crate::auth::{Authorized, DecideScope};
-use crate::json::JsonBody;
+use crate::json::{JsonBody, QueryParams};
 use crate::problem::{ApiError, FieldError};
 use crate::state::AppState;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::Json;
 use keuze_core::diff::{country_name, in_eea, PurposeDiffKind};
 use keuze_core::{Action, CatalogHistory, LegalBasis, Locale, Reason, SubjectId};
@@ -258,7 +258,7 @@ pub async fn prompt_by_pseudonym(
     State(state): State<AppState>,
     _auth: Authorized<DecideScope>,
     Path(p): Path<String>,
-    Query(q): Query<LangParam>,
+    QueryParams(q): QueryParams<LangParam>,
 ) -> Result<Json<Prompt>, ApiError> {
     let locale = locale_of(q.lang.as_deref(), "/lang")?;
     Ok(Json(prompt_for(&state, parse_pseudonym(&p)?, &locale)))
@@ -296,7 +296,7 @@ pub async fn changes_by_pseudonym(
     State(state): State<AppState>,
     _auth: Authorized<DecideScope>,
     Path(p): Path<String>,
-    Query(q): Query<LangParam>,
+    QueryParams(q): QueryParams<LangParam>,
 ) -> Result<Json<Changes>, ApiError> {
     let locale = locale_of(q.lang.as_deref(), "/lang")?;
     Ok(Json(changes_for(&state, parse_pseudonym(&p)?, &locale)))

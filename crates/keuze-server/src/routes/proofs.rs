@@ -3,11 +3,11 @@
 
 use super::{EventView, SubjectRef};
 use crate::auth::{AdminScope, AuditScope, Authorized};
-use crate::json::JsonBody;
+use crate::json::{JsonBody, QueryParams};
 use crate::log::{self, TreeError};
 use crate::problem::ApiError;
 use crate::state::AppState;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
 use axum::Json;
@@ -123,7 +123,7 @@ async fn tree_size_or_checkpoint(state: &AppState, size: Option<u64>) -> Result<
 )]
 pub async fn inclusion(
     State(state): State<AppState>,
-    Query(q): Query<InclusionQuery>,
+    QueryParams(q): QueryParams<InclusionQuery>,
 ) -> Result<Json<InclusionProof>, ApiError> {
     let size = tree_size_or_checkpoint(&state, q.size).await?;
     if q.seq == 0 || q.seq > size {
@@ -169,7 +169,7 @@ pub struct ConsistencyProof {
 )]
 pub async fn consistency(
     State(state): State<AppState>,
-    Query(q): Query<ConsistencyQuery>,
+    QueryParams(q): QueryParams<ConsistencyQuery>,
 ) -> Result<Json<ConsistencyProof>, ApiError> {
     let to = tree_size_or_checkpoint(&state, q.to).await?;
     if q.from > to {

@@ -244,3 +244,19 @@ async fn decide_rejects_malformed_categories_and_subjects() {
         ["/items/0/categories/0", "/items/1/subject/pseudonym"]
     );
 }
+
+#[tokio::test]
+async fn a_malformed_query_string_is_a_problem_that_names_the_parameter() {
+    let app = spawn_app().await;
+    for path in [
+        "/v1/log/proof/inclusion?seq=abc",
+        "/v1/log/proof/inclusion",
+        "/v1/log/proof/consistency?from=-1",
+    ] {
+        let p = problem(app.get(path).await, 422).await;
+        let detail = p["detail"].as_str().unwrap();
+        assert!(detail.contains("query string"), "{path}: {detail}");
+    }
+    let p = problem(app.get("/v1/log/proof/inclusion?seq=abc").await, 422).await;
+    assert!(p["detail"].as_str().unwrap().contains("seq"), "{p}");
+}
