@@ -3,12 +3,10 @@
 
 use crate::catalog::LegalBasis;
 use crate::event::{Action, ConsentEvent};
-use crate::ids::{CategoryId, PurposeId};
+use crate::ids::CategoryId;
 use crate::published::CatalogHistory;
-use crate::subject::SubjectId;
 use crate::time::Timestamp;
 use serde::Serialize;
-use std::collections::HashMap;
 use std::fmt;
 
 /// Why a decision came out the way it did. Machine-readable and stable.
@@ -76,6 +74,11 @@ pub struct Decision {
 }
 
 impl Decision {
+    /// Denied: the subject was erased (by the erasure event `seq`, if known).
+    pub(crate) fn erased(seq: Option<u64>) -> Self {
+        Self::new(false, Reason::SubjectErased, seq)
+    }
+
     fn new(allowed: bool, reason: Reason, event: Option<u64>) -> Self {
         Self {
             allowed,
@@ -115,7 +118,7 @@ pub fn decide(
     last: Option<LastChoice>,
     now: Timestamp,
 ) -> Decision {
-    let Some(p) = history.current().catalog.purpose(purpose) else {
+    let Some((p, material_since)) = history.purpose_in_force(purpose) else {
         return Decision::new(false, Reason::UnknownPurpose, None);
     };
     let undeclared: Vec<CategoryId> = categories
@@ -150,7 +153,7 @@ pub fn decide(
                 Action::Withdraw | Action::Object | Action::Erase => {
                     Decision::new(false, Reason::Withdrawn, seq)
                 }
-                Action::Grant if !history.still_covers(purpose, l.catalog_version) => {
+                Action::Grant if l.catalog_version < material_since => {
                     Decision::new(false, Reason::ReconsentRequired, seq)
                 }
                 Action::Grant => {
@@ -165,96 +168,5 @@ pub fn decide(
                 }
             },
         },
-    }
-}
-
-/// Every subject's last choice per purpose, kept in memory so decisions never wait on
-/// storage. Built from the store's projection at start and updated on each commit.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct DecisionIndex {
-    subjects: HashMap<SubjectId, HashMap<PurposeId, LastChoice>>,
-    /// Erased subjects, with the sequence number of their erasure.
-    erased: HashMap<SubjectId, u64>,
-}
-
-impl DecisionIndex {
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Applies committed events in ledger order; an older event never overwrites a newer.
-    /// An erasure forgets the subject's choices and marks it erased for good.
-    pub fn apply(&mut self, event: &ConsentEvent) {
-        if event.event.action == Action::Erase {
-            self.subjects.remove(&event.event.subject);
-            self.erased.entry(event.event.subject).or_insert(event.seq);
-            return;
-        }
-        if self.erased.contains_key(&event.event.subject) {
-            return;
-        }
-        let slot = self
-            .subjects
-            .entry(event.event.subject)
-            .or_default()
-            .entry(event.event.purpose.clone());
-        match slot {
-            std::collections::hash_map::Entry::Occupied(mut o) => {
-                if o.get().seq < event.seq {
-                    o.insert(LastChoice::from(event));
-                }
-            }
-            std::collections::hash_map::Entry::Vacant(v) => {
-                v.insert(LastChoice::from(event));
-            }
-        }
-    }
-
-    pub fn last(&self, subject: &SubjectId, purpose: &str) -> Option<LastChoice> {
-        self.subjects
-            .get(subject)
-            .and_then(|m| m.get(purpose))
-            .copied()
-    }
-
-    /// All last choices of one subject, by purpose.
-    pub fn subject(&self, subject: &SubjectId) -> Option<&HashMap<PurposeId, LastChoice>> {
-        self.subjects.get(subject)
-    }
-
-    /// Marks a subject erased without its erasure event at hand (loading at start).
-    pub fn mark_erased(&mut self, subject: SubjectId) {
-        self.subjects.remove(&subject);
-        self.erased.entry(subject).or_insert(0);
-    }
-
-    pub fn is_erased(&self, subject: &SubjectId) -> bool {
-        self.erased.contains_key(subject)
-    }
-
-    pub fn decide(
-        &self,
-        history: &CatalogHistory,
-        subject: &SubjectId,
-        purpose: &str,
-        categories: &[CategoryId],
-        now: Timestamp,
-    ) -> Decision {
-        if let Some(&seq) = self.erased.get(subject) {
-            if history.current().catalog.purpose(purpose).is_some() {
-                return Decision::new(false, Reason::SubjectErased, (seq > 0).then_some(seq));
-            }
-        }
-        decide(
-            history,
-            purpose,
-            categories,
-            self.last(subject, purpose),
-            now,
-        )
-    }
-
-    pub fn subject_count(&self) -> usize {
-        self.subjects.len()
     }
 }

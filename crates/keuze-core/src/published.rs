@@ -2,7 +2,7 @@
 //! the one before. From them follows, per purpose, the last version that changed it
 //! materially: a consent given before that version is no longer relied on.
 
-use crate::catalog::{Catalog, Digest256};
+use crate::catalog::{Catalog, Digest256, Purpose};
 use crate::diff::{diff, CatalogDiff, DiffError, PurposeDiffKind};
 use crate::ids::PurposeId;
 use crate::time::Timestamp;
@@ -29,6 +29,9 @@ pub struct CatalogHistory {
     /// Per purpose, the number of the latest version that changed it materially or
     /// (re)introduced it.
     material_since: HashMap<PurposeId, u32>,
+    /// Each purpose in force: its position in the current catalog and its
+    /// `material_since`. Decisions look purposes up here, by hash, not by a scan.
+    in_force: hashbrown::HashMap<PurposeId, (usize, u32), foldhash::fast::RandomState>,
 }
 
 impl CatalogHistory {
@@ -38,12 +41,37 @@ impl CatalogHistory {
             material_since.insert(p.id.clone(), first.number);
         }
         let first = Arc::new(first);
-        Self {
+        let mut history = Self {
             versions: vec![Arc::clone(&first)],
             current: first,
             diffs: Vec::new(),
             material_since,
-        }
+            in_force: hashbrown::HashMap::default(),
+        };
+        history.index_in_force();
+        history
+    }
+
+    fn index_in_force(&mut self) {
+        let in_force = self
+            .current
+            .catalog
+            .purposes
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                let since = self.material_since(p.id.as_str()).unwrap_or(0);
+                (p.id.clone(), (i, since))
+            })
+            .collect();
+        self.in_force = in_force;
+    }
+
+    /// A purpose of the version in force, with the latest version that changed it
+    /// materially (a grant under an older version no longer counts).
+    pub fn purpose_in_force(&self, id: &str) -> Option<(&Purpose, u32)> {
+        let &(i, since) = self.in_force.get(id)?;
+        Some((self.current.catalog.purposes.get(i)?, since))
     }
 
     /// Adds the next version. Refused if it breaks a promise of the current one.
@@ -58,6 +86,7 @@ impl CatalogHistory {
         self.versions.push(Arc::clone(&next));
         self.current = next;
         self.diffs.push(d);
+        self.index_in_force();
         Ok(self.diffs.last().unwrap_or(&EMPTY))
     }
 

@@ -84,9 +84,7 @@ impl AppState {
         for subject in parts.store.erased_subjects().await? {
             index.mark_erased(subject);
         }
-        for event in parts.store.projection().await? {
-            index.apply(&event);
-        }
+        index.apply_all(&parts.store.projection().await?);
         tracing::info!(
             subjects = index.subject_count(),
             "decision index loaded from the projection"
@@ -98,9 +96,7 @@ impl AppState {
         let hook: CommitHook = Arc::new(move |events| {
             hook_commits.notify_one();
             if let Ok(mut idx) = hook_index.write() {
-                for e in events {
-                    idx.apply(e);
-                }
+                idx.apply_all(events);
             }
             metrics::counter!("keuze_events_committed_total").increment(events.len() as u64);
             metrics::histogram!("keuze_group_commit_events").record(events.len() as f64);
@@ -206,9 +202,7 @@ impl AppState {
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         index.mark_erased(subject);
-        for e in &events {
-            index.apply(e);
-        }
+        index.apply_all(&events);
         Ok(events)
     }
 

@@ -960,7 +960,7 @@ async fn check_projection(store: Arc<dyn Store>, scenario: Scenario) -> Result<(
         let index = index.clone();
         Arc::new(move |batch: &[ConsentEvent]| {
             let mut index = index.lock().unwrap();
-            batch.iter().for_each(|e| index.apply(e));
+            index.apply_all(batch);
         })
     };
     let writer = Arc::new(GroupCommit::start(
@@ -1004,7 +1004,7 @@ async fn check_projection(store: Arc<dyn Store>, scenario: Scenario) -> Result<(
             };
             if let (Route::Direct | Route::Erase(_), Ok(got)) = (route, &result) {
                 let mut index = index.lock().unwrap();
-                got.iter().for_each(|e| index.apply(e));
+                index.apply_all(got);
             }
             (route, events, result)
         }));
@@ -1114,7 +1114,7 @@ async fn check_projection(store: Arc<dyn Store>, scenario: Scenario) -> Result<(
 /// A decision index as the server builds it at start: the events, then the erasures.
 fn index_of(events: &[ConsentEvent], erased: &[SubjectId]) -> DecisionIndex {
     let mut index = DecisionIndex::new();
-    events.iter().for_each(|e| index.apply(e));
+    index.apply_all(events);
     erased.iter().for_each(|s| index.mark_erased(*s));
     index
 }
@@ -1128,7 +1128,7 @@ fn view(index: &DecisionIndex) -> IndexView {
     (0..SUBJECTS)
         .map(|s| {
             let subject = SubjectId::from_bytes([s; 32]);
-            (index.subject(&subject).cloned(), index.is_erased(&subject))
+            (index.subject(&subject), index.is_erased(&subject))
         })
         .collect()
 }
