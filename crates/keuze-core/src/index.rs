@@ -68,6 +68,30 @@ impl Hasher for FirstWord {
     }
 }
 
+const SNAPSHOT_MAGIC: &[u8] = b"keuze decision index snapshot v1\n";
+
+/// Why a snapshot was not loaded (the caller then rebuilds the index from the store).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the decision index snapshot is unusable: {0}")]
+pub struct SnapshotError(&'static str);
+
+struct HashingWriter<'a, W: std::io::Write> {
+    inner: &'a mut W,
+    hash: sha2::Sha256,
+}
+
+impl<W: std::io::Write> std::io::Write for HashingWriter<'_, W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        sha2::Digest::update(&mut self.hash, buf.get(..n).unwrap_or_default());
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
 /// One group of a record, decoded for an update.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Group {
@@ -186,6 +210,102 @@ impl DecisionIndex {
         self.arena.capacity()
             + self.table.capacity() * (std::mem::size_of::<u64>() + 1)
             + self.erased.capacity() * (std::mem::size_of::<(SubjectId, u64)>() + 1)
+    }
+
+    // -----------------------------------------------------------------------------------
+    // Snapshots: what a restart loads instead of replaying the whole projection
+
+    /// Writes the index as it reflects the ledger up to `seq`: the purpose names, every
+    /// live record (garbage left out) and a SHA-256 of it all. Erasures are not in it: the
+    /// store's list of erased subjects is applied after loading.
+    pub fn write_snapshot(&self, seq: u64, out: &mut impl std::io::Write) -> std::io::Result<()> {
+        use sha2::Digest;
+        use std::io::Write;
+        let mut out = HashingWriter {
+            inner: out,
+            hash: sha2::Sha256::new(),
+        };
+        out.write_all(SNAPSHOT_MAGIC)?;
+        out.write_all(&seq.to_le_bytes())?;
+        out.write_all(&(self.purposes.len() as u64).to_le_bytes())?;
+        for p in &self.purposes {
+            out.write_all(&(p.as_str().len() as u64).to_le_bytes())?;
+            out.write_all(p.as_str().as_bytes())?;
+        }
+        out.write_all(&(self.table.len() as u64).to_le_bytes())?;
+        for &at in self.table.iter() {
+            let Ok(start) = usize::try_from(at) else {
+                continue;
+            };
+            let end = start + HEADER + body_len(&self.arena, start);
+            if let Some(record) = self.arena.get(start..end) {
+                out.write_all(record)?;
+            }
+        }
+        let digest = out.hash.finalize();
+        out.inner.write_all(&digest)
+    }
+
+    /// Reads what [`DecisionIndex::write_snapshot`] wrote; returns the index and the
+    /// ledger sequence number it reflects. Anything damaged or truncated is refused whole.
+    pub fn from_snapshot(mut bytes: Vec<u8>) -> Result<(Self, u64), SnapshotError> {
+        use sha2::Digest;
+        let body_end = bytes
+            .len()
+            .checked_sub(32)
+            .ok_or(SnapshotError("shorter than its checksum"))?;
+        let (content, digest) = bytes.split_at(body_end);
+        if sha2::Sha256::digest(content).as_slice() != digest {
+            return Err(SnapshotError("its checksum does not match its content"));
+        }
+        let mut r = content.strip_prefix(SNAPSHOT_MAGIC).ok_or(SnapshotError(
+            "it is not a Keuze index snapshot of this format",
+        ))?;
+        fn word(r: &mut &[u8]) -> Result<u64, SnapshotError> {
+            let (w, rest) = r
+                .split_first_chunk::<8>()
+                .ok_or(SnapshotError("it ends early"))?;
+            *r = rest;
+            Ok(u64::from_le_bytes(*w))
+        }
+        let seq = word(&mut r)?;
+        let count = word(&mut r)?;
+        let mut index = Self::new();
+        for _ in 0..count {
+            let len = usize::try_from(word(&mut r)?)
+                .map_err(|_| SnapshotError("a purpose name is too long"))?;
+            let (name, rest) = r
+                .split_at_checked(len)
+                .ok_or(SnapshotError("it ends inside a purpose name"))?;
+            r = rest;
+            let id = std::str::from_utf8(name)
+                .ok()
+                .and_then(|n| PurposeId::parse(n).ok())
+                .ok_or(SnapshotError("it holds an invalid purpose id"))?;
+            index.slot_for(&id);
+        }
+        let records = word(&mut r)?;
+        let start = content.len() - r.len();
+        bytes.truncate(body_end);
+        bytes.drain(..start);
+        index.arena = bytes;
+        let mut at = 0usize;
+        for _ in 0..records {
+            let len = body_len(&index.arena, at);
+            let end = at + HEADER + len;
+            let key = key_at(&index.arena, at as u64)
+                .filter(|_| end <= index.arena.len())
+                .ok_or(SnapshotError("it ends inside a record"))?;
+            let arena = &index.arena;
+            index
+                .table
+                .insert_unique(hash(key), at as u64, |&o| hash_at(arena, o));
+            at = end;
+        }
+        if at != index.arena.len() {
+            return Err(SnapshotError("it holds bytes after its last record"));
+        }
+        Ok((index, seq))
     }
 
     // -----------------------------------------------------------------------------------
@@ -638,6 +758,47 @@ mod tests {
             assert_eq!(all.len(), 3 + 7, "subject {subject}: {all:?}");
             assert_eq!(all["a"].catalog_version, 39);
         }
+    }
+
+    #[test]
+    fn a_snapshot_loads_back_the_same_index_and_refuses_damage() {
+        let mut index = DecisionIndex::new();
+        let mut seq = 0;
+        for subject in 0..50u8 {
+            let run: Vec<_> = ["a", "b", "c"]
+                .iter()
+                .map(|p| {
+                    seq += 1;
+                    ev(seq, subject, p, Action::Grant, i64::from(subject), 1)
+                })
+                .collect();
+            index.apply_all(&run);
+        }
+        // Make garbage, so the snapshot must leave it out.
+        seq += 1;
+        index.apply(&ev(seq, 7, "b", Action::Withdraw, 99, 2));
+        let mut bytes = Vec::new();
+        index.write_snapshot(seq, &mut bytes).unwrap();
+        let (loaded, at) = DecisionIndex::from_snapshot(bytes.clone()).unwrap();
+        assert_eq!(at, seq);
+        assert_eq!(loaded.subject_count(), 50);
+        for subject in 0..50u8 {
+            assert_eq!(loaded.subject(&s(subject)), index.subject(&s(subject)));
+        }
+        assert_eq!(loaded.last(&s(7), "b").unwrap().action, Action::Withdraw);
+
+        for cut in [0, 10, bytes.len() / 2, bytes.len() - 1] {
+            assert!(
+                DecisionIndex::from_snapshot(bytes[..cut].to_vec()).is_err(),
+                "cut at {cut}"
+            );
+        }
+        let mut flipped = bytes.clone();
+        flipped[bytes.len() / 2] ^= 1;
+        assert_eq!(
+            DecisionIndex::from_snapshot(flipped).unwrap_err(),
+            SnapshotError("its checksum does not match its content")
+        );
     }
 
     proptest::proptest! {

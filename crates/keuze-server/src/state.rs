@@ -60,6 +60,9 @@ pub struct ServerParts {
     pub seed: Option<[u8; 32]>,
     /// The key that signs checkpoints now; its name is the log's origin.
     pub log_key: LogKey,
+    /// Where the decision index is saved at shutdown and loaded from at start (then only
+    /// the ledger after it is replayed). `None`: always rebuild from the projection.
+    pub index_snapshot: Option<std::path::PathBuf>,
 }
 
 #[derive(Clone)]
@@ -75,19 +78,44 @@ struct Inner {
     rng: Mutex<StdRng>,
     keys: KeyCache,
     signer: Arc<LogSigner>,
+    index_snapshot: Option<std::path::PathBuf>,
 }
 
 impl AppState {
     /// Loads the decision index from the store's projection and starts the writer.
     pub async fn start(parts: ServerParts) -> Result<Self, StoreError> {
-        let mut index = DecisionIndex::new();
+        let started = std::time::Instant::now();
+        let mut index = match load_snapshot(parts.index_snapshot.as_deref(), &*parts.store).await? {
+            Some((mut index, seq)) => {
+                // The snapshot reflects the ledger up to `seq`; replay what came after.
+                let mut after = seq;
+                loop {
+                    let page = parts.store.events_after(after, 50_000).await?;
+                    let Some(last) = page.last() else { break };
+                    after = last.seq;
+                    index.apply_all(&page);
+                }
+                tracing::info!(
+                    snapshot_seq = seq,
+                    replayed_to = after,
+                    "decision index loaded from its snapshot"
+                );
+                index
+            }
+            None => {
+                let mut index = DecisionIndex::new();
+                index.apply_all(&parts.store.projection().await?);
+                index
+            }
+        };
+        // After loading, so an erasure wins over anything a snapshot still held.
         for subject in parts.store.erased_subjects().await? {
             index.mark_erased(subject);
         }
-        index.apply_all(&parts.store.projection().await?);
         tracing::info!(
             subjects = index.subject_count(),
-            "decision index loaded from the projection"
+            took_ms = started.elapsed().as_millis() as u64,
+            "decision index ready"
         );
         let index = Arc::new(RwLock::new(index));
         let hook_index = Arc::clone(&index);
@@ -139,6 +167,7 @@ impl AppState {
             rng: Mutex::new(rng),
             keys: KeyCache::default(),
             signer,
+            index_snapshot: parts.index_snapshot,
         })))
     }
 
@@ -196,6 +225,17 @@ impl AppState {
         // Pending group commits go first, so the erasure is the subject's last word.
         self.0.writer.flush().await?;
         let events = self.0.store.erase_subject(&subject, erasure).await?;
+        // A snapshot may still hold the subject's choices, which name the ledger entries
+        // the erasure has just made anonymous: it goes too (the next shutdown writes one).
+        if let Some(path) = &self.0.index_snapshot {
+            match tokio::fs::remove_file(path).await {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => {
+                    tracing::error!(error = %e, "could not remove the decision index snapshot after an erasure")
+                }
+            }
+        }
         let mut index = self
             .0
             .index
@@ -204,6 +244,47 @@ impl AppState {
         index.mark_erased(subject);
         index.apply_all(&events);
         Ok(events)
+    }
+
+    /// Saves the decision index next to the data (at shutdown): pending writes are
+    /// committed first, then the index is written to a temporary file, synced, and
+    /// renamed over the old snapshot, so a crash leaves the old one or the new one whole.
+    pub async fn save_index_snapshot(&self) -> Result<(), StoreError> {
+        let Some(path) = self.0.index_snapshot.clone() else {
+            return Ok(());
+        };
+        self.0.writer.flush().await?;
+        let seq = self.0.store.event_count().await?;
+        let index = Arc::clone(&self.0.index);
+        let written = tokio::task::spawn_blocking(move || -> std::io::Result<u64> {
+            use std::io::Write;
+            let tmp = path.with_extension("tmp");
+            let file = std::fs::File::create(&tmp)?;
+            let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
+            let index = index
+                .read()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            index.write_snapshot(seq, &mut out)?;
+            drop(index);
+            out.flush()?;
+            let file = out
+                .into_inner()
+                .map_err(std::io::IntoInnerError::into_error)?;
+            file.sync_all()?;
+            let size = file.metadata()?.len();
+            std::fs::rename(&tmp, &path)?;
+            if let Some(dir) = path.parent() {
+                std::fs::File::open(dir)?.sync_all()?;
+            }
+            Ok(size)
+        })
+        .await
+        .map_err(|e| StoreError::Unavailable(format!("the snapshot writer failed: {e}")))?
+        .map_err(|e| {
+            StoreError::Unavailable(format!("cannot write the decision index snapshot: {e}"))
+        })?;
+        tracing::info!(seq, bytes = written, "decision index snapshot saved");
+        Ok(())
     }
 
     pub fn signer(&self) -> &LogSigner {
@@ -225,5 +306,41 @@ impl AppState {
             Err(poisoned) => poisoned.into_inner().fill_bytes(&mut out),
         }
         out
+    }
+}
+
+/// The saved index and the ledger sequence number it reflects, if there is a usable one.
+/// A missing snapshot is normal (first start, or after an erasure); a damaged one, or one
+/// ahead of the ledger (a restored older database), is set aside with a warning and the
+/// index is rebuilt from the projection.
+async fn load_snapshot(
+    path: Option<&std::path::Path>,
+    store: &dyn Store,
+) -> Result<Option<(DecisionIndex, u64)>, StoreError> {
+    let Some(path) = path else { return Ok(None) };
+    let bytes = match tokio::fs::read(path).await {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => {
+            tracing::warn!(error = %e, path = %path.display(), "cannot read the decision index snapshot; rebuilding the index");
+            return Ok(None);
+        }
+    };
+    let loaded = tokio::task::spawn_blocking(move || DecisionIndex::from_snapshot(bytes))
+        .await
+        .map_err(|e| StoreError::Unavailable(format!("the snapshot reader failed: {e}")))?;
+    match loaded {
+        Ok((index, seq)) if seq <= store.event_count().await? => Ok(Some((index, seq))),
+        Ok((_, seq)) => {
+            tracing::warn!(
+                snapshot_seq = seq,
+                "the decision index snapshot is ahead of the ledger; rebuilding the index"
+            );
+            Ok(None)
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "rebuilding the decision index");
+            Ok(None)
+        }
     }
 }

@@ -46,6 +46,9 @@ pub fn server_secret(data: &Path) -> anyhow::Result<[u8; 32]> {
 
 const LOG_KEY_FILE: &str = "log.key";
 
+/// The decision index saved at shutdown, so a restart replays only the ledger after it.
+pub const INDEX_SNAPSHOT: &str = "index.snapshot";
+
 /// The log's signing key: `log.key` holds the origin and the hex seed of the current key,
 /// mode 0600, created on first use. `rotate` replaces the key and keeps the origin.
 pub fn log_key(data: &Path) -> anyhow::Result<keuze_core::checkpoint::LogKey> {

@@ -717,6 +717,7 @@ async fn serve(args: ServeArgs) -> Result<(), Failure> {
         clock,
         seed: None,
         log_key,
+        index_snapshot: Some(settings.data.join(datadir::INDEX_SNAPSHOT)),
     })
     .await?;
     tokio::spawn(follow_publications(state.clone()));
@@ -731,7 +732,12 @@ async fn serve(args: ServeArgs) -> Result<(), Failure> {
         .await
         .context("the server failed")?;
     state.writer().flush().await?;
-    tracing::info!("all pending writes are committed; bye");
+    tracing::info!("all pending writes are committed");
+    if let Err(e) = state.save_index_snapshot().await {
+        // Not fatal: the next start rebuilds the index from the projection.
+        tracing::error!(error = %e, "the decision index snapshot was not saved");
+    }
+    tracing::info!("bye");
     Ok(())
 }
 

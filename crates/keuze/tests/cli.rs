@@ -1030,3 +1030,99 @@ async fn after_a_key_rotation_old_and_new_checkpoints_and_receipts_verify() {
     let out = run(d, &["log", "keys"]);
     assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 2);
 }
+
+/// A graceful stop saves the decision index; the next start loads it and replays only
+/// the ledger after it, even when the stop before was a kill. A damaged snapshot is set
+/// aside, and an erasure removes the snapshot that still held the subject's choices.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restart_loads_the_index_snapshot_and_replays_the_ledger_after_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let key = create_key(d, "keuze-data", &["record", "decide", "admin"]);
+    let snapshot = d.join("keuze-data").join("index.snapshot");
+    let log = d.join("log");
+    let client = reqwest::Client::new();
+    let record = |base: String, who: &'static str, action: &'static str| {
+        let (client, key) = (client.clone(), key.clone());
+        async move {
+            let res = client
+                .post(format!("{base}/v1/consents"))
+                .bearer_auth(&key)
+                .json(&json!({"subject": {"id": who}, "choices": [{"purpose": "newsletter", "action": action}]}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), 201);
+        }
+    };
+    let reason = |base: String, who: &'static str| {
+        let (client, key) = (client.clone(), key.clone());
+        async move {
+            let v: Value = client
+                .post(format!("{base}/v1/decide"))
+                .bearer_auth(&key)
+                .json(&json!({"subject": {"id": who}, "purpose": "newsletter"}))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            v["reason"].as_str().unwrap().to_owned()
+        }
+    };
+
+    let server = Server::start(d, &[], &log);
+    record(server.base.clone(), "a@example.nl", "grant").await;
+    assert!(server.terminate().success());
+    assert!(snapshot.exists(), "a graceful stop saves the index");
+    let saved = std::fs::read(&snapshot).unwrap();
+
+    // Changes after the snapshot, then a kill: no new snapshot is written.
+    let server = Server::start(d, &[], &log);
+    record(server.base.clone(), "a@example.nl", "withdraw").await;
+    record(server.base.clone(), "b@example.nl", "grant").await;
+    server.kill();
+    assert_eq!(std::fs::read(&snapshot).unwrap(), saved);
+
+    let server = Server::start(d, &[], &log);
+    assert_eq!(
+        reason(server.base.clone(), "a@example.nl").await,
+        "withdrawn"
+    );
+    assert_eq!(reason(server.base.clone(), "b@example.nl").await, "granted");
+    server.kill();
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        text.contains("decision index loaded from its snapshot"),
+        "{text}"
+    );
+
+    // One flipped byte: the snapshot is refused and the index rebuilt from the projection.
+    let mut damaged = saved.clone();
+    let mid = damaged.len() / 2;
+    damaged[mid] ^= 0x40;
+    std::fs::write(&snapshot, &damaged).unwrap();
+    let server = Server::start(d, &[], &log);
+    assert_eq!(
+        reason(server.base.clone(), "a@example.nl").await,
+        "withdrawn"
+    );
+    assert_eq!(reason(server.base.clone(), "b@example.nl").await, "granted");
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(text.contains("checksum does not match"), "{text}");
+
+    let res = client
+        .post(format!("{}/v1/subjects/erase", server.base))
+        .bearer_auth(&key)
+        .json(&json!({"subject": {"id": "b@example.nl"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(!snapshot.exists(), "an erasure removes the snapshot");
+    assert!(server.terminate().success());
+    let (index, _) =
+        keuze_core::DecisionIndex::from_snapshot(std::fs::read(&snapshot).unwrap()).unwrap();
+    assert_eq!(index.subject_count(), 1, "only a@ is in the new snapshot");
+}

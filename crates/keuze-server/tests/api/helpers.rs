@@ -46,6 +46,7 @@ pub async fn spawn_app() -> TestApp {
         clock: clock.clone(),
         seed: Some([3; 32]),
         log_key: keuze_core::checkpoint::LogKey::from_seed([5; 32], "keuze.test/log").unwrap(),
+        index_snapshot: None,
     })
     .await
     .unwrap();
