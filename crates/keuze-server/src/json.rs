@@ -40,6 +40,11 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
 
 /// Parses `bytes` as `T`, locating any error by line, column and JSON Pointer.
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    // Tracking the path costs on every value; most bodies are valid, so parse without it
+    // first and parse again with it only to explain an error.
+    if let Ok(v) = T::deserialize(&mut serde_json::Deserializer::from_slice(bytes)) {
+        return Ok(v);
+    }
     let de = &mut serde_json::Deserializer::from_slice(bytes);
     let result: Result<T, _> = serde_path_to_error::deserialize(de);
     let err = match result {
