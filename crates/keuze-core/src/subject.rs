@@ -59,13 +59,26 @@ impl SubjectId {
     }
 
     /// Parses the 64 lower-case hex digits that [`SubjectId::to_hex`] writes.
+    /// One pass, no table: batches of decisions name thousands of subjects this way.
     pub fn parse_hex(s: &str) -> Option<Self> {
-        if s.len() != 64 || s.bytes().any(|b| b.is_ascii_uppercase()) {
+        let digits = s.as_bytes();
+        if digits.len() != 64 {
             return None;
         }
         let mut out = [0u8; 32];
-        hex::decode_to_slice(s, &mut out).ok()?;
+        for (byte, pair) in out.iter_mut().zip(digits.chunks_exact(2)) {
+            let &[hi, lo] = pair else { return None };
+            *byte = (lower_hex_digit(hi)? << 4) | lower_hex_digit(lo)?;
+        }
         Some(Self(out))
+    }
+}
+
+const fn lower_hex_digit(c: u8) -> Option<u8> {
+    match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        _ => None,
     }
 }
 
@@ -163,6 +176,21 @@ mod tests {
         let hex = a.pseudonym(&alice).to_hex();
         assert_eq!(SubjectId::parse_hex(&hex), Some(a.pseudonym(&alice)));
         assert!(!format!("{alice:?}").contains("alice"));
+    }
+
+    #[test]
+    fn pseudonyms_parse_from_lower_case_hex_only() {
+        let id = SubjectId::from_bytes(std::array::from_fn(|i| (i as u8).wrapping_mul(37)));
+        let hex = id.to_hex();
+        assert_eq!(SubjectId::parse_hex(&hex), Some(id));
+        assert_eq!(SubjectId::parse_hex(&hex.to_uppercase()), None);
+        assert_eq!(SubjectId::parse_hex(&hex[..62]), None);
+        assert_eq!(SubjectId::parse_hex(&format!("{hex}00")), None);
+        for bad in ["g", "G", " ", "-", "é"] {
+            let s = format!("{}{bad}", &hex[..64 - bad.len()]);
+            assert_eq!(SubjectId::parse_hex(&s), None, "{s}");
+        }
+        assert_eq!(SubjectId::parse_hex(&"é".repeat(32)), None);
     }
 
     #[test]
