@@ -3,7 +3,7 @@
 
 use super::SubjectRef;
 use crate::auth::{Authorized, DecideScope};
-use crate::json::JsonBody;
+use crate::json::{self, JsonBytes};
 use crate::problem::{ApiError, FieldError};
 use crate::state::AppState;
 use axum::extract::State;
@@ -11,26 +11,38 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use keuze_core::{CategoryId, Reason, SubjectId};
 use serde::{Deserialize, Serialize, Serializer};
+use std::borrow::Cow;
 use utoipa::ToSchema;
 
 /// The most questions one batch may ask.
 pub const MAX_BATCH: usize = 10_000;
 
+/// A question. Its texts borrow from the request body where JSON allows (no escapes),
+/// so a batch of thousands allocates no string per purpose or category.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct DecideRequest {
+pub struct DecideRequest<'a> {
     pub subject: SubjectRef,
-    pub purpose: String,
+    #[serde(borrow)]
+    #[schema(value_type = String)]
+    pub purpose: Cow<'a, str>,
     /// The data categories you intend to use; any not declared for the purpose denies.
-    #[serde(default)]
-    pub categories: Vec<String>,
+    #[serde(default, borrow)]
+    #[schema(value_type = Vec<String>)]
+    pub categories: Vec<Text<'a>>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct BatchRequest {
-    pub items: Vec<DecideRequest>,
+pub struct BatchRequest<'a> {
+    #[serde(borrow)]
+    pub items: Vec<DecideRequest<'a>>,
 }
+
+/// A string in a request body, borrowed unless it has escapes.
+#[derive(Debug, Deserialize)]
+#[serde(transparent)]
+pub struct Text<'a>(#[serde(borrow)] pub Cow<'a, str>);
 
 /// A decision as the API shows it; borrows the question it answers, so answering a batch
 /// copies no strings.
@@ -71,14 +83,14 @@ pub struct BatchResponse<'a> {
 
 /// Parses one item's categories; `at` (the item's JSON Pointer) is only built for errors.
 fn parse_categories(
-    cats: &[String],
+    cats: &[Text<'_>],
     at: impl Fn() -> String,
     errors: &mut Vec<FieldError>,
 ) -> Vec<CategoryId> {
     cats.iter()
         .enumerate()
         .filter_map(|(i, c)| {
-            CategoryId::parse(c)
+            CategoryId::parse(&c.0)
                 .map_err(|e| {
                     errors.push(FieldError {
                         pointer: format!("{}/categories/{i}", at()),
@@ -92,7 +104,7 @@ fn parse_categories(
 
 fn answer<'a>(
     state: &AppState,
-    items: &'a [DecideRequest],
+    items: &'a [DecideRequest<'a>],
     prefix: impl Fn(usize) -> String,
 ) -> Result<Vec<DecisionView<'a>>, ApiError> {
     let mut errors = Vec::new();
@@ -109,7 +121,7 @@ fn answer<'a>(
                 })
                 .ok();
             let categories = parse_categories(&item.categories, || prefix(i), &mut errors);
-            Some((subject?, item.purpose.as_str(), categories))
+            Some((subject?, item.purpose.as_ref(), categories))
         })
         .collect();
     if !errors.is_empty() {
@@ -169,8 +181,9 @@ fn answer<'a>(
 pub async fn decide_one(
     State(state): State<AppState>,
     _auth: Authorized<DecideScope>,
-    JsonBody(req): JsonBody<DecideRequest>,
+    JsonBytes(body): JsonBytes,
 ) -> Result<Response, ApiError> {
+    let req: DecideRequest<'_> = json::parse(&body)?;
     let mut views = answer(&state, std::slice::from_ref(&req), |_| String::new())?;
     views
         .pop()
@@ -197,8 +210,9 @@ pub async fn decide_one(
 pub async fn decide_batch(
     State(state): State<AppState>,
     _auth: Authorized<DecideScope>,
-    JsonBody(req): JsonBody<BatchRequest>,
+    JsonBytes(body): JsonBytes,
 ) -> Result<Response, ApiError> {
+    let req: BatchRequest<'_> = json::parse(&body)?;
     if req.items.len() > MAX_BATCH {
         return Err(ApiError::field(
             "/items",

@@ -133,3 +133,36 @@ async fn a_batch_counts_each_decision_in_the_metrics() {
     assert!(count("granted") >= 5, "{text}");
     assert!(count("not_asked") >= 3, "{text}");
 }
+
+/// Questions borrow their texts from the body; escaped texts and wrong types still
+/// behave as before.
+#[tokio::test]
+async fn escaped_texts_are_read_and_wrong_types_are_located() {
+    let app = spawn_app().await;
+    app.record("m", &[("newsletter", "grant")]).await;
+    let res = app
+        .client
+        .post(format!("{}/v1/decide", app.base))
+        .bearer_auth(&app.key)
+        .header("Content-Type", "application/json")
+        .body(r#"{"subject": {"id": "m"}, "purpose": "news\u006cetter", "categories": ["contact\u002eemail"]}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["reason"], "granted", "{body}");
+    assert_eq!(body["purpose"], "newsletter", "{body}");
+    let res = app
+        .post(
+            "/v1/decide/batch",
+            &json!({"items": [{"subject": {"id": "m"}, "purpose": "newsletter", "categories": [5]}]}),
+        )
+        .await;
+    let p = problem(res, 422).await;
+    assert_eq!(p["errors"][0]["pointer"], "/items/0/categories/0", "{p}");
+    assert_eq!(
+        p["errors"][0]["detail"], "invalid type: integer `5`, expected a string",
+        "{p}"
+    );
+}
