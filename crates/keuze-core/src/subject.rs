@@ -85,8 +85,8 @@ const fn lower_hex_digit(c: u8) -> (u8, bool) {
     let letter = c.wrapping_sub(b'a');
     let is_digit = digit < 10;
     let is_letter = letter < 6;
-    let value = digit.wrapping_mul(is_digit as u8)
-        | letter.wrapping_add(10).wrapping_mul(is_letter as u8);
+    let value =
+        digit.wrapping_mul(is_digit as u8) | letter.wrapping_add(10).wrapping_mul(is_letter as u8);
     (value & 0x0f, is_digit | is_letter)
 }
 
