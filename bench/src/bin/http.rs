@@ -57,6 +57,10 @@ struct Args {
     /// Questions per batch request.
     #[arg(long, default_value_t = 1000)]
     batch_size: usize,
+    /// Record `perf` profiles (DWARF call graphs) of the Keuze server into DIR during its
+    /// first run at the highest concurrency and its first batch runs; see bench/HTTP.md.
+    #[arg(long, value_name = "DIR")]
+    perf: Option<PathBuf>,
 }
 
 /// The purposes asked about, each with a category it declares (sample catalog).
@@ -167,11 +171,16 @@ fn main() -> Result<()> {
     )?;
     check_answers(&keuze_server.url, &key, &pseudonyms, args.batch_size)?;
 
+    if let Some(dir) = &args.perf {
+        std::fs::create_dir_all(dir)?;
+    }
     let wrk = Wrk {
         script: args.script.clone(),
         threads: args.wrk_threads,
         seconds,
+        perf: args.perf.clone(),
     };
+    let top = args.connections.iter().copied().max().unwrap_or(0);
     let mut points = Vec::new();
     for &c in &args.connections {
         let mut bare_runs = Vec::new();
@@ -179,7 +188,15 @@ fn main() -> Result<()> {
         for _ in 0..runs {
             // Interleaved, so that noise from the shared machine falls on both.
             bare_runs.push(wrk.run(&bare_server, "/v1/decide", &single, None, c)?);
-            keuze_runs.push(wrk.run(&keuze_server, "/v1/decide", &single, Some(&key), c)?);
+            let profile = (c == top).then_some("single");
+            keuze_runs.push(wrk.run_profiled(
+                &keuze_server,
+                "/v1/decide",
+                &single,
+                Some(&key),
+                c,
+                profile,
+            )?);
         }
         let point = Point::new(c, bare_runs, keuze_runs, 1);
         println!(
@@ -203,19 +220,21 @@ fn main() -> Result<()> {
             None,
             bc,
         )?);
-        batch_pseudo.push(wrk.run(
+        batch_pseudo.push(wrk.run_profiled(
             &keuze_server,
             "/v1/decide/batch",
             &batch_by_pseudonym,
             Some(&key),
             bc,
+            Some("batch-pseudonym"),
         )?);
-        batch_id.push(wrk.run(
+        batch_id.push(wrk.run_profiled(
             &keuze_server,
             "/v1/decide/batch",
             &batch_by_id,
             Some(&key),
             bc,
+            Some("batch-id"),
         )?);
     }
     let n = args.batch_size as f64;
@@ -560,6 +579,8 @@ struct Wrk {
     script: PathBuf,
     threads: usize,
     seconds: u64,
+    /// Where to record perf profiles, if anywhere.
+    perf: Option<PathBuf>,
 }
 
 /// One wrk run and the CPU both sides used during it.
@@ -578,6 +599,60 @@ struct WrkRun {
 
 impl Wrk {
     fn run(
+        &self,
+        server: &Server,
+        path: &str,
+        bodies: &Path,
+        key: Option<&str>,
+        connections: usize,
+    ) -> Result<WrkRun> {
+        self.run_profiled(server, path, bodies, key, connections, None)
+    }
+
+    /// Like `run`; with `--perf`, records a profile of the server as `<profile>.data`
+    /// unless one was recorded already.
+    fn run_profiled(
+        &self,
+        server: &Server,
+        path: &str,
+        bodies: &Path,
+        key: Option<&str>,
+        connections: usize,
+        profile: Option<&str>,
+    ) -> Result<WrkRun> {
+        let target = self
+            .perf
+            .as_ref()
+            .zip(profile)
+            .map(|(dir, name)| dir.join(format!("{name}.data")))
+            .filter(|f| !f.exists());
+        let perf = match &target {
+            Some(file) => Some(
+                Command::new("perf")
+                    .args(["record", "-q", "-F", "999", "--call-graph", "dwarf,16384"])
+                    .arg("-p")
+                    .arg(server.child.id().to_string())
+                    .arg("-o")
+                    .arg(file)
+                    .stdout(Stdio::null())
+                    .spawn()
+                    .context("could not start perf record")?,
+            ),
+            None => None,
+        };
+        let result = self.measure(server, path, bodies, key, connections);
+        if let Some(mut perf) = perf {
+            // perf writes its file on SIGINT.
+            let _ = Command::new("kill")
+                .arg("-INT")
+                .arg(perf.id().to_string())
+                .status();
+            let _ = perf.wait();
+        }
+        result
+    }
+
+    fn measure(
         &self,
         server: &Server,
         path: &str,
@@ -813,9 +888,9 @@ fn plot(r: &Results) -> String {
     let _ = writeln!(svg, r#"<rect width="960" height="420" fill="white"/>"#);
     let _ = writeln!(
         svg,
-        r#"<text x="480" y="22" text-anchor="middle" font-size="15">POST /v1/decide, keep-alive: Keuze against a bare axum endpoint ({} cores, {})</text>"#,
+        r#"<text x="480" y="22" text-anchor="middle" font-size="15">POST /v1/decide, keep-alive: Keuze against a bare axum endpoint ({} cores; {})</text>"#,
         r.machine.cores,
-        xml(r.load.split(';').next().unwrap_or_default())
+        xml(r.load.split(" --latency").next().unwrap_or_default())
     );
     panel(
         &mut svg,
