@@ -6,11 +6,25 @@ use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
 use axum::http::{header, StatusCode};
 use serde::de::DeserializeOwned;
+use serde::Deserialize;
 
 /// A JSON request body of type `T`.
 pub struct JsonBody<T>(pub T);
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let JsonBytes(bytes) = JsonBytes::from_request(req, state).await?;
+        parse(&bytes).map(JsonBody)
+    }
+}
+
+/// A JSON request body, its media type and size checked, not parsed yet: for handlers
+/// that parse it with [`parse`] into types that borrow from it.
+pub struct JsonBytes(pub Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for JsonBytes {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
@@ -27,19 +41,26 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
             return Err(ApiError::UnsupportedMediaType);
         }
         let limit = crate::BODY_LIMIT;
-        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
-            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::TooLarge(limit)
-            } else {
-                ApiError::MalformedJson(format!("could not read the body: {e}"), None)
-            }
-        })?;
-        parse(&bytes).map(JsonBody)
+        Bytes::from_request(req, state)
+            .await
+            .map(JsonBytes)
+            .map_err(|e| {
+                if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    ApiError::TooLarge(limit)
+                } else {
+                    ApiError::MalformedJson(format!("could not read the body: {e}"), None)
+                }
+            })
     }
 }
 
 /// Parses `bytes` as `T`, locating any error by line, column and JSON Pointer.
-pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+pub fn parse<'de, T: Deserialize<'de>>(bytes: &'de [u8]) -> Result<T, ApiError> {
+    // Tracking the path costs on every value; most bodies are valid, so parse without it
+    // first and parse again with it only to explain an error.
+    if let Ok(v) = T::deserialize(&mut serde_json::Deserializer::from_slice(bytes)) {
+        return Ok(v);
+    }
     let de = &mut serde_json::Deserializer::from_slice(bytes);
     let result: Result<T, _> = serde_path_to_error::deserialize(de);
     let err = match result {
