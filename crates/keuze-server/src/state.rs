@@ -3,10 +3,11 @@
 
 use crate::auth::KeyCache;
 use crate::log::LogSigner;
+use crate::propagate::{PropagationConfig, Propagator};
 use keuze_core::checkpoint::{LogKey, LogVerifier};
 use keuze_core::{CatalogHistory, CatalogVersion, DecisionIndex, Pseudonymizer, Timestamp};
 use keuze_store::StoredLogKey;
-use keuze_store::{CommitHook, GroupCommit, GroupCommitConfig, Store, StoreError};
+use keuze_store::{CommitHook, GroupCommit, GroupCommitConfig, Outbox, Store, StoreError};
 use rand::rngs::StdRng;
 use rand::{RngCore, SeedableRng};
 use std::sync::{Arc, Mutex, RwLock};
@@ -60,6 +61,10 @@ pub struct ServerParts {
     pub seed: Option<[u8; 32]>,
     /// The key that signs checkpoints now; its name is the log's origin.
     pub log_key: LogKey,
+    /// Where propagation keeps its cursors, webhooks and dead letters (the store itself,
+    /// for backends that implement [`Outbox`]); `None` runs no webhooks and no NATS.
+    pub outbox: Option<Arc<dyn Outbox>>,
+    pub propagation: PropagationConfig,
 }
 
 #[derive(Clone)]
@@ -75,6 +80,7 @@ struct Inner {
     rng: Mutex<StdRng>,
     keys: KeyCache,
     signer: Arc<LogSigner>,
+    propagator: Option<Arc<Propagator>>,
 }
 
 impl AppState {
@@ -91,6 +97,20 @@ impl AppState {
             subjects = index.subject_count(),
             "decision index loaded from the projection"
         );
+        let propagator = match parts.outbox {
+            Some(outbox) => Some(
+                Propagator::start(
+                    outbox,
+                    parts.propagation,
+                    Arc::clone(&parts.clock),
+                    parts.seed,
+                    parts.store.event_count().await?,
+                )
+                .await?,
+            ),
+            None => None,
+        };
+        let hook_propagator = propagator.clone();
         let index = Arc::new(RwLock::new(index));
         let hook_index = Arc::clone(&index);
         let commits = Arc::new(tokio::sync::Notify::new());
@@ -101,6 +121,9 @@ impl AppState {
                 for e in events {
                     idx.apply(e);
                 }
+            }
+            if let (Some(p), Some(last)) = (&hook_propagator, events.last()) {
+                p.committed(last.seq);
             }
             metrics::counter!("keuze_events_committed_total").increment(events.len() as u64);
             metrics::histogram!("keuze_group_commit_events").record(events.len() as f64);
@@ -143,6 +166,7 @@ impl AppState {
             rng: Mutex::new(rng),
             keys: KeyCache::default(),
             signer,
+            propagator,
         })))
     }
 
@@ -209,7 +233,16 @@ impl AppState {
         for e in &events {
             index.apply(e);
         }
+        drop(index);
+        if let (Some(p), Some(last)) = (&self.0.propagator, events.last()) {
+            p.committed(last.seq);
+        }
         Ok(events)
+    }
+
+    /// Webhooks and NATS; `None` when the store keeps no outbox.
+    pub fn propagator(&self) -> Option<&Arc<Propagator>> {
+        self.0.propagator.as_ref()
     }
 
     pub fn signer(&self) -> &LogSigner {
