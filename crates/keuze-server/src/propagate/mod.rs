@@ -386,7 +386,8 @@ impl Propagator {
         self.shared.outbox.put_webhook(&webhook).await?;
         self.spawn_webhook(webhook.clone(), from_seq.map(|s| s.saturating_sub(1)))
             .await?;
-        tracing::info!(webhook = %webhook.id, url = %webhook.url, "webhook created");
+        // Not the URL: receivers often put a token in it.
+        tracing::info!(webhook = %webhook.id, "webhook created");
         Ok(webhook)
     }
 
