@@ -5,6 +5,9 @@
 //! if its `seq` is newer than what it holds for that (subject, purpose): duplicates and
 //! replays change nothing.
 
+use anyhow::Context;
+use async_nats::jetstream::{self, consumer::push::OrderedConfig};
+use futures_util::StreamExt;
 use serde::Deserialize;
 use std::collections::{HashMap, HashSet};
 
@@ -64,6 +67,52 @@ impl DecisionCache {
     pub fn is_empty(&self) -> bool {
         self.latest.is_empty()
     }
+}
+
+/// Follows `stream` from its first message with an ordered consumer (in stream order, no
+/// acks, recreated by the client after a gap), applying each event to `cache` and then
+/// calling `changed` for each event that changed it. Returns once the cache has applied
+/// seq `until`, or never if `None`. A real service would persist `cache` and resume at
+/// `cache.last_seq + 1` instead of replaying the stream.
+pub async fn follow(
+    client: &async_nats::Client,
+    stream: &str,
+    cache: &mut DecisionCache,
+    until: Option<u64>,
+    mut changed: impl FnMut(&DecisionCache, &Event),
+) -> anyhow::Result<()> {
+    let js = jetstream::new(client.clone());
+    let stream = js
+        .get_stream(stream)
+        .await
+        .with_context(|| format!("no stream `{stream}`: is keuze serve running with --nats?"))?;
+    let consumer = stream
+        .create_consumer(OrderedConfig {
+            deliver_subject: client.new_inbox(),
+            ..Default::default()
+        })
+        .await?;
+    let mut messages = consumer.messages().await?;
+    if until.is_some_and(|u| cache.last_seq >= u) {
+        return Ok(());
+    }
+    while let Some(message) = messages.next().await {
+        let message = message?;
+        let event: Event = match serde_json::from_slice(&message.payload) {
+            Ok(e) => e,
+            Err(e) => {
+                eprintln!("skipping a message that is not a Keuze event: {e}");
+                continue;
+            }
+        };
+        if cache.apply(event.clone()) {
+            changed(cache, &event);
+        }
+        if until.is_some_and(|u| cache.last_seq >= u) {
+            break;
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

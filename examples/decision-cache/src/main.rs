@@ -6,9 +6,7 @@
 //! ```
 
 use anyhow::Context;
-use async_nats::jetstream::{self, consumer::push::OrderedConfig};
-use futures_util::StreamExt;
-use keuze_example_decision_cache::{DecisionCache, Event};
+use keuze_example_decision_cache::{follow, DecisionCache};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -16,47 +14,21 @@ async fn main() -> anyhow::Result<()> {
     let url = args
         .next()
         .unwrap_or_else(|| "nats://127.0.0.1:4222".into());
-    let stream_name = args.next().unwrap_or_else(|| "KEUZE_CONSENT".into());
+    let stream = args.next().unwrap_or_else(|| "KEUZE_CONSENT".into());
     let client = async_nats::connect(url.as_str())
         .await
         .with_context(|| format!("cannot connect to NATS at {url}"))?;
-    let js = jetstream::new(client.clone());
-    let stream = js.get_stream(&stream_name).await.with_context(|| {
-        format!("no stream `{stream_name}`: is keuze serve running with --nats?")
-    })?;
-    // An ordered consumer: every message from the first, in stream order, no acks; it
-    // recreates itself after a gap. A real service would start at `cache.last_seq + 1`
-    // from a snapshot instead of the beginning.
-    let consumer = stream
-        .create_consumer(OrderedConfig {
-            deliver_subject: client.new_inbox(),
-            ..Default::default()
-        })
-        .await?;
-    let mut messages = consumer.messages().await?;
     let mut cache = DecisionCache::default();
-    while let Some(message) = messages.next().await {
-        let message = message?;
-        let event: Event = match serde_json::from_slice(&message.payload) {
-            Ok(e) => e,
-            Err(e) => {
-                eprintln!("skipping a message that is not a Keuze event: {e}");
-                continue;
-            }
-        };
-        let (seq, subject, purpose, action) = (
-            event.seq,
-            event.subject.clone(),
-            event.purpose.clone(),
-            event.action.clone(),
+    follow(&client, &stream, &mut cache, None, |cache, e| {
+        println!(
+            "seq {}: {:.12}… {} → {} (allowed: {}); {} cached",
+            e.seq,
+            e.subject,
+            e.purpose,
+            e.action,
+            cache.allowed(&e.subject, &e.purpose),
+            cache.len()
         );
-        if cache.apply(event) {
-            println!(
-                "seq {seq}: {subject:.12}… {purpose} → {action} (allowed: {}); {} cached",
-                cache.allowed(&subject, &purpose),
-                cache.len()
-            );
-        }
-    }
-    Ok(())
+    })
+    .await
 }
