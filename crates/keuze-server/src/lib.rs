@@ -8,6 +8,7 @@ pub mod catalogs;
 pub mod json;
 pub mod log;
 pub mod problem;
+pub mod propagate;
 pub mod routes;
 pub mod session;
 pub mod state;
@@ -18,7 +19,7 @@ use axum::extract::{MatchedPath, Request};
 use axum::middleware::Next;
 use axum::response::Response;
 use axum::Router;
-use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use std::sync::OnceLock;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -60,7 +61,7 @@ impl Modify for BearerAuth {
 }
 
 fn api_router() -> OpenApiRouter<AppState> {
-    use routes::{catalog, consents, decide, ops, prompt, proofs, subjects};
+    use routes::{catalog, consents, decide, ops, prompt, proofs, subjects, webhooks};
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(consents::record))
         .routes(routes!(subjects::issue_device_id))
@@ -82,6 +83,10 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(proofs::consistency))
         .routes(routes!(proofs::receipt))
         .routes(routes!(proofs::erase))
+        .routes(routes!(webhooks::create, webhooks::list))
+        .routes(routes!(webhooks::delete))
+        .routes(routes!(webhooks::dead_letters))
+        .routes(routes!(webhooks::replay))
         .routes(routes!(ops::healthz))
         .routes(routes!(ops::metrics))
         .routes(routes!(ops::openapi))
@@ -107,7 +112,19 @@ fn openapi_json() -> String {
 pub fn metrics_handle() -> &'static PrometheusHandle {
     static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
     HANDLE.get_or_init(|| {
-        let recorder = PrometheusBuilder::new().build_recorder();
+        // Real histograms (not summaries) for propagation latency, so they aggregate
+        // across nodes: from 1 ms to 5 minutes (retries).
+        let builder = PrometheusBuilder::new()
+            .set_buckets_for_metric(
+                Matcher::Full("keuze_propagation_delivery_seconds".into()),
+                &[
+                    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+                    30.0, 60.0, 300.0,
+                ],
+            )
+            // Only fails for an empty bucket list.
+            .unwrap_or_else(|_| PrometheusBuilder::new());
+        let recorder = builder.build_recorder();
         let handle = recorder.handle();
         // Only fails if another recorder is installed; then ours just stays empty.
         let _ = metrics::set_global_recorder(recorder);

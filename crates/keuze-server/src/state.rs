@@ -3,10 +3,11 @@
 
 use crate::auth::KeyCache;
 use crate::log::LogSigner;
+use crate::propagate::{PropagationConfig, Propagator};
 use keuze_core::checkpoint::{LogKey, LogVerifier};
 use keuze_core::{CatalogHistory, CatalogVersion, DecisionIndex, Pseudonymizer, Timestamp};
 use keuze_store::StoredLogKey;
-use keuze_store::{CommitHook, GroupCommit, GroupCommitConfig, Store, StoreError};
+use keuze_store::{CommitHook, GroupCommit, GroupCommitConfig, Outbox, Store, StoreError};
 use rand::rngs::StdRng;
 use rand::{RngCore, SeedableRng};
 use std::sync::{Arc, Mutex, RwLock};
@@ -63,6 +64,10 @@ pub struct ServerParts {
     /// Where the decision index is saved at shutdown and loaded from at start (then only
     /// the ledger after it is replayed). `None`: always rebuild from the projection.
     pub index_snapshot: Option<std::path::PathBuf>,
+    /// Where propagation keeps its cursors, webhooks and dead letters (the store itself,
+    /// for backends that implement [`Outbox`]); `None` runs no webhooks and no NATS.
+    pub outbox: Option<Arc<dyn Outbox>>,
+    pub propagation: PropagationConfig,
 }
 
 #[derive(Clone)]
@@ -79,6 +84,7 @@ struct Inner {
     keys: KeyCache,
     signer: Arc<LogSigner>,
     index_snapshot: Option<std::path::PathBuf>,
+    propagator: Option<Arc<Propagator>>,
 }
 
 impl AppState {
@@ -117,6 +123,20 @@ impl AppState {
             took_ms = started.elapsed().as_millis() as u64,
             "decision index ready"
         );
+        let propagator = match parts.outbox {
+            Some(outbox) => Some(
+                Propagator::start(
+                    outbox,
+                    parts.propagation,
+                    Arc::clone(&parts.clock),
+                    parts.seed,
+                    parts.store.event_count().await?,
+                )
+                .await?,
+            ),
+            None => None,
+        };
+        let hook_propagator = propagator.clone();
         let index = Arc::new(RwLock::new(index));
         let hook_index = Arc::clone(&index);
         let commits = Arc::new(tokio::sync::Notify::new());
@@ -125,6 +145,9 @@ impl AppState {
             hook_commits.notify_one();
             if let Ok(mut idx) = hook_index.write() {
                 idx.apply_all(events);
+            }
+            if let (Some(p), Some(last)) = (&hook_propagator, events.last()) {
+                p.committed(last.seq);
             }
             metrics::counter!("keuze_events_committed_total").increment(events.len() as u64);
             metrics::histogram!("keuze_group_commit_events").record(events.len() as f64);
@@ -168,6 +191,7 @@ impl AppState {
             keys: KeyCache::default(),
             signer,
             index_snapshot: parts.index_snapshot,
+            propagator,
         })))
     }
 
@@ -243,6 +267,10 @@ impl AppState {
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         index.mark_erased(subject);
         index.apply_all(&events);
+        drop(index);
+        if let (Some(p), Some(last)) = (&self.0.propagator, events.last()) {
+            p.committed(last.seq);
+        }
         Ok(events)
     }
 
@@ -285,6 +313,11 @@ impl AppState {
         })?;
         tracing::info!(seq, bytes = written, "decision index snapshot saved");
         Ok(())
+    }
+
+    /// Webhooks and NATS; `None` when the store keeps no outbox.
+    pub fn propagator(&self) -> Option<&Arc<Propagator>> {
+        self.0.propagator.as_ref()
     }
 
     pub fn signer(&self) -> &LogSigner {

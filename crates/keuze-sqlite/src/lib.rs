@@ -37,6 +37,8 @@ use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::time::Duration;
 
+mod outbox;
+
 /// The database file inside the data directory.
 pub const DB_FILE: &str = "keuze.db";
 
@@ -53,6 +55,7 @@ const DAY_MS: i64 = 86_400_000;
 const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "initial", include_str!("../migrations/0001_initial.sql")),
     (2, "proofs", include_str!("../migrations/0002_proofs.sql")),
+    (3, "outbox", include_str!("../migrations/0003_outbox.sql")),
 ];
 
 #[derive(Debug)]
@@ -685,6 +688,9 @@ impl Store for SqliteStore {
         };
         let pseudonym = subject.as_bytes().as_slice();
         let out = append_in(&mut tx, erasure).await?;
+        if let Some(last) = out.last() {
+            outbox::hold_erasure(&mut tx, subject, last.seq).await?;
+        }
         sqlx::query("DELETE FROM subjects WHERE pseudonym = ?1")
             .bind(pseudonym)
             .execute(&mut *tx)

@@ -45,6 +45,19 @@ async fn passes_the_story_suite() {
     conformance::run_all(|| fresh.open()).await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn passes_the_outbox_stories() {
+    let root = TempDir::new().unwrap();
+    let next = AtomicUsize::new(0);
+    conformance::run_outbox(|| {
+        let dir = root
+            .path()
+            .join(next.fetch_add(1, Ordering::Relaxed).to_string());
+        async move { Arc::new(SqliteStore::open(&dir).await.unwrap()) }
+    })
+    .await;
+}
+
 #[test]
 fn projection_equals_a_rebuild_from_the_ledger() {
     let fresh = FreshStores::new();

@@ -1366,3 +1366,144 @@ impl Store for CountingStore {
             .await
     }
 }
+
+/// The outbox stories, for backends that implement [`crate::Outbox`]; each against a
+/// store from `fresh`.
+pub async fn run_outbox<S, F, Fut>(fresh: F)
+where
+    S: Store + crate::Outbox,
+    F: Fn() -> Fut,
+    Fut: Future<Output = Arc<S>>,
+{
+    outbox_reads_the_ledger_after_a_durable_cursor(fresh().await).await;
+    an_erased_pseudonym_is_held_only_while_a_sink_is_behind(fresh().await).await;
+    webhooks_and_dead_letters_are_kept_and_go_together(fresh().await).await;
+}
+
+async fn outbox_reads_the_ledger_after_a_durable_cursor<S: Store + crate::Outbox>(store: Arc<S>) {
+    let sent: Vec<NewEvent> = (0..5)
+        .map(|n| event(n as u8 % 2, "newsletter", Action::Grant, n))
+        .collect();
+    store.append(sent.clone()).await.unwrap();
+    let batch = store.outbox_events(0, 3).await.unwrap();
+    assert_events_with_seqs(&batch.events, &sent[..3], 1);
+    assert_eq!(batch.through, 3);
+    let rest = store.outbox_events(3, 100).await.unwrap();
+    assert_events_with_seqs(&rest.events, &sent[3..], 4);
+    assert_eq!(rest.through, 5);
+    let none = store.outbox_events(5, 100).await.unwrap();
+    assert!(none.events.is_empty());
+    assert_eq!(none.through, 5, "nothing newer: `through` stays at `after`");
+
+    assert_eq!(store.sink_cursor("nats:X").await.unwrap(), None);
+    store.set_sink_cursor("nats:X", 3).await.unwrap();
+    store.set_sink_cursor("nats:X", 5).await.unwrap();
+    assert_eq!(store.sink_cursor("nats:X").await.unwrap(), Some(5));
+    store.remove_sink("nats:X").await.unwrap();
+    assert_eq!(store.sink_cursor("nats:X").await.unwrap(), None);
+}
+
+async fn an_erased_pseudonym_is_held_only_while_a_sink_is_behind<S: Store + crate::Outbox>(
+    store: Arc<S>,
+) {
+    // No sink: nothing is held, the erased subject's events drop out at once.
+    store
+        .append(vec![event(1, "newsletter", Action::Grant, 0)])
+        .await
+        .unwrap();
+    store
+        .erase_subject(
+            &SubjectId::from_bytes([1; 32]),
+            vec![erase_entry(1, "newsletter", 1)],
+        )
+        .await
+        .unwrap();
+    let batch = store.outbox_events(0, 100).await.unwrap();
+    assert!(batch.events.is_empty());
+    assert_eq!(batch.through, 2);
+
+    // A sink behind the erasure: the subject's events keep their pseudonym until the
+    // sink's cursor has passed the erasure.
+    store.set_sink_cursor("webhook:a", 2).await.unwrap();
+    store.set_sink_cursor("webhook:b", 2).await.unwrap();
+    store
+        .append(vec![event(2, "newsletter", Action::Grant, 2)])
+        .await
+        .unwrap();
+    let erased = store
+        .erase_subject(
+            &SubjectId::from_bytes([2; 32]),
+            vec![erase_entry(2, "newsletter", 3)],
+        )
+        .await
+        .unwrap();
+    assert_eq!(erased[0].seq, 4);
+    let batch = store.outbox_events(2, 100).await.unwrap();
+    assert_eq!(batch.events.len(), 2);
+    assert!(batch
+        .events
+        .iter()
+        .all(|e| e.event.subject == SubjectId::from_bytes([2; 32])));
+    assert_eq!(batch.events[1].event.action, Action::Erase);
+    store.set_sink_cursor("webhook:a", 4).await.unwrap();
+    assert_eq!(
+        store.outbox_events(2, 100).await.unwrap().events.len(),
+        2,
+        "webhook:b has not delivered the erasure yet"
+    );
+    store.set_sink_cursor("webhook:b", 4).await.unwrap();
+    let batch = store.outbox_events(2, 100).await.unwrap();
+    assert!(batch.events.is_empty(), "every sink is past: forgotten");
+    assert_eq!(batch.through, 4);
+}
+
+async fn webhooks_and_dead_letters_are_kept_and_go_together<S: Store + crate::Outbox>(
+    store: Arc<S>,
+) {
+    let hook = crate::StoredWebhook {
+        id: "wh_1".into(),
+        url: "https://a.example/hook".into(),
+        purposes: vec![PurposeId::parse("newsletter").unwrap()],
+        secret: "whsec_1".into(),
+        created_at: Timestamp::from_unix_millis(1_000),
+    };
+    store.put_webhook(&hook).await.unwrap();
+    let moved = crate::StoredWebhook {
+        url: "https://b.example/hook".into(),
+        purposes: vec![],
+        ..hook.clone()
+    };
+    store.put_webhook(&moved).await.unwrap();
+    assert_eq!(store.webhooks().await.unwrap(), vec![moved.clone()]);
+    assert!(
+        !format!("{moved:?}").contains("whsec_1"),
+        "Debug masks the secret"
+    );
+
+    let letter = |seq, attempts| crate::DeadLetter {
+        webhook: "wh_1".into(),
+        seq,
+        attempts,
+        error: "the receiver answered HTTP 500".into(),
+        failed_at: Timestamp::from_unix_millis(2_000),
+    };
+    store.add_dead_letter(&letter(7, 3)).await.unwrap();
+    store.add_dead_letter(&letter(3, 3)).await.unwrap();
+    store.add_dead_letter(&letter(7, 5)).await.unwrap();
+    assert_eq!(
+        store.dead_letters("wh_1").await.unwrap(),
+        vec![letter(3, 3), letter(7, 5)]
+    );
+    store.clear_dead_letters("wh_1", 5).await.unwrap();
+    assert_eq!(
+        store.dead_letters("wh_1").await.unwrap(),
+        vec![letter(3, 3)]
+    );
+
+    store.set_sink_cursor("webhook:wh_1", 9).await.unwrap();
+    assert!(store.delete_webhook("wh_1").await.unwrap());
+    assert!(!store.delete_webhook("wh_1").await.unwrap());
+    assert!(store.webhooks().await.unwrap().is_empty());
+    assert!(store.dead_letters("wh_1").await.unwrap().is_empty());
+    assert_eq!(store.sink_cursor("webhook:wh_1").await.unwrap(), None);
+}

@@ -4,8 +4,10 @@
 
 pub mod conformance;
 mod group_commit;
+mod outbox;
 
 pub use group_commit::{CommitHook, GroupCommit, GroupCommitConfig};
+pub use outbox::{DeadLetter, Outbox, OutboxBatch, StoredWebhook};
 
 use async_trait::async_trait;
 use keuze_core::catalog::Digest256;

@@ -3,6 +3,7 @@
 
 use crate::DataArgs;
 use anyhow::{bail, Context};
+use keuze_core::PurposeId;
 use std::path::{Path, PathBuf};
 
 pub const SAMPLE_CONFIG: &str = r#"# Keuze configuration. Flags and KEUZE_* environment variables override these.
@@ -15,16 +16,66 @@ catalog = "catalog.toml"
 
 # Address to listen on (KEUZE_LISTEN).
 listen = "127.0.0.1:8080"
+
+# Publish every consent event to NATS JetStream (KEUZE_NATS); see docs/propagation.md.
+# nats = "nats://127.0.0.1:4222"
+# nats_stream = "KEUZE_CONSENT"          # created if absent (KEUZE_NATS_STREAM)
+# nats_subject_prefix = "keuze.consent"  # events go to <prefix>.<purpose>
+
+# Webhooks: a signed JSON POST per consent event. More can be added with the admin API.
+# [[webhook]]
+# name = "crm"                            # stored as webhook id `cfg_crm`
+# url = "https://crm.example/keuze"
+# purposes = ["newsletter"]               # leave out for every purpose
+# secret = "whsec_change_me"              # signs the Keuze-Signature header
+#
+# Retries of failed deliveries: exponential backoff with jitter, then a dead letter.
+# webhook_max_attempts = 10
+# webhook_retry_base_ms = 500
+# webhook_retry_max_ms = 300000
+# webhook_timeout_ms = 10000
 "#;
 
 const DEFAULT_CONFIG: &str = "keuze.toml";
 
-#[derive(Debug, Clone)]
+/// A `[[webhook]]` table of the config file.
+#[derive(Clone)]
+pub struct WebhookSettings {
+    pub name: String,
+    pub url: String,
+    pub purposes: Vec<PurposeId>,
+    pub secret: String,
+}
+
+impl std::fmt::Debug for WebhookSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebhookSettings")
+            .field("name", &self.name)
+            .field("url", &self.url)
+            .field("purposes", &self.purposes)
+            .field("secret", &"***")
+            .finish()
+    }
+}
+
+#[derive(Debug, Clone, Default)]
 pub struct Settings {
     pub data: PathBuf,
     pub catalog: Option<PathBuf>,
     pub listen: Option<String>,
+    pub nats: Option<String>,
+    pub nats_stream: Option<String>,
+    pub nats_subject_prefix: Option<String>,
+    pub webhooks: Vec<WebhookSettings>,
+    pub webhook_max_attempts: Option<u64>,
+    pub webhook_retry_base_ms: Option<u64>,
+    pub webhook_retry_max_ms: Option<u64>,
+    pub webhook_timeout_ms: Option<u64>,
 }
+
+const KEYS: &str = "`data`, `catalog`, `listen`, `nats`, `nats_stream`, \
+    `nats_subject_prefix`, `webhook_max_attempts`, `webhook_retry_base_ms`, \
+    `webhook_retry_max_ms`, `webhook_timeout_ms` and `[[webhook]]` tables";
 
 impl Settings {
     pub fn load(args: &DataArgs) -> anyhow::Result<Self> {
@@ -36,8 +87,7 @@ impl Settings {
             Some(path) => Self::from_file(path)?,
             None => Self {
                 data: PathBuf::from("keuze-data"),
-                catalog: None,
-                listen: None,
+                ..Self::default()
             },
         };
         if let Some(d) = &args.data {
@@ -56,26 +106,92 @@ impl Settings {
         let base = path.parent().unwrap_or(Path::new("."));
         let mut settings = Self {
             data: base.join("keuze-data"),
-            catalog: None,
-            listen: None,
+            ..Self::default()
         };
+        let file = path.display();
         for (key, item) in doc.iter() {
+            if key == "webhook" {
+                let Some(tables) = item.as_array_of_tables() else {
+                    bail!("{file}: `webhook` must be a table array: write each as [[webhook]] with name, url and secret");
+                };
+                for (i, table) in tables.iter().enumerate() {
+                    settings
+                        .webhooks
+                        .push(webhook(table, &format!("{file}: webhook #{}", i + 1))?);
+                }
+                continue;
+            }
+            if key.starts_with("webhook_") {
+                let Some(n) = item.as_integer().and_then(|n| u64::try_from(n).ok()) else {
+                    bail!("{file}: `{key}` must be a whole number, e.g. {key} = 10");
+                };
+                let slot = match key {
+                    "webhook_max_attempts" => &mut settings.webhook_max_attempts,
+                    "webhook_retry_base_ms" => &mut settings.webhook_retry_base_ms,
+                    "webhook_retry_max_ms" => &mut settings.webhook_retry_max_ms,
+                    "webhook_timeout_ms" => &mut settings.webhook_timeout_ms,
+                    other => bail!("{file}: unknown key `{other}`; the config file takes {KEYS}"),
+                };
+                *slot = Some(n);
+                continue;
+            }
             let Some(value) = item.as_str() else {
-                bail!(
-                    "{}: `{key}` must be a string, e.g. {key} = \"...\"",
-                    path.display()
-                );
+                bail!("{file}: `{key}` must be a string, e.g. {key} = \"...\"");
             };
             match key {
                 "data" => settings.data = base.join(value),
                 "catalog" => settings.catalog = Some(base.join(value)),
                 "listen" => settings.listen = Some(value.to_owned()),
-                other => bail!(
-                    "{}: unknown key `{other}`; the config file takes `data`, `catalog` and `listen`",
-                    path.display()
-                ),
+                "nats" => settings.nats = Some(value.to_owned()),
+                "nats_stream" => settings.nats_stream = Some(value.to_owned()),
+                "nats_subject_prefix" => settings.nats_subject_prefix = Some(value.to_owned()),
+                other => bail!("{file}: unknown key `{other}`; the config file takes {KEYS}"),
             }
         }
         Ok(settings)
     }
+}
+
+fn webhook(table: &toml_edit::Table, at: &str) -> anyhow::Result<WebhookSettings> {
+    let text = |key: &str| -> anyhow::Result<String> {
+        match table.get(key).map(|v| v.as_str()) {
+            Some(Some(s)) if !s.trim().is_empty() => Ok(s.to_owned()),
+            Some(_) => bail!("{at}: `{key}` must be a non-empty string"),
+            None => bail!("{at}: `{key}` is missing; a webhook needs name, url and secret"),
+        }
+    };
+    for (key, _) in table.iter() {
+        if !matches!(key, "name" | "url" | "secret" | "purposes") {
+            bail!("{at}: unknown key `{key}`; a webhook takes name, url, secret and purposes");
+        }
+    }
+    let name = text("name")?;
+    if !name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    {
+        bail!("{at}: name `{name}` may hold only letters, digits, `_` and `-`");
+    }
+    let url = text("url")?;
+    if !(url.starts_with("http://") || url.starts_with("https://")) {
+        bail!("{at}: url `{url}` must start with http:// or https://");
+    }
+    let mut purposes = Vec::new();
+    if let Some(item) = table.get("purposes") {
+        let Some(array) = item.as_array() else {
+            bail!("{at}: `purposes` must be a list, e.g. purposes = [\"newsletter\"]");
+        };
+        for v in array {
+            let Some(p) = v.as_str() else {
+                bail!("{at}: `purposes` must hold purpose ids as strings");
+            };
+            purposes.push(PurposeId::parse(p).map_err(|e| anyhow::anyhow!("{at}: {e}"))?);
+        }
+    }
+    Ok(WebhookSettings {
+        name,
+        url,
+        purposes,
+        secret: text("secret")?,
+    })
 }

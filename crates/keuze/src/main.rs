@@ -30,12 +30,14 @@ use keuze_core::checkpoint::LogVerifier;
 use keuze_core::receipt::{verify_receipt, Receipt};
 use keuze_core::{Catalog, CatalogHistory, Pseudonymizer};
 use keuze_server::catalogs::{self, PublishError, Published};
+use keuze_server::propagate::{ConfiguredWebhook, NatsConfig, PropagationConfig, RetryPolicy};
 use keuze_server::{AppState, ServerParts, SystemClock};
 use keuze_sqlite::SqliteStore;
-use keuze_store::{Scope, Store, StoredLogKey};
+use keuze_store::{Outbox, Scope, Store, StoredLogKey};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// Keuze: consent and privacy preferences that put the customer in charge.
 ///
@@ -135,6 +137,26 @@ struct ServeArgs {
     /// Address to listen on, e.g. 127.0.0.1:8080 (port 0 picks a free port).
     #[arg(long, env = "KEUZE_LISTEN", value_name = "ADDR")]
     listen: Option<String>,
+    /// Publish every consent event to NATS JetStream at this URL, e.g.
+    /// nats://127.0.0.1:4222. The stream is created if absent; see docs/propagation.md.
+    #[arg(long, env = "KEUZE_NATS", value_name = "URL")]
+    nats: Option<String>,
+    /// The JetStream stream's name [default: KEUZE_CONSENT].
+    #[arg(long, env = "KEUZE_NATS_STREAM", value_name = "NAME")]
+    nats_stream: Option<String>,
+    /// Events go to `<PREFIX>.<purpose>` [default: keuze.consent].
+    #[arg(long, env = "KEUZE_NATS_SUBJECT_PREFIX", value_name = "PREFIX")]
+    nats_subject_prefix: Option<String>,
+    /// How often a webhook delivery is tried before it becomes a dead letter [default: 10].
+    #[arg(long, env = "KEUZE_WEBHOOK_MAX_ATTEMPTS", value_name = "N")]
+    webhook_max_attempts: Option<u64>,
+    /// The wait after a first failed delivery, doubled after each further one
+    /// [default: 500].
+    #[arg(long, env = "KEUZE_WEBHOOK_RETRY_BASE_MS", value_name = "MS")]
+    webhook_retry_base_ms: Option<u64>,
+    /// The longest wait between two delivery attempts [default: 300000].
+    #[arg(long, env = "KEUZE_WEBHOOK_RETRY_MAX_MS", value_name = "MS")]
+    webhook_retry_max_ms: Option<u64>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -695,8 +717,66 @@ fn read_source(path: &Path) -> Result<String, Failure> {
         .map_err(|e| Failure { code: 1, error: e })
 }
 
+/// Propagation settings: a flag or environment variable wins over the config file.
+fn propagation(args: &ServeArgs, settings: &Settings) -> PropagationConfig {
+    let nats = args
+        .nats
+        .clone()
+        .or_else(|| settings.nats.clone())
+        .map(|url| {
+            let mut nats = NatsConfig::new(url);
+            if let Some(stream) = args
+                .nats_stream
+                .clone()
+                .or_else(|| settings.nats_stream.clone())
+            {
+                nats.stream = stream;
+            }
+            if let Some(prefix) = args
+                .nats_subject_prefix
+                .clone()
+                .or_else(|| settings.nats_subject_prefix.clone())
+            {
+                nats.subject_prefix = prefix;
+            }
+            nats
+        });
+    let mut retry = RetryPolicy::default();
+    if let Some(n) = args.webhook_max_attempts.or(settings.webhook_max_attempts) {
+        retry.max_attempts = u32::try_from(n).unwrap_or(u32::MAX).max(1);
+    }
+    if let Some(ms) = args
+        .webhook_retry_base_ms
+        .or(settings.webhook_retry_base_ms)
+    {
+        retry.base_delay = Duration::from_millis(ms);
+    }
+    if let Some(ms) = args.webhook_retry_max_ms.or(settings.webhook_retry_max_ms) {
+        retry.max_delay = Duration::from_millis(ms);
+    }
+    if let Some(ms) = settings.webhook_timeout_ms {
+        retry.timeout = Duration::from_millis(ms);
+    }
+    PropagationConfig {
+        nats,
+        webhooks: settings
+            .webhooks
+            .iter()
+            .map(|w| ConfiguredWebhook {
+                name: w.name.clone(),
+                url: w.url.clone(),
+                purposes: w.purposes.clone(),
+                secret: w.secret.clone(),
+            })
+            .collect(),
+        retry,
+        batch: 0,
+    }
+}
+
 async fn serve(args: ServeArgs) -> Result<(), Failure> {
     let settings = settings(&args.data)?;
+    let propagation = propagation(&args, &settings);
     let listen = args
         .listen
         .or_else(|| settings.listen.clone())
@@ -704,8 +784,9 @@ async fn serve(args: ServeArgs) -> Result<(), Failure> {
     let catalog_file = args.catalog.or_else(|| settings.catalog.clone());
     let secret = datadir::server_secret(&settings.data)?;
     let log_key = datadir::log_key(&settings.data)?;
-    let store = SqliteStore::open(&settings.data).await?;
-    let store: Arc<dyn Store> = Arc::new(store);
+    let store = Arc::new(SqliteStore::open(&settings.data).await?);
+    let outbox: Arc<dyn Outbox> = store.clone();
+    let store: Arc<dyn Store> = store;
     let clock = Arc::new(SystemClock);
     let now = keuze_server::Clock::now(&*clock);
     let catalog = catalog_to_serve(&*store, catalog_file.as_deref(), now).await?;
@@ -718,6 +799,8 @@ async fn serve(args: ServeArgs) -> Result<(), Failure> {
         seed: None,
         log_key,
         index_snapshot: Some(settings.data.join(datadir::INDEX_SNAPSHOT)),
+        outbox: Some(outbox),
+        propagation,
     })
     .await?;
     tokio::spawn(follow_publications(state.clone()));

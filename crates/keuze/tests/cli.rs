@@ -19,7 +19,13 @@ fn keuze(cwd: &Path) -> Command {
         .env_remove("KEUZE_DATA")
         .env_remove("KEUZE_CATALOG")
         .env_remove("KEUZE_LISTEN")
-        .env_remove("KEUZE_CONFIG");
+        .env_remove("KEUZE_CONFIG")
+        .env_remove("KEUZE_NATS")
+        .env_remove("KEUZE_NATS_STREAM")
+        .env_remove("KEUZE_NATS_SUBJECT_PREFIX")
+        .env_remove("KEUZE_WEBHOOK_MAX_ATTEMPTS")
+        .env_remove("KEUZE_WEBHOOK_RETRY_BASE_MS")
+        .env_remove("KEUZE_WEBHOOK_RETRY_MAX_MS");
     c
 }
 
@@ -1125,4 +1131,308 @@ async fn a_restart_loads_the_index_snapshot_and_replays_the_ledger_after_it() {
     let (index, _) =
         keuze_core::DecisionIndex::from_snapshot(std::fs::read(&snapshot).unwrap()).unwrap();
     assert_eq!(index.subject_count(), 1, "only a@ is in the new snapshot");
+}
+
+/// The NATS server for tests, or `None` with a loud message; under
+/// `KEUZE_REQUIRE_SERVICES=1` a missing server fails instead.
+async fn nats_or_skip(test: &str) -> Option<(String, async_nats::Client)> {
+    let url =
+        std::env::var("KEUZE_TEST_NATS_URL").unwrap_or_else(|_| "nats://127.0.0.1:4222".to_owned());
+    let connected = tokio::time::timeout(
+        std::time::Duration::from_secs(3),
+        async_nats::ConnectOptions::new().connect(url.as_str()),
+    )
+    .await;
+    let why = match connected {
+        Ok(Ok(client)) => return Some((url, client)),
+        Ok(Err(e)) => e.to_string(),
+        Err(_) => "timed out".to_owned(),
+    };
+    if std::env::var("KEUZE_REQUIRE_SERVICES").as_deref() == Ok("1") {
+        panic!(
+            "{test}: NATS at {url} is required (KEUZE_REQUIRE_SERVICES=1) but unreachable: {why}"
+        );
+    }
+    eprintln!("\n!!!!!!!! SKIPPED {test}: no NATS at {url} ({why}) !!!!!!!!\n");
+    None
+}
+
+/// What the webhook receiver got: every delivery's seq and subject, in arrival order.
+struct Deliveries {
+    events: std::sync::Mutex<Vec<(u64, String)>>,
+    bad_signatures: std::sync::atomic::AtomicUsize,
+    /// After this many deliveries, requests hang until `open` turns true: the server is
+    /// then certainly in the middle of dispatching when it is killed.
+    pass_first: usize,
+    open: tokio::sync::watch::Sender<bool>,
+    hanging: std::sync::atomic::AtomicUsize,
+}
+
+async fn receive(
+    axum::extract::State(d): axum::extract::State<Arc<Deliveries>>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> axum::http::StatusCode {
+    if d.events.lock().unwrap().len() >= d.pass_first && !*d.open.borrow() {
+        d.hanging.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let mut open = d.open.subscribe();
+        let _ = open.wait_for(|o| *o).await;
+    }
+    let signed = headers
+        .get("keuze-signature")
+        .and_then(|h| h.to_str().ok())
+        .and_then(|h| {
+            keuze_server::propagate::webhook::verify_signature("whsec_cli_test", h, &body)
+        });
+    if signed.is_none() {
+        d.bad_signatures
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        return axum::http::StatusCode::UNAUTHORIZED;
+    }
+    let event: Value = serde_json::from_slice(&body).unwrap();
+    d.events.lock().unwrap().push((
+        event["seq"].as_u64().unwrap(),
+        event["subject"].as_str().unwrap().to_owned(),
+    ));
+    axum::http::StatusCode::NO_CONTENT
+}
+
+/// The server is killed with SIGKILL while it is delivering to a webhook and to NATS;
+/// after a restart every event reaches both, in order per subject, and JetStream holds
+/// each exactly once although the restarted server publishes everything again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn propagation_loses_nothing_when_killed_mid_dispatch() {
+    let test = "propagation_loses_nothing_when_killed_mid_dispatch";
+    let nats = nats_or_skip(test).await;
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("log");
+
+    let deliveries = Arc::new(Deliveries {
+        events: Default::default(),
+        bad_signatures: Default::default(),
+        pass_first: 20,
+        open: tokio::sync::watch::Sender::new(false),
+        hanging: Default::default(),
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let hook = format!("http://{}/hook", listener.local_addr().unwrap());
+    let app = axum::Router::new()
+        .route("/hook", axum::routing::post(receive))
+        .with_state(Arc::clone(&deliveries));
+    tokio::spawn(async move { axum::serve(listener, app).await });
+
+    let tag = format!("{:012x}", rand::random::<u64>() & 0xffff_ffff_ffff);
+    let (stream, prefix) = (format!("KEUZE_CLI_{tag}"), format!("keuzecli.{tag}"));
+    let mut config = String::from(
+        "data = \"keuze-data\"\n\
+         webhook_max_attempts = 100000\nwebhook_retry_base_ms = 5\nwebhook_retry_max_ms = 50\n",
+    );
+    if let Some((url, _)) = &nats {
+        config.push_str(&format!(
+            "nats = \"{url}\"\nnats_stream = \"{stream}\"\nnats_subject_prefix = \"{prefix}\"\n"
+        ));
+    }
+    config.push_str(&format!(
+        "[[webhook]]\nname = \"rx\"\nurl = \"{hook}\"\nsecret = \"whsec_cli_test\"\n"
+    ));
+    std::fs::write(dir.path().join("keuze.toml"), config).unwrap();
+
+    let key = create_key(dir.path(), "keuze-data", &["record", "audit"]);
+    let server = Server::start(dir.path(), &[], &log);
+    let client = reqwest::Client::new();
+    let acked = Arc::new(std::sync::Mutex::new(Vec::<u64>::new()));
+    let mut writers = Vec::new();
+    for w in 0..8usize {
+        let (client, base, key, acked) = (
+            client.clone(),
+            server.base.clone(),
+            key.clone(),
+            acked.clone(),
+        );
+        writers.push(tokio::spawn(async move {
+            for i in 0..40u64 {
+                let action = if i.is_multiple_of(2) { "grant" } else { "withdraw" };
+                let subject = format!("writer-{w}-{}", i % 3);
+                let res = client
+                    .post(format!("{base}/v1/consents"))
+                    .bearer_auth(&key)
+                    .json(&json!({"subject": {"id": subject}, "choices": [{"purpose": "newsletter", "action": action}]}))
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(res.status(), 201);
+                let body = res.json::<Value>().await.unwrap();
+                acked
+                    .lock()
+                    .unwrap()
+                    .push(body["events"][0]["seq"].as_u64().unwrap());
+            }
+        }));
+    }
+    for w in writers {
+        w.await.unwrap();
+    }
+    // Kill while deliveries are in flight: the receiver holds them.
+    while deliveries.hanging.load(std::sync::atomic::Ordering::SeqCst) == 0 {
+        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+    }
+    server.kill();
+    let acked = acked.lock().unwrap().clone();
+    let delivered_before = deliveries.events.lock().unwrap().len();
+    assert_eq!(acked.len(), 320);
+    // Concurrent requests may slip past the gate together; most are still undelivered.
+    assert!(
+        delivered_before < 100,
+        "{delivered_before} delivered before the kill"
+    );
+    deliveries.open.send_replace(true);
+
+    // As if no publish had been acknowledged before the kill: everything goes out again,
+    // and JetStream must drop what it already has.
+    if nats.is_some() {
+        let db = dir.path().join("keuze-data").join("keuze.db");
+        let mut conn = <sqlx::SqliteConnection as sqlx::Connection>::connect(&format!(
+            "sqlite://{}",
+            db.display()
+        ))
+        .await
+        .unwrap();
+        sqlx::query("UPDATE outbox_cursors SET delivered = 0 WHERE sink LIKE 'nats:%'")
+            .execute(&mut conn)
+            .await
+            .unwrap();
+    }
+
+    let server = Server::start(dir.path(), &[], &log);
+    // One more write after the restart: its seq is the ledger's length.
+    let res: Value = client
+        .post(format!("{}/v1/consents", server.base))
+        .bearer_auth(&key)
+        .json(&json!({"subject": {"id": "after-restart"}, "choices": [{"purpose": "newsletter", "action": "grant"}]}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let total = res["events"][0]["seq"].as_u64().unwrap();
+    let all: std::collections::BTreeSet<u64> = (1..=total).collect();
+    let mut arrived = false;
+    for _ in 0..3000 {
+        let got: std::collections::BTreeSet<u64> = deliveries
+            .events
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(s, _)| *s)
+            .collect();
+        if got == all {
+            arrived = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert!(
+        arrived,
+        "not every event reached the webhook after the restart"
+    );
+    for seq in &acked {
+        assert!(all.contains(seq));
+    }
+    assert_eq!(
+        deliveries
+            .bad_signatures
+            .load(std::sync::atomic::Ordering::SeqCst),
+        0
+    );
+    // In order per subject: each event's first arrival comes after its predecessors'.
+    let mut first_seen: std::collections::HashMap<String, u64> = Default::default();
+    let mut seen = std::collections::BTreeSet::new();
+    for (seq, subject) in deliveries.events.lock().unwrap().iter() {
+        if seen.insert(*seq) {
+            let last = first_seen.entry(subject.clone()).or_insert(0);
+            assert!(
+                *seq > *last,
+                "subject {subject}: {seq} first arrived after {last}"
+            );
+            *last = *seq;
+        }
+    }
+
+    if let Some((_, client)) = nats {
+        let js = async_nats::jetstream::new(client);
+        let mut count = 0;
+        for _ in 0..3000 {
+            if let Ok(mut s) = js.get_stream(&stream).await {
+                count = s.info().await.unwrap().state.messages;
+                if count >= total {
+                    break;
+                }
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        // Everything was published again after the restart; wait for that to finish.
+        let metrics_url = format!("{}/metrics", server.base);
+        let mut duplicates = 0.0;
+        for _ in 0..3000 {
+            let metrics = client_text(&client_for_metrics(), &metrics_url).await;
+            duplicates = metric(&metrics, "keuze_nats_duplicates_total");
+            let lag = metric(
+                &metrics,
+                &format!("keuze_outbox_lag_events{{sink=\"nats:{stream}\"}}"),
+            );
+            if duplicates > 0.0 && lag == 0.0 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        assert!(
+            duplicates > 0.0,
+            "the restarted server published nothing again"
+        );
+        let stream_info = js
+            .get_stream(&stream)
+            .await
+            .unwrap()
+            .info()
+            .await
+            .unwrap()
+            .clone();
+        assert_eq!(
+            stream_info.state.messages, total,
+            "JetStream must hold each event once"
+        );
+        let s = js.get_stream(&stream).await.unwrap();
+        let mut ids = std::collections::BTreeSet::new();
+        for n in 1..=total {
+            let msg = s.get_raw_message(n).await.unwrap();
+            let id: u64 = msg
+                .headers
+                .get(async_nats::header::NATS_MESSAGE_ID)
+                .unwrap()
+                .as_str()
+                .parse()
+                .unwrap();
+            assert!(ids.insert(id), "seq {id} is in the stream twice");
+        }
+        assert_eq!(ids, all);
+        let _ = count;
+        js.delete_stream(&stream).await.unwrap();
+    }
+    assert!(server.terminate().success());
+}
+
+fn client_for_metrics() -> reqwest::Client {
+    reqwest::Client::new()
+}
+
+async fn client_text(client: &reqwest::Client, url: &str) -> String {
+    client.get(url).send().await.unwrap().text().await.unwrap()
+}
+
+/// The value of a metric line `name value` (0 if absent).
+fn metric(text: &str, name: &str) -> f64 {
+    text.lines()
+        .find_map(|l| l.strip_prefix(name).and_then(|v| v.trim().parse().ok()))
+        .unwrap_or(0.0)
 }

@@ -11,6 +11,7 @@ pub mod privacy;
 pub mod prompt;
 pub mod proofs;
 pub mod subjects;
+pub mod webhooks;
 
 use crate::problem::{ApiError, FieldError};
 use crate::state::AppState;

@@ -1,8 +1,9 @@
 use keuze_core::catalog::{parse_catalog, SAMPLE_CATALOG};
 use keuze_core::{CatalogHistory, CatalogVersion, Pseudonymizer, Timestamp};
+use keuze_server::propagate::PropagationConfig;
 use keuze_server::{AppState, ManualClock, ServerParts};
 use keuze_sqlite::SqliteStore;
-use keuze_store::{Scope, Store};
+use keuze_store::{Outbox, Scope, Store};
 use serde_json::{json, Value};
 use std::sync::Arc;
 
@@ -14,6 +15,8 @@ pub struct TestApp {
     /// A key holding every scope.
     pub key: String,
     pub store: Arc<dyn Store>,
+    /// The same store, as propagation sees it.
+    pub outbox: Arc<dyn Outbox>,
     pub clock: Arc<ManualClock>,
     /// The running app's state, to put newly published catalog versions in force.
     pub state: AppState,
@@ -21,8 +24,15 @@ pub struct TestApp {
 }
 
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(PropagationConfig::default()).await
+}
+
+/// An app whose webhooks and NATS stream are set up by `propagation`.
+pub async fn spawn_app_with(propagation: PropagationConfig) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path()).await.unwrap());
+    let sqlite = Arc::new(SqliteStore::open(dir.path()).await.unwrap());
+    let store: Arc<dyn Store> = sqlite.clone();
+    let outbox: Arc<dyn Outbox> = sqlite;
     let (catalog, _) = parse_catalog("sample", SAMPLE_CATALOG).unwrap();
     let stored = store
         .publish_catalog(
@@ -47,6 +57,8 @@ pub async fn spawn_app() -> TestApp {
         seed: Some([3; 32]),
         log_key: keuze_core::checkpoint::LogKey::from_seed([5; 32], "keuze.test/log").unwrap(),
         index_snapshot: None,
+        outbox: Some(Arc::clone(&outbox)),
+        propagation,
     })
     .await
     .unwrap();
@@ -59,6 +71,7 @@ pub async fn spawn_app() -> TestApp {
         client: reqwest::Client::new(),
         key: String::new(),
         store,
+        outbox,
         clock,
         state,
         _dir: dir,

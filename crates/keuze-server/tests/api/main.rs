@@ -13,4 +13,5 @@ mod openapi;
 mod privacy;
 mod problems;
 mod proofs;
+mod propagation;
 mod reconsent;

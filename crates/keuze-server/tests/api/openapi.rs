@@ -21,6 +21,7 @@ async fn every_route_is_documented_and_every_documented_route_exists() {
     }
     documented.sort();
     let expected = [
+        "DELETE /v1/webhooks/{id}",
         "GET /.well-known/gpc.json",
         "GET /banner.js",
         "GET /banner/demo",
@@ -44,6 +45,8 @@ async fn every_route_is_documented_and_every_documented_route_exists() {
         "GET /v1/subjects/{pseudonym}/history",
         "GET /v1/subjects/{pseudonym}/prompt",
         "GET /v1/subjects/{pseudonym}/state",
+        "GET /v1/webhooks",
+        "GET /v1/webhooks/{id}/dead-letters",
         "POST /me/choices",
         "POST /me/erase",
         "POST /me/presets",
@@ -61,6 +64,8 @@ async fn every_route_is_documented_and_every_documented_route_exists() {
         "POST /v1/subjects/link",
         "POST /v1/subjects/prompt",
         "POST /v1/subjects/state",
+        "POST /v1/webhooks",
+        "POST /v1/webhooks/{id}/replay",
     ];
     assert_eq!(documented, expected);
 
@@ -70,6 +75,7 @@ async fn every_route_is_documented_and_every_documented_route_exists() {
         let url = format!("{}{}", app.base, path.replace("{pseudonym}", &pseudonym));
         let req = match method {
             "GET" => app.client.get(&url),
+            "DELETE" => app.client.delete(&url),
             _ => app
                 .client
                 .post(&url)

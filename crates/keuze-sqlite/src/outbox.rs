@@ -1,0 +1,295 @@
+//! [`Outbox`] for SQLite: sink cursors, webhooks, dead letters, and the pseudonyms of
+//! erased subjects held back until every sink has delivered their erasure. Appends are
+//! untouched: the ledger is the outbox.
+
+use super::{column, db_error, decode_fields, to_seq, SqliteStore};
+use async_trait::async_trait;
+use keuze_core::{ConsentEvent, NewEvent, PurposeId, SubjectId, Timestamp};
+use keuze_store::{DeadLetter, Outbox, OutboxBatch, Result, StoreError, StoredWebhook};
+use sqlx::sqlite::{SqliteConnection, SqliteRow};
+
+/// Called by `erase_subject` inside its transaction, after the erase entries are appended
+/// and before the subject's row goes: keeps the pseudonym for the outbox if any sink has
+/// yet to deliver `last_seq`. Without sinks nothing is kept.
+pub(crate) async fn hold_erasure(
+    conn: &mut SqliteConnection,
+    subject: &SubjectId,
+    last_seq: u64,
+) -> Result<()> {
+    let last_seq = i64::try_from(last_seq)
+        .map_err(|_| StoreError::Corrupt(format!("an erase entry has seq {last_seq}")))?;
+    sqlx::query(
+        "INSERT INTO outbox_erasures (commitment, pseudonym, last_seq) \
+         SELECT commitment, pseudonym, ?2 FROM subjects WHERE pseudonym = ?1 \
+         AND EXISTS (SELECT 1 FROM outbox_cursors WHERE delivered < ?2)",
+    )
+    .bind(subject.as_bytes().as_slice())
+    .bind(last_seq)
+    .execute(&mut *conn)
+    .await
+    .map_err(db_error)?;
+    Ok(())
+}
+
+fn decode_outbox_row(row: &SqliteRow) -> Result<(u64, Option<ConsentEvent>)> {
+    let f = decode_fields(row)?;
+    let seq = f.seq;
+    let subject: Option<Vec<u8>> = column(row, &|| format!("event seq {seq}"), "subject")?;
+    let Some(subject) = subject else {
+        return Ok((seq, None));
+    };
+    let subject = <[u8; 32]>::try_from(subject.as_slice()).map_err(|_| {
+        StoreError::Corrupt(format!(
+            "event seq {seq}: its subject's pseudonym is not 32 bytes"
+        ))
+    })?;
+    Ok((
+        seq,
+        Some(ConsentEvent {
+            seq,
+            event: NewEvent {
+                subject: SubjectId::from_bytes(subject),
+                purpose: f.purpose,
+                action: f.action,
+                source: f.source,
+                catalog_version: f.catalog_version,
+                notice_digest: f.notice_digest,
+                locale: f.locale,
+                recorded_at: f.recorded_at,
+                context_digest: f.context_digest,
+            },
+        }),
+    ))
+}
+
+fn db_seq(seq: u64) -> i64 {
+    i64::try_from(seq).unwrap_or(i64::MAX)
+}
+
+fn decode_webhook(row: &SqliteRow) -> Result<StoredWebhook> {
+    let id: String = column(row, &|| "a webhook".to_owned(), "id")?;
+    let what = || format!("webhook {id}");
+    let what: &dyn Fn() -> String = &what;
+    let purposes: String = column(row, what, "purposes")?;
+    let purposes = purposes
+        .split(',')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            PurposeId::parse(p)
+                .map_err(|e| StoreError::Corrupt(format!("{}: field `purposes`: {e}", what())))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(StoredWebhook {
+        url: column(row, what, "url")?,
+        purposes,
+        secret: column(row, what, "secret")?,
+        created_at: Timestamp::from_unix_millis(column(row, what, "created_at")?),
+        id,
+    })
+}
+
+fn decode_dead_letter(row: &SqliteRow) -> Result<DeadLetter> {
+    let what: &dyn Fn() -> String = &|| "a dead letter".to_owned();
+    let seq: i64 = column(row, what, "seq")?;
+    let attempts: i64 = column(row, what, "attempts")?;
+    Ok(DeadLetter {
+        webhook: column(row, what, "webhook")?,
+        seq: to_seq(seq)?,
+        attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
+        error: column(row, what, "error")?,
+        failed_at: Timestamp::from_unix_millis(column(row, what, "failed_at")?),
+    })
+}
+
+impl SqliteStore {
+    /// Deletes the held-back pseudonyms every sink has passed; the erasure is then complete
+    /// in the outbox too, so the WAL is truncated like after an erasure.
+    async fn release_erasures(&self, conn: &mut SqliteConnection) -> Result<u64> {
+        let released = sqlx::query(
+            "DELETE FROM outbox_erasures WHERE last_seq <= \
+             coalesce((SELECT min(delivered) FROM outbox_cursors), 9223372036854775807)",
+        )
+        .execute(&mut *conn)
+        .await
+        .map_err(db_error)?
+        .rows_affected();
+        Ok(released)
+    }
+}
+
+#[async_trait]
+impl Outbox for SqliteStore {
+    async fn outbox_events(&self, after: u64, limit: u32) -> Result<OutboxBatch> {
+        let rows = sqlx::query(
+            "SELECT e.seq, coalesce(s.pseudonym, h.pseudonym) AS subject, e.purpose, \
+             e.action, e.source, e.catalog_version, e.notice_digest, e.locale, \
+             e.recorded_at, e.context_digest FROM events AS e \
+             LEFT JOIN subjects AS s ON s.commitment = e.subject_commitment \
+             LEFT JOIN outbox_erasures AS h ON h.commitment = e.subject_commitment \
+             WHERE e.seq > ?1 ORDER BY e.seq LIMIT ?2",
+        )
+        .bind(db_seq(after))
+        .bind(i64::from(limit))
+        .fetch_all(&self.readers)
+        .await
+        .map_err(db_error)?;
+        let mut through = after;
+        let mut events = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let (seq, event) = decode_outbox_row(row)?;
+            through = seq;
+            events.extend(event);
+        }
+        Ok(OutboxBatch { events, through })
+    }
+
+    async fn sink_cursor(&self, sink: &str) -> Result<Option<u64>> {
+        let delivered: Option<i64> =
+            sqlx::query_scalar("SELECT delivered FROM outbox_cursors WHERE sink = ?1")
+                .bind(sink)
+                .fetch_optional(&self.readers)
+                .await
+                .map_err(db_error)?;
+        delivered
+            .map(|d| {
+                u64::try_from(d)
+                    .map_err(|_| StoreError::Corrupt(format!("the cursor of sink `{sink}` is {d}")))
+            })
+            .transpose()
+    }
+
+    async fn set_sink_cursor(&self, sink: &str, delivered: u64) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "INSERT INTO outbox_cursors (sink, delivered) VALUES (?1, ?2) \
+             ON CONFLICT (sink) DO UPDATE SET delivered = excluded.delivered",
+        )
+        .bind(sink)
+        .bind(db_seq(delivered))
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?;
+        let released = self.release_erasures(&mut tx).await?;
+        tx.commit().await.map_err(db_error)?;
+        if released > 0 {
+            self.truncate_wal().await;
+        }
+        Ok(())
+    }
+
+    async fn remove_sink(&self, sink: &str) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query("DELETE FROM outbox_cursors WHERE sink = ?1")
+            .bind(sink)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?;
+        let released = self.release_erasures(&mut tx).await?;
+        tx.commit().await.map_err(db_error)?;
+        if released > 0 {
+            self.truncate_wal().await;
+        }
+        Ok(())
+    }
+
+    async fn put_webhook(&self, webhook: &StoredWebhook) -> Result<()> {
+        let purposes = webhook
+            .purposes
+            .iter()
+            .map(PurposeId::as_str)
+            .collect::<Vec<_>>()
+            .join(",");
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "INSERT INTO webhooks (id, url, purposes, secret, created_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (id) DO UPDATE SET \
+             url = excluded.url, purposes = excluded.purposes, secret = excluded.secret",
+        )
+        .bind(webhook.id.as_str())
+        .bind(webhook.url.as_str())
+        .bind(purposes)
+        .bind(webhook.secret.as_str())
+        .bind(webhook.created_at.unix_millis())
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?;
+        tx.commit().await.map_err(db_error)
+    }
+
+    async fn webhooks(&self) -> Result<Vec<StoredWebhook>> {
+        let rows = sqlx::query(
+            "SELECT id, url, purposes, secret, created_at FROM webhooks ORDER BY created_at, id",
+        )
+        .fetch_all(&self.readers)
+        .await
+        .map_err(db_error)?;
+        rows.iter().map(decode_webhook).collect()
+    }
+
+    async fn delete_webhook(&self, id: &str) -> Result<bool> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query("DELETE FROM dead_letters WHERE webhook = ?1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?;
+        let deleted = sqlx::query("DELETE FROM webhooks WHERE id = ?1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?
+            .rows_affected();
+        sqlx::query("DELETE FROM outbox_cursors WHERE sink = ?1")
+            .bind(format!("webhook:{id}"))
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?;
+        let released = self.release_erasures(&mut tx).await?;
+        tx.commit().await.map_err(db_error)?;
+        if released > 0 {
+            self.truncate_wal().await;
+        }
+        Ok(deleted > 0)
+    }
+
+    async fn add_dead_letter(&self, letter: &DeadLetter) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "INSERT INTO dead_letters (webhook, seq, attempts, error, failed_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (webhook, seq) DO UPDATE SET \
+             attempts = excluded.attempts, error = excluded.error, failed_at = excluded.failed_at",
+        )
+        .bind(letter.webhook.as_str())
+        .bind(db_seq(letter.seq))
+        .bind(i64::from(letter.attempts))
+        .bind(letter.error.as_str())
+        .bind(letter.failed_at.unix_millis())
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?;
+        tx.commit().await.map_err(db_error)
+    }
+
+    async fn dead_letters(&self, webhook: &str) -> Result<Vec<DeadLetter>> {
+        let rows = sqlx::query(
+            "SELECT webhook, seq, attempts, error, failed_at FROM dead_letters \
+             WHERE webhook = ?1 ORDER BY seq",
+        )
+        .bind(webhook)
+        .fetch_all(&self.readers)
+        .await
+        .map_err(db_error)?;
+        rows.iter().map(decode_dead_letter).collect()
+    }
+
+    async fn clear_dead_letters(&self, webhook: &str, from: u64) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query("DELETE FROM dead_letters WHERE webhook = ?1 AND seq >= ?2")
+            .bind(webhook)
+            .bind(db_seq(from))
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?;
+        tx.commit().await.map_err(db_error)
+    }
+}
