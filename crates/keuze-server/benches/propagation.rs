@@ -132,6 +132,7 @@ async fn main() {
         log_key: keuze_core::checkpoint::LogKey::from_seed([5; 32], "keuze.bench/log").unwrap(),
         outbox: Some(outbox),
         propagation,
+        index_snapshot: None,
     })
     .await
     .unwrap();

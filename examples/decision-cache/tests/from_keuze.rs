@@ -77,6 +77,7 @@ async fn the_cache_follows_grants_and_withdrawals() {
             }),
             ..PropagationConfig::default()
         },
+        index_snapshot: None,
     })
     .await
     .unwrap();
