@@ -92,6 +92,14 @@ impl<W: std::io::Write> std::io::Write for HashingWriter<'_, W> {
     }
 }
 
+/// One question of [`DecisionIndex::decide_many`].
+#[derive(Debug, Clone, Copy)]
+pub struct Question<'a> {
+    pub subject: &'a SubjectId,
+    pub purpose: &'a str,
+    pub categories: &'a [CategoryId],
+}
+
 /// One group of a record, decoded for an update.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Group {
@@ -198,6 +206,38 @@ impl DecisionIndex {
             self.last(subject, purpose),
             now,
         )
+    }
+
+    /// Answers many questions, in order: the same answers as [`DecisionIndex::decide`] one
+    /// by one, in two passes. The first locates every subject's record, the second reads
+    /// them. Within a pass the lookups do not depend on each other, so the processor
+    /// overlaps their cache misses; one decision after another it cannot, because each is
+    /// a chain of dependent loads (table, bucket, record) too long for it to look ahead.
+    pub fn decide_many(
+        &self,
+        history: &CatalogHistory,
+        questions: &[Question<'_>],
+        now: Timestamp,
+    ) -> Vec<Decision> {
+        let located: Vec<Option<usize>> = questions.iter().map(|q| self.find(q.subject)).collect();
+        questions
+            .iter()
+            .zip(located)
+            .map(|(q, at)| {
+                if !self.erased.is_empty() {
+                    if let Some(&seq) = self.erased.get(q.subject) {
+                        if history.current().catalog.purpose(q.purpose).is_some() {
+                            return Decision::erased((seq > 0).then_some(seq));
+                        }
+                    }
+                }
+                let last = at.and_then(|at| {
+                    let slot = *self.slots.get(q.purpose)?;
+                    find_live(self.body_at(at), slot)
+                });
+                decide(history, q.purpose, q.categories, last, now)
+            })
+            .collect()
     }
 
     /// Subjects with at least one choice held (erased subjects are not counted).
@@ -637,6 +677,30 @@ mod tests {
         }
     }
 
+    /// A catalog version with these consent purposes; half of them expire after a day.
+    fn history(purposes: &[&str]) -> CatalogHistory {
+        let mut toml = String::from(
+            "[organisation]\nname = \"T\"\ncontact = \"https://t.example\"\nprivacy_contact = \"p@t.example\"\ncountry = \"NL\"\n",
+        );
+        for (i, p) in purposes.iter().enumerate() {
+            let life = if i % 2 == 0 {
+                "consent_lifetime = \"1 day\"\n"
+            } else {
+                ""
+            };
+            toml.push_str(&format!(
+                "\n[[purposes]]\nid = \"{p}\"\nlegal_basis = \"consent\"\ncategories = [\"contact.email\"]\nretention = \"1 year\"\n{life}title = {{ en = \"T\", nl = \"T\" }}\ndescription = {{ en = \"We mail you.\", nl = \"We mailen je.\" }}\nbenefit = {{ en = \"News.\", nl = \"Nieuws.\" }}\nalternative = {{ en = \"No mail.\", nl = \"Geen mail.\" }}\n"
+            ));
+        }
+        let (catalog, _) = crate::catalog::parse::parse_catalog("t.toml", &toml).unwrap();
+        CatalogHistory::new(crate::published::CatalogVersion {
+            number: 2,
+            digest: Digest256::of(toml.as_bytes()),
+            catalog,
+            published_at: Timestamp::from_unix_millis(0),
+        })
+    }
+
     fn s(n: u8) -> SubjectId {
         SubjectId::from_bytes([n; 32])
     }
@@ -847,6 +911,17 @@ mod tests {
                     batch.reverse();
                 }
                 index.apply_all(&batch);
+            }
+            let history = history(&purposes);
+            let subjects: Vec<SubjectId> = (0u8..6).map(s).collect();
+            let questions: Vec<Question<'_>> = subjects
+                .iter()
+                .flat_map(|subject| purposes.iter().chain(["nope"].iter()).map(move |p| Question { subject, purpose: p, categories: &[] }))
+                .collect();
+            let now = Timestamp::from_unix_millis(86_400_001);
+            let many = index.decide_many(&history, &questions, now);
+            for (q, d) in questions.iter().zip(&many) {
+                proptest::prop_assert_eq!(d, &index.decide(&history, q.subject, q.purpose, &[], now));
             }
             for subject in 0u8..6 {
                 proptest::prop_assert_eq!(index.is_erased(&s(subject)), erased.contains_key(&subject));

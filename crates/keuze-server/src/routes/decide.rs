@@ -9,6 +9,7 @@ use crate::state::AppState;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use keuze_core::index::Question;
 use keuze_core::{CategoryId, Reason, SubjectId};
 use serde::{Deserialize, Serialize, Serializer};
 use std::borrow::Cow;
@@ -137,10 +138,21 @@ fn answer<'a>(
             .index()
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
+        // All questions in one call: the index overlaps their memory lookups.
+        let questions: Vec<Question<'_>> = parsed
+            .iter()
+            .map(|(subject, purpose, categories)| Question {
+                subject,
+                purpose,
+                categories,
+            })
+            .collect();
+        let decisions = index.decide_many(&history, &questions, now);
+        drop(questions);
         parsed
             .into_iter()
-            .map(|(subject, purpose, categories)| {
-                let d = index.decide(&history, &subject, purpose, &categories, now);
+            .zip(decisions)
+            .map(|((subject, purpose, _), d)| {
                 match tally.iter_mut().find(|(r, _)| *r == d.reason) {
                     Some((_, n)) => *n += 1,
                     None => tally.push((d.reason, 1)),
