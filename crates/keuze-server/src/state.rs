@@ -287,7 +287,17 @@ impl AppState {
         let written = tokio::task::spawn_blocking(move || -> std::io::Result<u64> {
             use std::io::Write;
             let tmp = path.with_extension("tmp");
-            let file = std::fs::File::create(&tmp)?;
+            // Pseudonyms and choices: readable by the server's user only, like the keys.
+            // A leftover from a crash would keep its old mode: start afresh.
+            match std::fs::remove_file(&tmp) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+                _ => {}
+            }
+            let mut open = std::fs::OpenOptions::new();
+            open.write(true).create_new(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut open, 0o600);
+            let file = open.open(&tmp)?;
             let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
             let index = index
                 .read()

@@ -1082,6 +1082,15 @@ async fn a_restart_loads_the_index_snapshot_and_replays_the_ledger_after_it() {
     record(server.base.clone(), "a@example.nl", "grant").await;
     assert!(server.terminate().success());
     assert!(snapshot.exists(), "a graceful stop saves the index");
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&snapshot).unwrap().permissions().mode();
+        assert_eq!(
+            mode & 0o777,
+            0o600,
+            "the snapshot is for the server's user only"
+        );
+    }
     let saved = std::fs::read(&snapshot).unwrap();
 
     // Changes after the snapshot, then a kill: no new snapshot is written.
