@@ -91,29 +91,28 @@ impl AppState {
     /// Loads the decision index from the store's projection and starts the writer.
     pub async fn start(parts: ServerParts) -> Result<Self, StoreError> {
         let started = std::time::Instant::now();
-        let mut index = match load_snapshot(parts.index_snapshot.as_deref(), &*parts.store).await? {
-            Some((mut index, seq)) => {
-                // The snapshot reflects the ledger up to `seq`; replay what came after.
-                let mut after = seq;
-                loop {
-                    let page = parts.store.events_after(after, 50_000).await?;
-                    let Some(last) = page.last() else { break };
-                    after = last.seq;
-                    index.apply_all(&page);
-                }
-                tracing::info!(
-                    snapshot_seq = seq,
-                    replayed_to = after,
-                    "decision index loaded from its snapshot"
-                );
-                index
-            }
-            None => {
-                let mut index = DecisionIndex::new();
-                index.apply_all(&parts.store.projection().await?);
-                index
-            }
-        };
+        // From the snapshot, if there is a usable one, else from an empty index: either
+        // way the ledger after it is replayed in pages, so memory stays bounded however
+        // long the ledger (the projection in one piece would not be, at 10M subjects).
+        let (mut index, from) =
+            match load_snapshot(parts.index_snapshot.as_deref(), &*parts.store).await? {
+                Some(loaded) => loaded,
+                None => (DecisionIndex::new(), 0),
+            };
+        let mut after = from;
+        loop {
+            let page = parts.store.events_after(after, 50_000).await?;
+            let Some(last) = page.last() else { break };
+            after = last.seq;
+            index.apply_all(&page);
+        }
+        if from > 0 {
+            tracing::info!(
+                snapshot_seq = from,
+                replayed_to = after,
+                "decision index loaded from its snapshot"
+            );
+        }
         // After loading, so an erasure wins over anything a snapshot still held.
         for subject in parts.store.erased_subjects().await? {
             index.mark_erased(subject);
