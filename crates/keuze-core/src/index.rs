@@ -164,15 +164,16 @@ impl DecisionIndex {
     pub fn subject(&self, subject: &SubjectId) -> Option<HashMap<PurposeId, LastChoice>> {
         let at = self.find(subject)?;
         let mut out = HashMap::new();
-        walk(self.body_at(at), |choice, slot| {
-            if let Some(p) = usize::try_from(slot)
-                .ok()
-                .and_then(|s| self.purposes.get(s))
-            {
-                out.insert(p.clone(), choice);
+        for g in self.groups_at(at) {
+            for (i, &entry) in g.entries.iter().enumerate() {
+                let purpose = usize::try_from(entry >> 2)
+                    .ok()
+                    .and_then(|s| self.purposes.get(s));
+                if let (Some(p), false) = (purpose, entry & 3 == DEAD) {
+                    out.insert(p.clone(), g.choice(i as u64, entry));
+                }
             }
-            true
-        });
+        }
         Some(out)
     }
 
@@ -194,18 +195,34 @@ impl DecisionIndex {
         categories: &[CategoryId],
         now: Timestamp,
     ) -> Decision {
-        if let Some(&seq) = self.erased.get(subject) {
-            if history.current().catalog.purpose(purpose).is_some() {
-                return Decision::erased((seq > 0).then_some(seq));
-            }
-        }
-        decide(
-            history,
+        let q = Question {
+            subject,
             purpose,
             categories,
-            self.last(subject, purpose),
-            now,
-        )
+        };
+        self.answer(history, &q, self.find(subject), now)
+    }
+
+    /// One question, its subject's record already located (`at`).
+    fn answer(
+        &self,
+        history: &CatalogHistory,
+        q: &Question<'_>,
+        at: Option<usize>,
+        now: Timestamp,
+    ) -> Decision {
+        if !self.erased.is_empty() {
+            if let Some(&seq) = self.erased.get(q.subject) {
+                if history.current().catalog.purpose(q.purpose).is_some() {
+                    return Decision::erased((seq > 0).then_some(seq));
+                }
+            }
+        }
+        let last = at.and_then(|at| {
+            let slot = *self.slots.get(q.purpose)?;
+            find_live(self.body_at(at), slot)
+        });
+        decide(history, q.purpose, q.categories, last, now)
     }
 
     /// Answers many questions, in order: the same answers as [`DecisionIndex::decide`] one
@@ -223,20 +240,7 @@ impl DecisionIndex {
         questions
             .iter()
             .zip(located)
-            .map(|(q, at)| {
-                if !self.erased.is_empty() {
-                    if let Some(&seq) = self.erased.get(q.subject) {
-                        if history.current().catalog.purpose(q.purpose).is_some() {
-                            return Decision::erased((seq > 0).then_some(seq));
-                        }
-                    }
-                }
-                let last = at.and_then(|at| {
-                    let slot = *self.slots.get(q.purpose)?;
-                    find_live(self.body_at(at), slot)
-                });
-                decide(history, q.purpose, q.categories, last, now)
-            })
+            .map(|(q, at)| self.answer(history, q, at, now))
             .collect()
     }
 
@@ -455,6 +459,18 @@ impl DecisionIndex {
     }
 }
 
+impl Group {
+    /// The choice recorded by entry `entry` at position `i`.
+    fn choice(&self, i: u64, entry: u64) -> LastChoice {
+        LastChoice {
+            seq: self.first_seq + i,
+            action: action_of(entry & 3),
+            catalog_version: self.catalog_version,
+            recorded_at: Timestamp::from_unix_millis(self.recorded_at),
+        }
+    }
+}
+
 /// Folds one event into a subject's groups: kills the entry it replaces (unless that one is
 /// newer), then extends the last group if the event continues it, or starts a new one.
 fn merge(groups: &mut Vec<Group>, slot: u64, e: &ConsentEvent) {
@@ -524,36 +540,6 @@ fn find_live(body: &[u8], slot: u64) -> Option<LastChoice> {
         }
     }
     None
-}
-
-/// Calls `f` with every live entry of a body, as a [`LastChoice`] and its slot, until `f`
-/// returns false.
-fn walk(body: &[u8], mut f: impl FnMut(LastChoice, u64) -> bool) {
-    let mut r = Reader(body);
-    while !r.0.is_empty() {
-        let (Some(first_seq), Some(at), Some(version), Some(n)) =
-            (r.varint(), r.varint(), r.varint(), r.varint())
-        else {
-            return;
-        };
-        let recorded_at = Timestamp::from_unix_millis(unzigzag(at));
-        let catalog_version = u32::try_from(version).unwrap_or(u32::MAX);
-        for i in 0..n {
-            let Some(entry) = r.varint() else { return };
-            if entry & 3 == DEAD {
-                continue;
-            }
-            let choice = LastChoice {
-                seq: first_seq + i,
-                action: action_of(entry & 3),
-                catalog_version,
-                recorded_at,
-            };
-            if !f(choice, entry >> 2) {
-                return;
-            }
-        }
-    }
 }
 
 fn decode_groups(body: &[u8]) -> Vec<Group> {
