@@ -9,6 +9,9 @@
 //!   into SQLite, against raw batched inserts of the same rows with the same durability;
 //! - `verify`: `keuze ledger verify` against plain SHA-256 over the same leaf bytes.
 //!
+//! `KEUZE_BENCH_SUBJECTS` sets the subjects of the decision figure (default 1M), to see
+//! how it changes as the index outgrows the caches.
+//!
 //! `--quick` shrinks every size so the whole run takes seconds (CI runs it so the suite
 //! cannot rot); it asserts nothing about speed.
 
@@ -43,7 +46,7 @@ struct Args {
     #[arg(long, default_value_t = 5)]
     runs: usize,
     /// Only these sections (decisions, memory, writes, verify); all by default.
-    #[arg(long, value_delimiter = ',')]
+    #[arg(long, value_delimiter = ',', value_parser = ["decisions", "memory", "writes", "verify"])]
     only: Vec<String>,
     /// Also write the results as JSON here.
     #[arg(long)]
