@@ -58,7 +58,7 @@ struct Args {
     #[arg(long, default_value_t = 1000)]
     batch_size: usize,
     /// Record `perf` profiles (DWARF call graphs) of the Keuze server into DIR during its
-    /// first run at the highest concurrency and its first batch runs; see bench/HTTP.md.
+    /// first run at the highest concurrency and its first batch runs; see BENCHMARKS.md.
     #[arg(long, value_name = "DIR")]
     perf: Option<PathBuf>,
 }
