@@ -1,0 +1,250 @@
+//! [`Outbox`] for PostgreSQL: sink cursors, webhooks, dead letters, and the pseudonyms of
+//! erased subjects held back until every sink has delivered their erasure.
+//!
+//! Whether an erasure holds its pseudonym back depends on the cursors at that moment, so
+//! whatever moves or removes a cursor holds the ledger sequencer, as erasures do: no sink
+//! can start or move between an erasure reading the cursors and committing.
+
+use crate::rows::{db_u64, EventFields, StoredRow};
+use crate::{db_error, PgStore, Sequencer};
+use async_trait::async_trait;
+use keuze_core::{PurposeId, SubjectId};
+use keuze_store::{DeadLetter, Outbox, OutboxBatch, Result, StoreError, StoredWebhook};
+use sqlx::postgres::PgRow;
+use sqlx::PgConnection;
+
+/// Called by `erase_subject` inside its transaction, after the erase entries are appended
+/// and before the subject's row goes: keeps the pseudonym for the outbox if any sink has
+/// yet to deliver `last_seq`. Without sinks nothing is kept.
+pub(crate) async fn hold_erasure(
+    conn: &mut PgConnection,
+    subject: &SubjectId,
+    last_seq: u64,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO outbox_erasures (commitment, pseudonym, last_seq) \
+         SELECT commitment, pseudonym, $2 FROM subjects WHERE pseudonym = $1 \
+         AND EXISTS (SELECT 1 FROM outbox_cursors WHERE delivered < $2)",
+    )
+    .bind(subject.as_bytes().as_slice())
+    .bind(db_u64(last_seq))
+    .execute(conn)
+    .await
+    .map_err(db_error)?;
+    Ok(())
+}
+
+/// Deletes the held-back pseudonyms every sink has passed.
+async fn release_erasures(conn: &mut PgConnection) -> Result<()> {
+    sqlx::query(
+        "DELETE FROM outbox_erasures WHERE last_seq <= \
+         coalesce((SELECT min(delivered) FROM outbox_cursors), 9223372036854775807)",
+    )
+    .execute(conn)
+    .await
+    .map_err(db_error)?;
+    Ok(())
+}
+
+/// A ledger row with the pseudonym the outbox may tell, if any.
+fn decode_outbox_row(row: &PgRow) -> Result<(u64, Option<keuze_core::ConsentEvent>)> {
+    let fields = EventFields::decode(row)?;
+    let seq = fields.seq;
+    let r = StoredRow::new(row, format!("event seq {seq}"));
+    let subject: Option<Vec<u8>> = r.get("subject")?;
+    let Some(subject) = subject else {
+        return Ok((seq, None));
+    };
+    let subject = <[u8; 32]>::try_from(subject.as_slice()).map_err(|_| {
+        StoreError::Corrupt(format!(
+            "event seq {seq}: its subject's pseudonym is not 32 bytes"
+        ))
+    })?;
+    Ok((seq, Some(fields.into_event(SubjectId::from_bytes(subject)))))
+}
+
+fn decode_webhook(row: &PgRow) -> Result<StoredWebhook> {
+    let id: String = StoredRow::new(row, "a webhook").get("id")?;
+    let r = StoredRow::new(row, format!("webhook {id}"));
+    let purposes: Vec<String> = r.get("purposes")?;
+    let purposes = purposes
+        .iter()
+        .map(|p| {
+            PurposeId::parse(p)
+                .map_err(|e| StoreError::Corrupt(format!("webhook {id}: column `purposes`: {e}")))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(StoredWebhook {
+        url: r.get("url")?,
+        purposes,
+        secret: r.get("secret")?,
+        created_at: r.timestamp("created_at")?,
+        id,
+    })
+}
+
+fn decode_dead_letter(row: &PgRow) -> Result<DeadLetter> {
+    let r = StoredRow::new(row, "a dead letter");
+    let attempts: i64 = r.get("attempts")?;
+    Ok(DeadLetter {
+        webhook: r.get("webhook")?,
+        seq: r.number("seq")?,
+        attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
+        error: r.get("error")?,
+        failed_at: r.timestamp("failed_at")?,
+    })
+}
+
+impl PgStore {
+    /// Runs `sql` with `sink` under the ledger sequencer, then releases the erasures every
+    /// remaining sink has passed.
+    async fn change_cursors(&self, sql: &str, sink: &str, delivered: Option<u64>) -> Result<()> {
+        let mut tx = self.begin_sequenced(Sequencer::Ledger).await?;
+        let mut query = sqlx::query(sql).bind(sink);
+        if let Some(delivered) = delivered {
+            query = query.bind(db_u64(delivered));
+        }
+        query.execute(&mut *tx).await.map_err(db_error)?;
+        release_erasures(&mut tx).await?;
+        tx.commit().await.map_err(db_error)
+    }
+}
+
+#[async_trait]
+impl Outbox for PgStore {
+    async fn outbox_events(&self, after: u64, limit: u32) -> Result<OutboxBatch> {
+        let rows = sqlx::query(&format!(
+            "SELECT {}, coalesce(s.pseudonym, h.pseudonym) AS subject FROM events AS e \
+             LEFT JOIN subjects AS s ON s.commitment = e.subject_commitment \
+             LEFT JOIN outbox_erasures AS h ON h.commitment = e.subject_commitment \
+             WHERE e.seq > $1 ORDER BY e.seq LIMIT $2",
+            crate::rows::LEDGER_COLUMNS
+        ))
+        .bind(db_u64(after))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_error)?;
+        let mut through = after;
+        let mut events = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let (seq, event) = decode_outbox_row(row)?;
+            through = seq;
+            events.extend(event);
+        }
+        Ok(OutboxBatch { events, through })
+    }
+
+    async fn sink_cursor(&self, sink: &str) -> Result<Option<u64>> {
+        let row = sqlx::query("SELECT delivered FROM outbox_cursors WHERE sink = $1")
+            .bind(sink)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_error)?;
+        row.map(|row| {
+            StoredRow::new(&row, format!("the cursor of sink `{sink}`")).number("delivered")
+        })
+        .transpose()
+    }
+
+    async fn set_sink_cursor(&self, sink: &str, delivered: u64) -> Result<()> {
+        self.change_cursors(
+            "INSERT INTO outbox_cursors (sink, delivered) VALUES ($1, $2) \
+             ON CONFLICT (sink) DO UPDATE SET delivered = EXCLUDED.delivered",
+            sink,
+            Some(delivered),
+        )
+        .await
+    }
+
+    async fn remove_sink(&self, sink: &str) -> Result<()> {
+        self.change_cursors("DELETE FROM outbox_cursors WHERE sink = $1", sink, None)
+            .await
+    }
+
+    async fn put_webhook(&self, webhook: &StoredWebhook) -> Result<()> {
+        let purposes: Vec<&str> = webhook.purposes.iter().map(PurposeId::as_str).collect();
+        sqlx::query(
+            "INSERT INTO webhooks (id, url, purposes, secret, created_at) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO UPDATE SET \
+             url = EXCLUDED.url, purposes = EXCLUDED.purposes, secret = EXCLUDED.secret",
+        )
+        .bind(webhook.id.as_str())
+        .bind(webhook.url.as_str())
+        .bind(purposes)
+        .bind(webhook.secret.as_str())
+        .bind(webhook.created_at.unix_millis())
+        .execute(&self.pool)
+        .await
+        .map_err(db_error)?;
+        Ok(())
+    }
+
+    async fn webhooks(&self) -> Result<Vec<StoredWebhook>> {
+        let rows = sqlx::query(
+            "SELECT id, url, purposes, secret, created_at FROM webhooks ORDER BY created_at, id",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_error)?;
+        rows.iter().map(decode_webhook).collect()
+    }
+
+    async fn delete_webhook(&self, id: &str) -> Result<bool> {
+        let mut tx = self.begin_sequenced(Sequencer::Ledger).await?;
+        // Its dead letters go with it (ON DELETE CASCADE).
+        let deleted = sqlx::query("DELETE FROM webhooks WHERE id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?
+            .rows_affected();
+        sqlx::query("DELETE FROM outbox_cursors WHERE sink = $1")
+            .bind(format!("webhook:{id}"))
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?;
+        release_erasures(&mut tx).await?;
+        tx.commit().await.map_err(db_error)?;
+        Ok(deleted > 0)
+    }
+
+    async fn add_dead_letter(&self, letter: &DeadLetter) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO dead_letters (webhook, seq, attempts, error, failed_at) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (webhook, seq) DO UPDATE SET \
+             attempts = EXCLUDED.attempts, error = EXCLUDED.error, failed_at = EXCLUDED.failed_at",
+        )
+        .bind(letter.webhook.as_str())
+        .bind(db_u64(letter.seq))
+        .bind(i64::from(letter.attempts))
+        .bind(letter.error.as_str())
+        .bind(letter.failed_at.unix_millis())
+        .execute(&self.pool)
+        .await
+        .map_err(db_error)?;
+        Ok(())
+    }
+
+    async fn dead_letters(&self, webhook: &str) -> Result<Vec<DeadLetter>> {
+        let rows = sqlx::query(
+            "SELECT webhook, seq, attempts, error, failed_at FROM dead_letters \
+             WHERE webhook = $1 ORDER BY seq",
+        )
+        .bind(webhook)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_error)?;
+        rows.iter().map(decode_dead_letter).collect()
+    }
+
+    async fn clear_dead_letters(&self, webhook: &str, from: u64) -> Result<()> {
+        sqlx::query("DELETE FROM dead_letters WHERE webhook = $1 AND seq >= $2")
+            .bind(webhook)
+            .bind(db_u64(from))
+            .execute(&self.pool)
+            .await
+            .map_err(db_error)?;
+        Ok(())
+    }
+}
