@@ -24,7 +24,9 @@
 //! # Commit notifications
 //!
 //! Inside every appending transaction the store calls `pg_notify(<channel>, <last seq>)`;
-//! PostgreSQL delivers it only if and when the transaction commits.
+//! PostgreSQL delivers it only if and when the transaction commits. Other nodes learn from
+//! [`PgStore::ledger_notifications`] that the ledger has grown and read the new events
+//! with `events_after`.
 //!
 //! # Errors
 //!
@@ -48,9 +50,11 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{Postgres, Transaction};
 use std::str::FromStr;
 use std::time::Duration;
+use tokio::sync::{watch, OnceCell};
 
 mod append;
 mod migrations;
+mod notify;
 mod outbox;
 mod rows;
 mod store;
@@ -62,7 +66,8 @@ pub struct PgStoreOptions {
     /// The schema holding Keuze's tables, created if missing and put first on every
     /// connection's `search_path`. `None` keeps the server's (or the URL's) search path.
     pub schema: Option<String>,
-    /// Connections in the pool. Writers wait for the sequencer holding one.
+    /// Connections in the pool. Writers wait for the sequencer holding one, and the
+    /// notification listener keeps one for itself.
     pub max_connections: u32,
     /// How long an operation waits for a free connection before it fails as
     /// [`StoreError::Unavailable`].
@@ -89,6 +94,8 @@ pub struct PgStore {
     keys: LockKeys,
     /// Where appends announce their last seq.
     channel: String,
+    /// Started by the first call to [`PgStore::ledger_notifications`].
+    notifications: OnceCell<watch::Receiver<u64>>,
 }
 
 /// What a transaction serialises against, across every node writing to the schema.
@@ -244,6 +251,7 @@ impl PgStore {
             keys: LockKeys::for_schema(&schema),
             channel: channel_for(&schema),
             schema,
+            notifications: OnceCell::new(),
         })
     }
 
@@ -252,7 +260,8 @@ impl PgStore {
         &self.schema
     }
 
-    /// Closes every connection, waiting for those in use to be returned. Operations after this fail with [`StoreError::Unavailable`].
+    /// Closes every connection, waiting for those in use to be returned; the notification
+    /// listener stops. Operations after this fail with [`StoreError::Unavailable`].
     pub async fn close(&self) {
         self.pool.close().await;
     }

@@ -1,6 +1,7 @@
 //! The story suite, the projection property and the outbox stories against PostgreSQL,
 //! each store in a new schema of its own; then what only PostgreSQL can show: several
-//! nodes appending to one schema at once, the database refusing to rewrite the ledger, and what a caller sees when the server is
+//! nodes appending to one schema at once, commit notifications from one node to another,
+//! the database refusing to rewrite the ledger, and what a caller sees when the server is
 //! unreachable or a connection dies.
 //!
 //! The server is `KEUZE_TEST_POSTGRES_URL` (default `postgres://postgres@127.0.0.1:5432/test`).
@@ -71,7 +72,7 @@ async fn postgres_or_skip(test: &str) -> Option<String> {
     None
 }
 
-/// New schemas for one test, `kz_test_<pid>_<n>_<random>`, dropped by `drop_all`.
+/// New schemas for one test, `kz_test_<pid>_<n>_<random>`, dropped with it.
 struct Schemas {
     url: String,
     made: Mutex<Vec<String>>,
@@ -107,14 +108,30 @@ impl Schemas {
         let fresh = self.fresh();
         async move { fresh.await as Arc<dyn Store> }
     }
+}
 
-    async fn drop_all(&self) {
-        let mut conn = PgConnection::connect(&self.url).await.unwrap();
-        let made = std::mem::take(&mut *self.made.lock().unwrap());
-        for schema in made {
-            conn.execute(format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE").as_str())
-                .await
-                .unwrap();
+/// Drops the schemas even when the test failed. On a thread of its own: the test's Tokio
+/// runtime cannot run another one on its threads.
+impl Drop for Schemas {
+    fn drop(&mut self) {
+        let made = std::mem::take(&mut *self.made.lock().unwrap_or_else(|e| e.into_inner()));
+        let url = self.url.clone();
+        let dropped = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            rt.block_on(async {
+                let mut conn = PgConnection::connect(&url).await?;
+                for schema in made {
+                    let sql = format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE");
+                    conn.execute(sql.as_str()).await?;
+                }
+                Ok::<_, Box<dyn std::error::Error + Send + Sync>>(())
+            })
+        })
+        .join();
+        if let Ok(Err(e)) = dropped {
+            eprintln!("could not drop the test schemas: {e}");
         }
     }
 }
@@ -136,7 +153,6 @@ async fn passes_the_story_suite() {
     };
     let schemas = Schemas::new(&url);
     conformance::run_all(|| schemas.fresh_dyn()).await;
-    schemas.drop_all().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -146,7 +162,6 @@ async fn passes_the_outbox_stories() {
     };
     let schemas = Schemas::new(&url);
     conformance::run_outbox(|| schemas.fresh()).await;
-    schemas.drop_all().await;
 }
 
 #[test]
@@ -159,7 +174,6 @@ fn projection_equals_a_rebuild_from_the_ledger() {
     };
     let schemas = Schemas::new(&url);
     conformance::projection_property(|| schemas.fresh_dyn());
-    rt.block_on(schemas.drop_all());
 }
 
 fn event(subject: u8, purpose: &str, action: Action, at: i64) -> NewEvent {
@@ -290,7 +304,103 @@ async fn nodes_append_to_one_ledger_without_gaps() {
     );
     assert_eq!(b.rebuild_projection().await.unwrap(), expected.len() as u64);
     assert_eq!(a.projection().await.unwrap(), projection);
-    schemas.drop_all().await;
+}
+
+/// The backend process of the listener on `schema`'s ledger channel.
+async fn listener_pid(raw: &mut PgConnection, schema: &str) -> Option<i32> {
+    sqlx::query_scalar(
+        "SELECT pid FROM pg_stat_activity WHERE query = format('LISTEN %I', $1::text)",
+    )
+    .bind(format!("keuze_ledger:{schema}"))
+    .fetch_optional(raw)
+    .await
+    .unwrap()
+}
+
+/// One node hears of another's commits: its receiver starts at the ledger's size and
+/// follows every commit. When the listening connection dies, the listener reconnects and
+/// reports the ledger's size, so a commit made while nobody listened is not missed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_hears_of_another_nodes_commits() {
+    let Some(url) = postgres_or_skip("a_node_hears_of_another_nodes_commits").await else {
+        return;
+    };
+    let schemas = Schemas::new(&url);
+    let schema = schemas.name();
+    let writer = PgStore::connect_in_schema(&url, &schema).await.unwrap();
+    let reader = PgStore::connect_in_schema(&url, &schema).await.unwrap();
+    writer
+        .append(vec![event(1, "newsletter", Action::Grant, 1)])
+        .await
+        .unwrap();
+
+    let mut heard = reader.ledger_notifications().await.unwrap();
+    assert_eq!(
+        *heard.borrow_and_update(),
+        1,
+        "it starts where the ledger is"
+    );
+    let reaches = |n: u64, heard: &mut tokio::sync::watch::Receiver<u64>| {
+        let mut heard = heard.clone();
+        async move {
+            tokio::time::timeout(Duration::from_secs(10), heard.wait_for(|&s| s >= n))
+                .await
+                .unwrap_or_else(|_| panic!("the ledger never reached seq {n} for the listener"))
+                .map(|s| *s)
+                .unwrap()
+        }
+    };
+    writer
+        .append(vec![
+            event(2, "newsletter", Action::Grant, 2),
+            event(2, "ads", Action::Object, 3),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(reaches(3, &mut heard).await, 3);
+    writer
+        .erase_subject(
+            &SubjectId::from_bytes([1; 32]),
+            vec![NewEvent {
+                source: Source::System,
+                ..event(1, "newsletter", Action::Erase, 4)
+            }],
+        )
+        .await
+        .unwrap();
+    assert_eq!(reaches(4, &mut heard).await, 4, "erasures are commits too");
+
+    // Its connection dies; a commit lands while nobody listens.
+    let mut raw = raw_connection(&url, &schema).await;
+    let pid = listener_pid(&mut raw, &schema).await.expect("a listener");
+    let killed: bool = sqlx::query_scalar("SELECT pg_terminate_backend($1)")
+        .bind(pid)
+        .fetch_one(&mut raw)
+        .await
+        .unwrap();
+    assert!(killed);
+    writer
+        .append(vec![event(3, "newsletter", Action::Grant, 5)])
+        .await
+        .unwrap();
+    assert_eq!(
+        reaches(5, &mut heard).await,
+        5,
+        "caught up after reconnecting"
+    );
+    let missed = reader.events_after(4, 100).await.unwrap();
+    assert_eq!(missed.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![5]);
+
+    // The new connection hears later commits again.
+    let again = listener_pid(&mut raw, &schema)
+        .await
+        .expect("a listener again");
+    assert_ne!(again, pid);
+    writer
+        .append(vec![event(4, "newsletter", Action::Grant, 6)])
+        .await
+        .unwrap();
+    assert_eq!(reaches(6, &mut heard).await, 6);
 }
 
 /// The triggers keep the ledger, the tree, checkpoints, catalog versions and erasures as
@@ -382,7 +492,6 @@ async fn the_database_refuses_to_rewrite_what_was_written() {
         store.erased_subjects().await.unwrap(),
         vec![SubjectId::from_bytes([9; 32])]
     );
-    schemas.drop_all().await;
 }
 
 /// A statement that fails midway rolls the whole append back: no ledger row, salt,
@@ -424,7 +533,6 @@ async fn a_failed_append_leaves_nothing_behind() {
         .await
         .unwrap();
     assert_eq!(ok[0].seq, 1, "the failed transaction used no seq");
-    schemas.drop_all().await;
 }
 
 /// A server that does not answer, a pool with no free connection within the acquire
@@ -522,7 +630,6 @@ async fn an_unreachable_or_busy_server_is_unavailable() {
         store.event_count().await,
         Err(StoreError::Unavailable(_))
     ));
-    schemas.drop_all().await;
 }
 
 /// Without a schema option the store uses the connection's search path, here from the URL.
@@ -547,5 +654,4 @@ async fn connect_keeps_the_search_path_of_the_url() {
         .unwrap();
     let in_schema = PgStore::connect_in_schema(&url, &schema).await.unwrap();
     assert_eq!(in_schema.event_count().await.unwrap(), 1, "the same tables");
-    schemas.drop_all().await;
 }
