@@ -18,13 +18,15 @@
 //! even for a writer that skips the lock; it then fails instead of forking the ledger.
 //!
 //! The key is fixed for a schema (derived from its name), so deployments in different
-//! schemas of one database do not wait for each other. Checkpoints, catalog versions and
-//! the outbox cursors take locks of their own kind the same way (see [`Sequencer`]).
+//! schemas of one database do not wait for each other. Checkpoints and catalog versions,
+//! numbered from the latest too, have keys of their own; moving an outbox cursor takes
+//! the ledger's, because an erasure reads the cursors to decide what it holds back.
 //!
 //! # Commit notifications
 //!
-//! Inside every appending transaction the store calls `pg_notify(<channel>, <last seq>)`;
-//! PostgreSQL delivers it only if and when the transaction commits. Other nodes learn from
+//! Inside every appending transaction the store calls `pg_notify(<channel>, <last seq>)`,
+//! on the schema's channel `keuze_ledger:<schema>`; PostgreSQL delivers it only if and
+//! when the transaction commits. Other nodes learn from
 //! [`PgStore::ledger_notifications`] that the ledger has grown and read the new events
 //! with `events_after`.
 //!
