@@ -133,6 +133,7 @@ async fn main() {
         outbox: Some(outbox),
         propagation,
         index_snapshot: None,
+        ledger_growth: None,
     })
     .await
     .unwrap();

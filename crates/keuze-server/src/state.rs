@@ -10,7 +10,9 @@ use keuze_store::StoredLogKey;
 use keuze_store::{CommitHook, GroupCommit, GroupCommitConfig, Outbox, Store, StoreError};
 use rand::rngs::StdRng;
 use rand::{RngCore, SeedableRng};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
 
 /// Where the server reads the time. The system clock in production; fixed in tests.
 pub trait Clock: Send + Sync + 'static {
@@ -68,6 +70,10 @@ pub struct ServerParts {
     /// for backends that implement [`Outbox`]); `None` runs no webhooks and no NATS.
     pub outbox: Option<Arc<dyn Outbox>>,
     pub propagation: PropagationConfig,
+    /// For a database other nodes write to as well: the ledger's largest seq as it grows
+    /// by anyone's commits. The server then applies what others committed to its decision
+    /// index (see [`follow_ledger`]). `None`: this process is the only writer.
+    pub ledger_growth: Option<tokio::sync::watch::Receiver<u64>>,
 }
 
 #[derive(Clone)]
@@ -85,6 +91,8 @@ struct Inner {
     signer: Arc<LogSigner>,
     index_snapshot: Option<std::path::PathBuf>,
     propagator: Option<Arc<Propagator>>,
+    /// The index holds every ledger event up to here (a gap-free prefix of the ledger).
+    applied: Arc<AtomicU64>,
 }
 
 impl AppState {
@@ -138,12 +146,17 @@ impl AppState {
         let hook_propagator = propagator.clone();
         let index = Arc::new(RwLock::new(index));
         let hook_index = Arc::clone(&index);
+        let applied = Arc::new(AtomicU64::new(after));
+        let hook_applied = Arc::clone(&applied);
         let commits = Arc::new(tokio::sync::Notify::new());
         let hook_commits = Arc::clone(&commits);
         let hook: CommitHook = Arc::new(move |events| {
             hook_commits.notify_one();
             if let Ok(mut idx) = hook_index.write() {
                 idx.apply_all(events);
+                if let (Some(first), Some(last)) = (events.first(), events.last()) {
+                    extend_applied(&hook_applied, first.seq, last.seq);
+                }
             }
             if let (Some(p), Some(last)) = (&hook_propagator, events.last()) {
                 p.committed(last.seq);
@@ -179,7 +192,7 @@ impl AppState {
             Some(seed) => StdRng::from_seed(seed),
             None => StdRng::from_entropy(),
         };
-        Ok(Self(Arc::new(Inner {
+        let state = Self(Arc::new(Inner {
             store: parts.store,
             writer,
             index,
@@ -191,7 +204,12 @@ impl AppState {
             signer,
             index_snapshot: parts.index_snapshot,
             propagator,
-        })))
+            applied,
+        }));
+        if let Some(growth) = parts.ledger_growth {
+            tokio::spawn(follow_ledger(state.clone(), growth));
+        }
+        Ok(state)
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {
@@ -266,6 +284,9 @@ impl AppState {
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         index.mark_erased(subject);
         index.apply_all(&events);
+        if let (Some(first), Some(last)) = (events.first(), events.last()) {
+            extend_applied(&self.0.applied, first.seq, last.seq);
+        }
         drop(index);
         if let (Some(p), Some(last)) = (&self.0.propagator, events.last()) {
             p.committed(last.seq);
@@ -384,5 +405,101 @@ async fn load_snapshot(
             tracing::warn!(error = %e, "rebuilding the decision index");
             Ok(None)
         }
+    }
+}
+
+/// Moves the applied prefix over a batch this process committed, if the batch continues
+/// it. A batch after a gap (other nodes committed in between) leaves it where it is: the
+/// ledger follower reads the gap, and this batch again, which applying ignores.
+fn extend_applied(applied: &AtomicU64, first: u64, last: u64) {
+    let _ = applied.fetch_update(Ordering::AcqRel, Ordering::Acquire, |through| {
+        (first == through + 1).then_some(last)
+    });
+}
+
+/// Applies to the decision index what other nodes commit to a shared database: whenever
+/// `growth` says the ledger has grown past what the index holds, the events after it are
+/// read from the store and applied. A store that fails (a database outage) is retried
+/// with backoff; the notifier publishes the ledger's size again when it reconnects, so
+/// nothing committed meanwhile is missed. Runs until the notifier is gone.
+async fn follow_ledger(state: AppState, mut growth: tokio::sync::watch::Receiver<u64>) {
+    let mut backoff = Duration::from_millis(100);
+    loop {
+        let target = *growth.borrow_and_update();
+        match state.catch_up(target).await {
+            Ok(()) => backoff = Duration::from_millis(100),
+            Err(e) => {
+                tracing::warn!(error = %e, retry_in_ms = backoff.as_millis() as u64, "cannot read what other nodes committed");
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_secs(5));
+                continue;
+            }
+        }
+        if growth.changed().await.is_err() {
+            return;
+        }
+    }
+}
+
+/// Events the follower reads per round trip.
+const FOLLOW_PAGE: u32 = 10_000;
+
+impl AppState {
+    /// Applies the ledger up to `target` (committed, so visible) to the decision index.
+    async fn catch_up(&self, target: u64) -> Result<(), StoreError> {
+        loop {
+            let from = self.0.applied.load(Ordering::Acquire);
+            if from >= target {
+                return Ok(());
+            }
+            let page = self.0.store.events_after(from, FOLLOW_PAGE).await?;
+            let full = page.len() == FOLLOW_PAGE as usize;
+            let last = page.last().map_or(from, |e| e.seq);
+            // Short of a full page, everything up to `target` was read: seqs missing from
+            // the page are events of erased subjects, which `events_after` leaves out.
+            let through = if full { last } else { last.max(target) };
+            let expected = usize::try_from(through - from).unwrap_or(usize::MAX);
+            if page.len() < expected {
+                self.learn_erasures().await?;
+            }
+            let mut index = self
+                .0
+                .index
+                .write()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            index.apply_all(&page);
+            self.0.applied.fetch_max(through, Ordering::AcqRel);
+            drop(index);
+            metrics::counter!("keuze_events_followed_total").increment(page.len() as u64);
+        }
+    }
+
+    /// Marks subjects other nodes erased; their snapshot goes, as after a local erasure.
+    async fn learn_erasures(&self) -> Result<(), StoreError> {
+        let erased = self.0.store.erased_subjects().await?;
+        let mut index = self
+            .0
+            .index
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut learned = 0usize;
+        for subject in erased {
+            if !index.is_erased(&subject) {
+                index.mark_erased(subject);
+                learned += 1;
+            }
+        }
+        drop(index);
+        if learned > 0 {
+            tracing::info!(learned, "subjects erased on other nodes");
+            if let Some(path) = &self.0.index_snapshot {
+                if let Err(e) = std::fs::remove_file(path) {
+                    if e.kind() != std::io::ErrorKind::NotFound {
+                        tracing::error!(error = %e, "could not remove the decision index snapshot after an erasure");
+                    }
+                }
+            }
+        }
+        Ok(())
     }
 }

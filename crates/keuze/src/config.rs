@@ -11,6 +11,11 @@ pub const SAMPLE_CONFIG: &str = r#"# Keuze configuration. Flags and KEUZE_* envi
 # Where Keuze keeps its database and server secret (KEUZE_DATA).
 data = "keuze-data"
 
+# A PostgreSQL database shared by several nodes instead of SQLite in `data`
+# (KEUZE_DATABASE); see docs/scale-out.md. The data directory still holds the secrets.
+# database = "postgres://keuze@db.internal:5432/keuze"
+# database_schema = "keuze"              # created if missing (KEUZE_DATABASE_SCHEMA)
+
 # The catalog to serve (KEUZE_CATALOG). Published as a new version when it changes.
 catalog = "catalog.toml"
 
@@ -61,6 +66,9 @@ impl std::fmt::Debug for WebhookSettings {
 #[derive(Debug, Clone, Default)]
 pub struct Settings {
     pub data: PathBuf,
+    /// `postgres://…`; `None` is SQLite in `data`.
+    pub database: Option<String>,
+    pub database_schema: Option<String>,
     pub catalog: Option<PathBuf>,
     pub listen: Option<String>,
     pub nats: Option<String>,
@@ -73,7 +81,8 @@ pub struct Settings {
     pub webhook_timeout_ms: Option<u64>,
 }
 
-const KEYS: &str = "`data`, `catalog`, `listen`, `nats`, `nats_stream`, \
+const KEYS: &str =
+    "`data`, `database`, `database_schema`, `catalog`, `listen`, `nats`, `nats_stream`, \
     `nats_subject_prefix`, `webhook_max_attempts`, `webhook_retry_base_ms`, \
     `webhook_retry_max_ms`, `webhook_timeout_ms` and `[[webhook]]` tables";
 
@@ -92,6 +101,12 @@ impl Settings {
         };
         if let Some(d) = &args.data {
             settings.data = d.clone();
+        }
+        if let Some(url) = &args.database {
+            settings.database = Some(url.clone());
+        }
+        if let Some(schema) = &args.database_schema {
+            settings.database_schema = Some(schema.clone());
         }
         Ok(settings)
     }
@@ -140,6 +155,8 @@ impl Settings {
             };
             match key {
                 "data" => settings.data = base.join(value),
+                "database" => settings.database = Some(value.to_owned()),
+                "database_schema" => settings.database_schema = Some(value.to_owned()),
                 "catalog" => settings.catalog = Some(base.join(value)),
                 "listen" => settings.listen = Some(value.to_owned()),
                 "nats" => settings.nats = Some(value.to_owned()),

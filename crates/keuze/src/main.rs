@@ -4,6 +4,7 @@
 //! failed.
 
 mod config;
+mod database;
 mod datadir;
 
 /// Like `print!`, but a closed pipe (`keuze catalog diff 1 2 | head`) ends the output
@@ -32,8 +33,7 @@ use keuze_core::{Catalog, CatalogHistory, Pseudonymizer};
 use keuze_server::catalogs::{self, PublishError, Published};
 use keuze_server::propagate::{ConfiguredWebhook, NatsConfig, PropagationConfig, RetryPolicy};
 use keuze_server::{AppState, ServerParts, SystemClock};
-use keuze_sqlite::SqliteStore;
-use keuze_store::{Outbox, Scope, Store, StoredLogKey};
+use keuze_store::{Scope, Store, StoredLogKey};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -54,7 +54,7 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Run the HTTP API on an embedded SQLite data directory.
+    /// Run the HTTP API on an embedded SQLite data directory (or a shared PostgreSQL).
     ///
     /// With no arguments it serves the catalog published last in the data directory, or
     /// the sample catalog on first start. Settings come from flags, then `KEUZE_*`
@@ -125,6 +125,15 @@ struct DataArgs {
     /// The config file; default `keuze.toml` in the current directory, if present.
     #[arg(long, env = "KEUZE_CONFIG", value_name = "FILE")]
     config: Option<PathBuf>,
+    /// A PostgreSQL database to use instead of SQLite in the data directory, e.g.
+    /// postgres://keuze@db:5432/keuze; several nodes can share it (docs/scale-out.md).
+    /// The data directory still holds the server secret and log key.
+    #[arg(long, env = "KEUZE_DATABASE", value_name = "URL")]
+    database: Option<String>,
+    /// The PostgreSQL schema for Keuze's tables, created if missing [default: the
+    /// URL's search path, usually `public`].
+    #[arg(long, env = "KEUZE_DATABASE_SCHEMA", value_name = "NAME")]
+    database_schema: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -312,13 +321,13 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         }) => check(&file, strict, quiet),
         Command::Catalog(CatalogCommand::Publish { file, data }) => {
             let settings = settings(&data)?;
-            let store = SqliteStore::open(&settings.data).await?;
-            let history = catalogs::load_history(&store).await?;
+            let store = open_database(&settings, false).await?.store;
+            let history = catalogs::load_history(&*store).await?;
             let source = read_source(&file)?;
             let now = keuze_server::Clock::now(&SystemClock);
             let name = file.display().to_string();
             match catalogs::publish(
-                &store,
+                &*store,
                 history.as_ref().map(CatalogHistory::current),
                 &name,
                 &source,
@@ -352,7 +361,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         }) => catalog_diff(&old, &new, &data, &format, locale.as_deref()).await,
         Command::Ledger(LedgerCommand::Rebuild { data }) => {
             let settings = settings(&data)?;
-            let store = SqliteStore::open(&settings.data).await?;
+            let store = open_database(&settings, false).await?.store;
             let before = store.event_count().await?;
             let rows = store.rebuild_projection().await?;
             outln!("rebuilt the projection from {before} ledger events: {rows} current choices");
@@ -369,7 +378,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         }
         Command::Log(LogCommand::RotateKey { data }) => {
             let settings = settings(&data)?;
-            let store = SqliteStore::open(&settings.data).await?;
+            let store = open_database(&settings, false).await?.store;
             let now = keuze_server::Clock::now(&SystemClock);
             let old = datadir::log_key(&settings.data)?;
             store
@@ -395,7 +404,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             label,
         }) => {
             let settings = settings(&data)?;
-            let store = SqliteStore::open(&settings.data).await?;
+            let store = open_database(&settings, false).await?.store;
             scopes.sort();
             scopes.dedup();
             let now = keuze_server::Clock::now(&SystemClock);
@@ -413,7 +422,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         }
         Command::Key(KeyCommand::List { data }) => {
             let settings = settings(&data)?;
-            let store = SqliteStore::open(&settings.data).await?;
+            let store = open_database(&settings, false).await?.store;
             for k in store.list_api_keys().await? {
                 let names: Vec<&str> = k.scopes.iter().map(|s| s.as_str()).collect();
                 outln!(
@@ -457,7 +466,7 @@ async fn catalog_arg(arg: &str, data: &DataArgs) -> Result<(String, Catalog), Fa
         .parse()
         .map_err(|_| refused(format!("`{arg}` is neither a file nor a version number")))?;
     let settings = settings(data)?;
-    let store = SqliteStore::open(&settings.data).await?;
+    let store = open_database(&settings, false).await?.store;
     let stored = store.catalog_version(number).await?.ok_or_else(|| {
         refused(format!(
             "there is no file `{arg}`, and no published version {number} in {}",
@@ -625,7 +634,7 @@ fn parse_verifiers(keys: &[String]) -> Result<Vec<LogVerifier>, Failure> {
 
 /// The keys the data directory knows: every key recorded, and the current one.
 async fn known_verifiers(settings: &Settings) -> Result<Vec<LogVerifier>, Failure> {
-    let store = SqliteStore::open(&settings.data).await?;
+    let store = open_database(settings, false).await?.store;
     let current = datadir::log_key(&settings.data)?.verifier();
     let mut out: Vec<LogVerifier> = Vec::new();
     for k in store.log_keys().await? {
@@ -648,7 +657,7 @@ async fn ledger_verify(data: &DataArgs, keys: &[String]) -> Result<(), Failure> 
     } else {
         parse_verifiers(keys)?
     };
-    let store = SqliteStore::open(&settings.data).await?;
+    let store = open_database(&settings, false).await?.store;
     let bar = indicatif::ProgressBar::new(0);
     bar.set_style(
         indicatif::ProgressStyle::with_template(
@@ -657,7 +666,7 @@ async fn ledger_verify(data: &DataArgs, keys: &[String]) -> Result<(), Failure> 
         .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
     let started = std::time::Instant::now();
-    let result = keuze_server::audit::verify_ledger(&store, &verifiers, |done, total| {
+    let result = keuze_server::audit::verify_ledger(&*store, &verifiers, |done, total| {
         bar.set_length(total);
         bar.set_position(done);
     })
@@ -784,9 +793,9 @@ async fn serve(args: ServeArgs) -> Result<(), Failure> {
     let catalog_file = args.catalog.or_else(|| settings.catalog.clone());
     let secret = datadir::server_secret(&settings.data)?;
     let log_key = datadir::log_key(&settings.data)?;
-    let store = Arc::new(SqliteStore::open(&settings.data).await?);
-    let outbox: Arc<dyn Outbox> = store.clone();
-    let store: Arc<dyn Store> = store;
+    let database = open_database(&settings, true).await?;
+    let location = database.location;
+    let store = database.store;
     let clock = Arc::new(SystemClock);
     let now = keuze_server::Clock::now(&*clock);
     let catalog = catalog_to_serve(&*store, catalog_file.as_deref(), now).await?;
@@ -799,7 +808,8 @@ async fn serve(args: ServeArgs) -> Result<(), Failure> {
         seed: None,
         log_key,
         index_snapshot: Some(settings.data.join(datadir::INDEX_SNAPSHOT)),
-        outbox: Some(outbox),
+        outbox: Some(database.outbox),
+        ledger_growth: database.ledger_growth,
         propagation,
     })
     .await?;
@@ -808,7 +818,7 @@ async fn serve(args: ServeArgs) -> Result<(), Failure> {
         .await
         .with_context(|| format!("could not listen on {listen}"))?;
     let addr = listener.local_addr()?;
-    tracing::info!(%addr, data = %settings.data.display(), catalog_version = version, "keuze is serving");
+    tracing::info!(%addr, data = %settings.data.display(), database = %location, catalog_version = version, "keuze is serving");
     outln!("keuze listening on http://{addr}");
     axum::serve(listener, keuze_server::app(state.clone()))
         .with_graceful_shutdown(shutdown_signal())
@@ -871,6 +881,18 @@ async fn shutdown_signal() {
         () = term => {},
     }
     tracing::info!("shutting down: no new requests, draining pending writes");
+}
+
+/// Opens the database the settings name: a URL that names no backend is a usage error
+/// (exit 2), a database that cannot be opened a failure (exit 3).
+async fn open_database(settings: &Settings, follow: bool) -> Result<database::Database, Failure> {
+    database::open(settings, follow).await.map_err(|e| match e {
+        database::OpenError::Usage(e) => Failure {
+            code: 2,
+            error: e.into(),
+        },
+        database::OpenError::Store(e) => e.into(),
+    })
 }
 
 /// Loads settings; a config file that cannot be used is a usage error (exit 2).

@@ -8,96 +8,12 @@
 )]
 
 use serde_json::{json, Value};
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::Output;
 use std::sync::Arc;
 
-fn keuze(cwd: &Path) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_keuze"));
-    c.current_dir(cwd)
-        .env_remove("KEUZE_DATA")
-        .env_remove("KEUZE_CATALOG")
-        .env_remove("KEUZE_LISTEN")
-        .env_remove("KEUZE_CONFIG")
-        .env_remove("KEUZE_NATS")
-        .env_remove("KEUZE_NATS_STREAM")
-        .env_remove("KEUZE_NATS_SUBJECT_PREFIX")
-        .env_remove("KEUZE_WEBHOOK_MAX_ATTEMPTS")
-        .env_remove("KEUZE_WEBHOOK_RETRY_BASE_MS")
-        .env_remove("KEUZE_WEBHOOK_RETRY_MAX_MS");
-    c
-}
-
-fn run(cwd: &Path, args: &[&str]) -> Output {
-    keuze(cwd).args(args).output().unwrap()
-}
-
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Server {
-    /// Starts `keuze serve` on a free port in `cwd` with extra args; stderr goes to `log`.
-    fn start(cwd: &Path, args: &[&str], log: &Path) -> Self {
-        let stderr = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(log)
-            .unwrap();
-        let mut child = keuze(cwd)
-            .args(["serve", "--listen", "127.0.0.1:0"])
-            .args(args)
-            .env("KEUZE_LOG", "trace")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::from(stderr))
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let base = line
-            .trim()
-            .strip_prefix("keuze listening on ")
-            .unwrap_or_else(|| {
-                panic!(
-                    "unexpected first line {line:?}; log: {}",
-                    std::fs::read_to_string(log).unwrap_or_default()
-                )
-            })
-            .to_owned();
-        Self { child, base }
-    }
-
-    fn terminate(mut self) -> std::process::ExitStatus {
-        Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .unwrap();
-        self.child.wait().unwrap()
-    }
-
-    fn kill(mut self) {
-        self.child.kill().unwrap();
-        self.child.wait().unwrap();
-    }
-}
-
-fn create_key(cwd: &Path, data: &str, scopes: &[&str]) -> String {
-    let mut args = vec!["key", "create", "--data", data];
-    for s in scopes {
-        args.extend(["--scope", s]);
-    }
-    let out = run(cwd, &args);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap().trim().to_owned()
-}
+mod support;
+use support::{create_key, keuze, run, Server};
 
 #[test]
 fn catalog_check_accepts_the_sample_and_locates_errors() {

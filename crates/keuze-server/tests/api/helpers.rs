@@ -59,6 +59,7 @@ pub async fn spawn_app_with(propagation: PropagationConfig) -> TestApp {
         index_snapshot: None,
         outbox: Some(Arc::clone(&outbox)),
         propagation,
+        ledger_growth: None,
     })
     .await
     .unwrap();

@@ -1,0 +1,219 @@
+//! What the binary's integration tests share: running `keuze`, a served instance, keys,
+//! and PostgreSQL for the scale-out tests.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    dead_code
+)]
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+
+pub fn keuze(cwd: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_keuze"));
+    c.current_dir(cwd)
+        .env_remove("KEUZE_DATA")
+        .env_remove("KEUZE_CATALOG")
+        .env_remove("KEUZE_LISTEN")
+        .env_remove("KEUZE_CONFIG")
+        .env_remove("KEUZE_NATS")
+        .env_remove("KEUZE_NATS_STREAM")
+        .env_remove("KEUZE_NATS_SUBJECT_PREFIX")
+        .env_remove("KEUZE_WEBHOOK_MAX_ATTEMPTS")
+        .env_remove("KEUZE_WEBHOOK_RETRY_BASE_MS")
+        .env_remove("KEUZE_WEBHOOK_RETRY_MAX_MS")
+        .env_remove("KEUZE_DATABASE")
+        .env_remove("KEUZE_DATABASE_SCHEMA");
+    c
+}
+
+pub fn run(cwd: &Path, args: &[&str]) -> Output {
+    keuze(cwd).args(args).output().unwrap()
+}
+
+pub struct Server {
+    pub child: Child,
+    pub base: String,
+}
+
+impl Server {
+    /// Starts `keuze serve` on a free port in `cwd` with extra args; stderr goes to `log`.
+    pub fn start(cwd: &Path, args: &[&str], log: &Path) -> Self {
+        let stderr = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log)
+            .unwrap();
+        let mut child = keuze(cwd)
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .args(args)
+            .env("KEUZE_LOG", "trace")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::from(stderr))
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let base = line
+            .trim()
+            .strip_prefix("keuze listening on ")
+            .unwrap_or_else(|| {
+                panic!(
+                    "unexpected first line {line:?}; log: {}",
+                    std::fs::read_to_string(log).unwrap_or_default()
+                )
+            })
+            .to_owned();
+        Self { child, base }
+    }
+
+    pub fn terminate(mut self) -> std::process::ExitStatus {
+        Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        self.child.wait().unwrap()
+    }
+
+    pub fn kill(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+}
+
+pub fn create_key(cwd: &Path, data: &str, scopes: &[&str]) -> String {
+    let mut args = vec!["key", "create", "--data", data];
+    for s in scopes {
+        args.extend(["--scope", s]);
+    }
+    let out = run(cwd, &args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+/// The PostgreSQL the scale-out tests use: `KEUZE_TEST_POSTGRES_URL`, by default the
+/// machine's own. `None` (after a loud skip message) when nothing answers there; with
+/// `KEUZE_REQUIRE_SERVICES=1` a missing server fails the test instead.
+pub async fn postgres_or_skip(test: &str) -> Option<String> {
+    let url = std::env::var("KEUZE_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
+    use sqlx::Connection;
+    match sqlx::PgConnection::connect(&url).await {
+        Ok(conn) => {
+            let _ = conn.close().await;
+            Some(url)
+        }
+        Err(why) => {
+            if std::env::var("KEUZE_REQUIRE_SERVICES").as_deref() == Ok("1") {
+                panic!("{test}: PostgreSQL at {url} is required (KEUZE_REQUIRE_SERVICES=1) but unreachable: {why}");
+            }
+            eprintln!("SKIPPED {test}: PostgreSQL at {url} is unreachable ({why}); set KEUZE_TEST_POSTGRES_URL or start it");
+            None
+        }
+    }
+}
+
+/// A schema name no other test uses; `keuze serve` creates it.
+pub fn fresh_schema(test: &str) -> String {
+    format!(
+        "kz_{test}_{}_{}",
+        std::process::id(),
+        hex::encode(rand::random::<[u8; 4]>())
+    )
+}
+
+pub async fn drop_schema(url: &str, schema: &str) {
+    use sqlx::Connection;
+    if let Ok(mut conn) = sqlx::PgConnection::connect(url).await {
+        let _ = sqlx::query(&format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"))
+            .execute(&mut conn)
+            .await;
+        let _ = conn.close().await;
+    }
+}
+
+/// `keuze serve` nodes on one PostgreSQL schema, each with its own data directory holding
+/// copies of the first node's secrets (every node must pseudonymise and sign alike).
+pub struct Cluster {
+    pub dir: tempfile::TempDir,
+    pub url: String,
+    pub schema: String,
+}
+
+impl Cluster {
+    pub fn new(url: &str, schema: &str) -> Self {
+        Self {
+            dir: tempfile::tempdir().unwrap(),
+            url: url.to_owned(),
+            schema: schema.to_owned(),
+        }
+    }
+
+    pub fn data(&self, node: usize) -> String {
+        format!("node{node}")
+    }
+
+    /// `--data nodeN --database URL --database-schema S`.
+    pub fn args(&self, node: usize) -> Vec<String> {
+        vec![
+            "--data".into(),
+            self.data(node),
+            "--database".into(),
+            self.url.clone(),
+            "--database-schema".into(),
+            self.schema.clone(),
+        ]
+    }
+
+    /// Starts node `node`; nodes after the first get node 1's secret and log key.
+    pub fn start(&self, node: usize) -> Server {
+        if node > 1 {
+            let to = self.dir.path().join(self.data(node));
+            std::fs::create_dir_all(&to).unwrap();
+            for file in ["secret.key", "log.key"] {
+                let from = self.dir.path().join(self.data(1)).join(file);
+                std::fs::copy(&from, to.join(file)).unwrap();
+            }
+        }
+        let args = self.args(node);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let log = self.dir.path().join(format!("node{node}.log"));
+        Server::start(self.dir.path(), &args, &log)
+    }
+
+    pub fn keuze(&self, node: usize, command: &[&str]) -> Output {
+        let args = self.args(node);
+        keuze(self.dir.path())
+            .args(command)
+            .args(&args)
+            .output()
+            .unwrap()
+    }
+
+    pub fn create_key(&self, scopes: &[&str]) -> String {
+        let mut command = vec!["key", "create"];
+        for s in scopes {
+            command.extend(["--scope", s]);
+        }
+        let out = self.keuze(1, &command);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap().trim().to_owned()
+    }
+
+    pub fn log(&self, node: usize) -> String {
+        std::fs::read_to_string(self.dir.path().join(format!("node{node}.log"))).unwrap_or_default()
+    }
+}
