@@ -61,6 +61,7 @@ where
     api_keys_round_trip(fresh().await).await;
     catalog_versions_are_numbered_from_one(fresh().await).await;
     group_commit_groups_concurrent_writers(fresh().await).await;
+    an_unavailable_database_fails_waiting_writers_at_once(fresh().await).await;
     the_tree_commits_to_the_ledger(fresh().await).await;
     leaves_commit_to_salted_subjects(fresh().await).await;
     erasure_crypto_shreds_a_subject(fresh().await).await;
@@ -477,6 +478,46 @@ pub async fn group_commit_groups_concurrent_writers(store: Arc<dyn Store>) {
         (1..WRITERS).contains(&appends),
         "{WRITERS} concurrent writers took {appends} transactions; group commit should group them"
     );
+}
+
+/// While the database is unavailable, the writers waiting in one group commit all hear so
+/// from that one failed transaction: retrying them one by one (as for a batch that one
+/// bad request failed) would make each wait for the database again. Nothing is written,
+/// and writes go through again once it is back.
+pub async fn an_unavailable_database_fails_waiting_writers_at_once(store: Arc<dyn Store>) {
+    const WRITERS: usize = 16;
+    let counting = Arc::new(CountingStore::new(store.clone()));
+    let writer = Arc::new(GroupCommit::start(
+        counting.clone(),
+        Arc::new(|_: &[ConsentEvent]| {}),
+        GroupCommitConfig::default(),
+    ));
+    counting.unavailable.store(true, Ordering::SeqCst);
+    let mut tasks = Vec::with_capacity(WRITERS);
+    for w in 0..WRITERS {
+        let writer = writer.clone();
+        let events = vec![event(w as u8, "purpose_0", Action::Grant, w)];
+        tasks.push(tokio::spawn(async move { writer.append(events).await }));
+    }
+    for task in tasks {
+        let answer = task.await.unwrap();
+        assert!(
+            matches!(answer, Err(StoreError::Unavailable(_))),
+            "a writer got {answer:?} while the database was away"
+        );
+    }
+    let appends = counting.appends();
+    assert!(
+        appends < WRITERS / 2,
+        "{WRITERS} writers made {appends} attempts; one failed batch should answer them all"
+    );
+    assert_eq!(store.event_count().await.unwrap(), 0);
+    counting.unavailable.store(false, Ordering::SeqCst);
+    let back = writer
+        .append(vec![event(1, "purpose_0", Action::Grant, 0)])
+        .await
+        .unwrap();
+    assert_eq!(back.first().map(|e| e.seq), Some(1));
 }
 
 /// The Merkle tree grows with the ledger: its size is the number of events; its root,
@@ -1256,10 +1297,13 @@ fn assert_events_with_seqs(got: &[ConsentEvent], sent: &[NewEvent], first: u64) 
     );
 }
 
-/// A store that counts its transactions, to see group commit at work.
+/// A store that counts its transactions, to see group commit at work, and can play a
+/// database that is away.
 struct CountingStore {
     inner: Arc<dyn Store>,
     appends: AtomicUsize,
+    /// While set, every append fails as an unreachable database does.
+    unavailable: AtomicBool,
 }
 
 impl CountingStore {
@@ -1267,6 +1311,7 @@ impl CountingStore {
         Self {
             inner,
             appends: AtomicUsize::new(0),
+            unavailable: AtomicBool::new(false),
         }
     }
 
@@ -1282,6 +1327,11 @@ impl Store for CountingStore {
         // A commit takes a while, as an fsync does, even on a backend that needs none:
         // writers that arrive meanwhile must share the next transaction.
         tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        if self.unavailable.load(Ordering::SeqCst) {
+            return Err(StoreError::Unavailable(
+                "the database is away (test)".into(),
+            ));
+        }
         self.inner.append(events).await
     }
     async fn tree_size(&self) -> Result<u64> {

@@ -131,6 +131,14 @@ async fn commit(store: &dyn Store, hook: &CommitHook, batch: Vec<Request>) {
                 let _ = r.reply.send(Ok(mine));
             }
         }
+        Err(StoreError::Unavailable(why)) => {
+            // The database is away: retrying writer by writer would only make each wait
+            // for it again. Nothing was written; every writer hears so now.
+            tracing::error!(error = %why, writers = replies.len(), "commit failed; nothing was written");
+            for r in replies {
+                let _ = r.reply.send(Err(StoreError::Unavailable(why.clone())));
+            }
+        }
         Err(e) => {
             // One writer's bad request (an erased subject, say) must not fail the others:
             // nothing was written, so commit each request on its own.

@@ -90,6 +90,9 @@ pub async fn open(settings: &Settings, follow: bool) -> Result<Database, OpenErr
             let url = settings.database.as_deref().unwrap_or_default();
             let options = PgStoreOptions {
                 schema: settings.database_schema.clone(),
+                // While the database is away, a write waits this long for a connection
+                // before it is answered 503 (and a batch queued behind it as long again).
+                acquire_timeout: std::time::Duration::from_secs(3),
                 ..PgStoreOptions::default()
             };
             let store = Arc::new(PgStore::connect_with(url, options).await?);
