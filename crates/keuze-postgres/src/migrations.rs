@@ -7,8 +7,14 @@ use std::borrow::Cow;
 use std::future::Future;
 use std::pin::Pin;
 
-const MIGRATIONS: &[(i64, &str, &str)] =
-    &[(1, "initial", include_str!("../migrations/0001_initial.sql"))];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "initial", include_str!("../migrations/0001_initial.sql")),
+    (
+        2,
+        "remembered",
+        include_str!("../migrations/0002_remembered.sql"),
+    ),
+];
 
 /// [`MIGRATIONS`] as sqlx's migrator reads them.
 #[derive(Debug)]

@@ -481,4 +481,21 @@ impl Store for PgStore {
             published_at: at,
         })
     }
+
+    async fn remember_once(&self, name: &str, value: &str) -> Result<String> {
+        // A concurrent first caller's insert makes this one wait for its commit and then
+        // do nothing; the read after it (READ COMMITTED: a new snapshot per statement)
+        // sees the winner's value.
+        sqlx::query("INSERT INTO remembered (name, value) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+            .bind(name)
+            .bind(value)
+            .execute(&self.pool)
+            .await
+            .map_err(db_error)?;
+        sqlx::query_scalar("SELECT value FROM remembered WHERE name = $1")
+            .bind(name)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db_error)
+    }
 }

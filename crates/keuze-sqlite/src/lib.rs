@@ -56,6 +56,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "initial", include_str!("../migrations/0001_initial.sql")),
     (2, "proofs", include_str!("../migrations/0002_proofs.sql")),
     (3, "outbox", include_str!("../migrations/0003_outbox.sql")),
+    (
+        4,
+        "remembered",
+        include_str!("../migrations/0004_remembered.sql"),
+    ),
 ];
 
 #[derive(Debug)]
@@ -1004,6 +1009,23 @@ impl Store for SqliteStore {
             source,
             published_at: at,
         })
+    }
+
+    async fn remember_once(&self, name: &str, value: &str) -> Result<String> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query("INSERT INTO remembered (name, value) VALUES (?1, ?2) ON CONFLICT DO NOTHING")
+            .bind(name)
+            .bind(value)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?;
+        let kept: String = sqlx::query_scalar("SELECT value FROM remembered WHERE name = ?1")
+            .bind(name)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db_error)?;
+        tx.commit().await.map_err(db_error)?;
+        Ok(kept)
     }
 }
 

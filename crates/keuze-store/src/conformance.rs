@@ -67,6 +67,7 @@ where
     erasure_crypto_shreds_a_subject(fresh().await).await;
     checkpoints_only_grow(fresh().await).await;
     log_keys_are_remembered_once(fresh().await).await;
+    the_first_value_given_is_remembered(fresh().await).await;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1297,6 +1298,28 @@ fn assert_events_with_seqs(got: &[ConsentEvent], sent: &[NewEvent], first: u64) 
     );
 }
 
+/// `remember_once` keeps the first value under a name and answers it to everyone after,
+/// names apart.
+pub async fn the_first_value_given_is_remembered(store: Arc<dyn Store>) {
+    assert_eq!(store.remember_once("secret", "a1").await.unwrap(), "a1");
+    assert_eq!(store.remember_once("secret", "b2").await.unwrap(), "a1");
+    assert_eq!(store.remember_once("secret", "a1").await.unwrap(), "a1");
+    assert_eq!(store.remember_once("other", "b2").await.unwrap(), "b2");
+    // Concurrent first callers agree on one winner.
+    let calls: Vec<_> = (0..8)
+        .map(|i| {
+            let store = store.clone();
+            tokio::spawn(async move { store.remember_once("race", &format!("v{i}")).await })
+        })
+        .collect();
+    let mut answers = Vec::new();
+    for call in calls {
+        answers.push(call.await.unwrap().unwrap());
+    }
+    answers.dedup();
+    assert_eq!(answers.len(), 1, "{answers:?}");
+}
+
 /// A store that counts its transactions, to see group commit at work, and can play a
 /// database that is away.
 struct CountingStore {
@@ -1414,6 +1437,9 @@ impl Store for CountingStore {
         self.inner
             .publish_catalog(digest, canonical, source, at)
             .await
+    }
+    async fn remember_once(&self, name: &str, value: &str) -> Result<String> {
+        self.inner.remember_once(name, value).await
     }
 }
 

@@ -210,4 +210,10 @@ pub trait Store: Send + Sync + 'static {
         source: String,
         at: Timestamp,
     ) -> Result<StoredCatalog>;
+
+    /// Remembers `value` under `name` unless a value is remembered there already, and
+    /// returns the one remembered: the first ever given, whoever gave it. For facts every
+    /// process using the database must agree on, such as which server secret keys the
+    /// pseudonyms.
+    async fn remember_once(&self, name: &str, value: &str) -> Result<String>;
 }

@@ -796,6 +796,8 @@ async fn serve(args: ServeArgs) -> Result<(), Failure> {
     let database = open_database(&settings, true).await?;
     let location = database.location;
     let store = database.store;
+    let pseudonymizer = Pseudonymizer::new(secret);
+    same_secret_as_the_database(&*store, &pseudonymizer, &settings.data).await?;
     let clock = Arc::new(SystemClock);
     let now = keuze_server::Clock::now(&*clock);
     let catalog = catalog_to_serve(&*store, catalog_file.as_deref(), now).await?;
@@ -803,7 +805,7 @@ async fn serve(args: ServeArgs) -> Result<(), Failure> {
     let state = AppState::start(ServerParts {
         store,
         catalog,
-        pseudonymizer: Pseudonymizer::new(secret),
+        pseudonymizer,
         clock,
         seed: None,
         log_key,
@@ -832,6 +834,33 @@ async fn serve(args: ServeArgs) -> Result<(), Failure> {
     }
     tracing::info!("bye");
     Ok(())
+}
+
+/// Refuses to serve with a server secret other than the one the database was first served
+/// with: its pseudonyms would not match the stored ones, and every customer would
+/// silently start afresh (a node of a cluster given a new `secret.key`, or a restored
+/// database with the wrong data directory). The database remembers a fingerprint of the
+/// secret (an HMAC under it, which reveals nothing of it).
+async fn same_secret_as_the_database(
+    store: &dyn Store,
+    pseudonymizer: &Pseudonymizer,
+    data: &Path,
+) -> Result<(), Failure> {
+    let mine = hex::encode(pseudonymizer.derive_key("keuze server secret fingerprint"));
+    let first = store.remember_once("server_secret_fingerprint", &mine).await?;
+    if first == mine {
+        return Ok(());
+    }
+    Err(Failure {
+        code: 3,
+        error: anyhow::anyhow!(
+            "the server secret {} is not the one this database was first served with, so \
+             pseudonyms would not match the stored ones; nothing was served. Use the \
+             secret.key of a node already serving this database (docs/scale-out.md), or \
+             restore this data directory's own",
+            data.join("secret.key").display()
+        ),
+    })
 }
 
 /// Puts versions published by `keuze catalog publish` (another process) in force.

@@ -193,6 +193,13 @@ async fn two_nodes_on_one_postgres_agree_and_keep_one_verifiable_ledger() {
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+    // A node with a secret of its own would pseudonymise everyone afresh: refused.
+    let stray = cluster.keuze(3, &["serve", "--listen", "127.0.0.1:0"]);
+    assert_eq!(stray.status.code(), Some(3));
+    let said = String::from_utf8_lossy(&stray.stderr);
+    assert!(said.contains("is not the one this database was first served with"), "{said}");
+    assert!(said.contains("node3/secret.key"), "{said}");
+
     assert!(node1.terminate().success(), "{}", cluster.log(1));
     assert!(node2.terminate().success(), "{}", cluster.log(2));
 
