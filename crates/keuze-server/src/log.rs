@@ -204,7 +204,14 @@ impl LogSigner {
             note,
             signed_at: now,
         };
-        store.add_checkpoint(&stored).await?;
+        if let Err(e) = store.add_checkpoint(&stored).await {
+            // Another node sharing the database may have stored one for this size or a
+            // larger one meanwhile (sizes only grow): that one covers the tree too.
+            return match store.latest_checkpoint().await? {
+                Some(theirs) if theirs.size >= size => Ok(Some(theirs)),
+                _ => Err(e.into()),
+            };
+        }
         tracing::debug!(size, "signed a checkpoint");
         Ok(Some(stored))
     }

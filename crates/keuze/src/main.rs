@@ -847,7 +847,9 @@ async fn same_secret_as_the_database(
     data: &Path,
 ) -> Result<(), Failure> {
     let mine = hex::encode(pseudonymizer.derive_key("keuze server secret fingerprint"));
-    let first = store.remember_once("server_secret_fingerprint", &mine).await?;
+    let first = store
+        .remember_once("server_secret_fingerprint", &mine)
+        .await?;
     if first == mine {
         return Ok(());
     }

@@ -197,7 +197,10 @@ async fn two_nodes_on_one_postgres_agree_and_keep_one_verifiable_ledger() {
     let stray = cluster.keuze(3, &["serve", "--listen", "127.0.0.1:0"]);
     assert_eq!(stray.status.code(), Some(3));
     let said = String::from_utf8_lossy(&stray.stderr);
-    assert!(said.contains("is not the one this database was first served with"), "{said}");
+    assert!(
+        said.contains("is not the one this database was first served with"),
+        "{said}"
+    );
     assert!(said.contains("node3/secret.key"), "{said}");
 
     assert!(node1.terminate().success(), "{}", cluster.log(1));

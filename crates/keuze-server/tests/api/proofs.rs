@@ -186,3 +186,37 @@ async fn erasure_forgets_the_subject_and_keeps_the_proofs() {
         .unwrap();
     assert_eq!(report.events, cp.size);
 }
+
+/// Two signers on one store, as two nodes on one database: when both sign the same tree,
+/// the one that stores second takes the other's checkpoint instead of failing (sizes
+/// only grow, so its own is refused).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signers_of_two_nodes_on_one_store_both_succeed() {
+    use keuze_core::checkpoint::LogKey;
+    use keuze_server::log::LogSigner;
+    let app = spawn_app().await;
+    let signer = || {
+        LogSigner::new(
+            LogKey::from_seed([5; 32], "keuze.test/log").unwrap(),
+            vec![],
+        )
+    };
+    let (a, b) = (signer(), signer());
+    let store = &*app.store;
+    for round in 0..40 {
+        let res = app
+            .post(
+                "/v1/consents",
+                &json!({"subject": {"id": format!("c-{round}")}, "all": "accept"}),
+            )
+            .await;
+        assert_eq!(res.status(), 201);
+        let (x, y) = {
+            let now = keuze_server::Clock::now(&*app.clock);
+            tokio::join!(a.sign_latest(store, now), b.sign_latest(store, now))
+        };
+        let (x, y) = (x.unwrap().unwrap(), y.unwrap().unwrap());
+        let size = store.tree_size().await.unwrap();
+        assert_eq!((x.size, y.size), (size, size), "round {round}");
+    }
+}
