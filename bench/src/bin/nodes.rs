@@ -59,6 +59,9 @@ fn main() -> Result<()> {
             .context("the runner has no directory")?
             .to_owned(),
     };
+    // The nodes run in temporary directories: the path must not be relative.
+    let bin_dir = std::fs::canonicalize(&bin_dir)
+        .with_context(|| format!("no directory {}", bin_dir.display()))?;
     let changes = if args.quick { 20 } else { 1_000 };
     let writes = if args.quick { 1_280 } else { 64_000 };
     let runs = if args.quick { 1 } else { args.runs.max(1) };
