@@ -443,7 +443,8 @@ async fn writes(n: usize, runs: usize, per_request: usize) -> Result<Vec<Figure>
     let mut bare_layout_runs = Vec::new();
     let mut batch_sizes = Vec::new();
     // Bytes handed to write(2) per event: WAL frames and checkpoints (what fsync waits
-    // for), and statement journals if SQLite spills them to temporary files.
+    // for), and statement journals where SQLite spills them to temporary files (not
+    // Keuze's writer, which keeps them in memory).
     let mut written = [Vec::new(), Vec::new(), Vec::new(), Vec::new()];
     let per_tx = CLIENTS * per_request;
     for run in 0..runs {
@@ -591,7 +592,7 @@ async fn layout_inserts(
     let path = store.db_path().to_owned();
     store.close().await;
     drop(store);
-    // The pragmas of `SqliteStore::open`.
+    // The pragmas of `SqliteStore::open` for its writer.
     let mut conn = SqliteConnectOptions::new()
         .filename(&path)
         .journal_mode(SqliteJournalMode::Wal)
@@ -601,6 +602,7 @@ async fn layout_inserts(
         .pragma("secure_delete", "ON")
         .pragma("cache_size", "-65536")
         .pragma("wal_autocheckpoint", "16384")
+        .pragma("temp_store", "MEMORY")
         .connect()
         .await?;
 

@@ -27,7 +27,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
     SqliteRow, SqliteSynchronous,
 };
-use sqlx::{Row, Sqlite, Transaction};
+use sqlx::{Connection as _, Row, Sqlite, Transaction};
 use std::borrow::Cow;
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -101,6 +101,9 @@ pub struct SqliteSettings {
     /// 0 = OFF, 1 = ON, 2 = FAST. Keuze uses ON: deleted content (an erased subject's
     /// salt) is overwritten with zeros, not left in free space.
     pub secure_delete: i64,
+    /// 0 = DEFAULT (files), 1 = FILE, 2 = MEMORY. The writer uses MEMORY: statement
+    /// journals (page images, salts among them) stay out of temporary files.
+    pub temp_store: i64,
     /// The SQLite library's version, e.g. `3.46.0`.
     pub sqlite_version: String,
 }
@@ -147,23 +150,46 @@ impl SqliteStore {
         let cannot_open = |e: sqlx::Error| {
             StoreError::Unavailable(format!("cannot open the database {}: {e}", path.display()))
         };
+        // Inside a transaction, every statement that may fail halfway (each of the
+        // append's INSERTs: triggers, constraints) keeps the pages it changes in a
+        // statement journal, so that it can be undone alone; past 64 KiB SQLite moves
+        // that journal into a temporary file, created, written and deleted per
+        // statement. An append's statements change hundreds of pages each (random
+        // B-tree pages, see above): `perf` put 16 % of the write benchmark's CPU in
+        // those files. Kept in memory, they cost a copy; nothing durable lives there,
+        // so durability is unchanged (BENCHMARKS.md). Only the writer: readers never
+        // write, and work that may sort the whole ledger sets it back to files (see
+        // `temp_store`).
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
             .min_connections(1)
             .idle_timeout(None)
             .max_lifetime(None)
-            .connect_with(options.clone().create_if_missing(true))
+            .connect_with(
+                options
+                    .clone()
+                    .create_if_missing(true)
+                    .pragma("temp_store", TEMP_IN_MEMORY),
+            )
             .await
             .map_err(cannot_open)?;
         let migrator = Migrator::new(EmbeddedMigrations).await.map_err(|e| {
             StoreError::Corrupt(format!("the embedded migrations are unusable: {e}"))
         })?;
-        migrator.run(&writer).await.map_err(|e| {
-            StoreError::Unavailable(format!(
-                "cannot bring the schema of {} up to date: {e}",
-                path.display()
-            ))
-        })?;
+        {
+            let mut conn = writer.acquire().await.map_err(cannot_open)?;
+            // A migration may copy or index the whole ledger: let its sorts spill to disk.
+            temp_store(&mut conn, TEMP_ON_DISK).await?;
+            let migrated = migrator.run(&mut *conn).await.map_err(|e| {
+                StoreError::Unavailable(format!(
+                    "cannot bring the schema of {} up to date: {e}",
+                    path.display()
+                ))
+            });
+            let restored = temp_store(&mut conn, TEMP_IN_MEMORY).await;
+            migrated?;
+            restored?;
+        }
         let readers = SqlitePoolOptions::new()
             .max_connections(READERS)
             .connect_with(options)
@@ -197,6 +223,7 @@ impl SqliteStore {
         let foreign_keys = read_text(&mut conn, "PRAGMA foreign_keys").await?;
         let busy_timeout = read_text(&mut conn, "PRAGMA busy_timeout").await?;
         let secure_delete = read_text(&mut conn, "PRAGMA secure_delete").await?;
+        let temp_store = read_text(&mut conn, "PRAGMA temp_store").await?;
         let sqlite_version = read_text(&mut conn, "SELECT sqlite_version()").await?;
         let int = |name: &str, v: &str| {
             v.parse::<i64>().map_err(|_| {
@@ -209,6 +236,7 @@ impl SqliteStore {
             foreign_keys: int("foreign_keys", &foreign_keys)? != 0,
             busy_timeout_ms: int("busy_timeout", &busy_timeout)?,
             secure_delete: int("secure_delete", &secure_delete)?,
+            temp_store: int("temp_store", &temp_store)?,
             sqlite_version,
         })
     }
@@ -256,6 +284,43 @@ impl SqliteStore {
             ),
         }
     }
+}
+
+/// `temp_store` values: statement journals and sorts in memory (the writer's default), or
+/// in temporary files (for work that may sort the whole ledger, which must not be held in
+/// memory: with `MEMORY`, SQLite's sorter never spills).
+const TEMP_IN_MEMORY: &str = "MEMORY";
+const TEMP_ON_DISK: &str = "FILE";
+
+/// Sets where the connection keeps temporary data. Not inside a transaction.
+async fn temp_store(conn: &mut SqliteConnection, mode: &str) -> Result<()> {
+    sqlx::query(&format!("PRAGMA temp_store = {mode}"))
+        .execute(conn)
+        .await
+        .map_err(db_error)?;
+    Ok(())
+}
+
+/// Rebuilds `consent_state` from the ledger in one write transaction on `conn`.
+async fn rebuild_projection_in(conn: &mut SqliteConnection) -> Result<u64> {
+    let mut tx = conn.begin_with("BEGIN IMMEDIATE").await.map_err(db_error)?;
+    sqlx::query("DELETE FROM consent_state")
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?;
+    // Through `subjects`: an erased subject has no row there, so no state either.
+    let rows = sqlx::query(
+        "INSERT INTO consent_state (subject, purpose, seq) \
+             SELECT s.pseudonym, e.purpose, max(e.seq) \
+             FROM events AS e JOIN subjects AS s ON s.commitment = e.subject_commitment \
+             GROUP BY s.pseudonym, e.purpose",
+    )
+    .execute(&mut *tx)
+    .await
+    .map_err(db_error)?
+    .rows_affected();
+    tx.commit().await.map_err(db_error)?;
+    Ok(rows)
 }
 
 /// The first column of a one-row answer as text: PRAGMAs answer with integers or text, and
@@ -876,23 +941,17 @@ impl Store for SqliteStore {
     }
 
     async fn rebuild_projection(&self) -> Result<u64> {
-        let mut tx = self.begin_write().await?;
-        sqlx::query("DELETE FROM consent_state")
-            .execute(&mut *tx)
-            .await
-            .map_err(db_error)?;
-        // Through `subjects`: an erased subject has no row there, so no state either.
-        let rows = sqlx::query(
-            "INSERT INTO consent_state (subject, purpose, seq) \
-             SELECT s.pseudonym, e.purpose, max(e.seq) \
-             FROM events AS e JOIN subjects AS s ON s.commitment = e.subject_commitment \
-             GROUP BY s.pseudonym, e.purpose",
-        )
-        .execute(&mut *tx)
-        .await
-        .map_err(db_error)?
-        .rows_affected();
-        tx.commit().await.map_err(db_error)?;
+        // The rebuild groups the whole ledger: its sort must be able to spill to disk.
+        let mut conn = self.writer.acquire().await.map_err(db_error)?;
+        temp_store(&mut conn, TEMP_ON_DISK).await?;
+        let rows = rebuild_projection_in(&mut conn).await;
+        if let Err(e) = temp_store(&mut conn, TEMP_IN_MEMORY).await {
+            // Not worth failing a rebuild that is committed: a new connection gets the
+            // writer's settings again.
+            tracing::warn!(error = %e, "could not set the writer's temp_store back to memory");
+            conn.close_on_drop();
+        }
+        let rows = rows?;
         tracing::info!(rows, "rebuilt the consent state from the ledger");
         Ok(rows)
     }

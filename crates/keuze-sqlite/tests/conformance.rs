@@ -158,7 +158,11 @@ async fn runs_in_wal_mode_with_full_sync() {
     assert!(settings.foreign_keys);
     assert_eq!(settings.busy_timeout_ms, 5_000);
     assert_eq!(settings.secure_delete, 1, "secure_delete=ON");
+    assert_eq!(settings.temp_store, 2, "temp_store=MEMORY on the writer");
     assert!(settings.sqlite_version.starts_with("3."));
+    // A rebuild lets its sort spill to files, then sets the writer back.
+    store.rebuild_projection().await.unwrap();
+    assert_eq!(store.settings().await.unwrap().temp_store, 2);
 
     // WAL is a property of the file: any other connection sees it too.
     let mut raw = raw_connection(store.db_path()).await;
