@@ -9,7 +9,8 @@
 //!   into SQLite, against raw batched inserts of the same rows with the same durability,
 //!   once into one table and once into Keuze's own schema (with and without the
 //!   projection), to separate the cost of the layout from the cost of Keuze's code;
-//! - `verify`: `keuze ledger verify` against plain SHA-256 over the same leaf bytes.
+//! - `verify`: `keuze ledger verify` against plain SHA-256 over the same leaf bytes, and
+//!   reading the ledger through the store against reading the same rows with plain sqlx.
 //!
 //! `KEUZE_BENCH_SUBJECTS` sets the subjects of the decision figure (default 1M), to see
 //! how it changes as the index outgrows the caches.
@@ -830,7 +831,22 @@ async fn verify(n: u64, runs: usize) -> Result<Vec<Figure>> {
     let mut base_runs = Vec::new();
     let mut keuze_runs = Vec::new();
     let mut floor_runs = Vec::new();
+    let mut raw_runs = Vec::new();
+    let mut json_runs = Vec::new();
+    // The floors under reading: the same rows through a plain sqlx connection.
+    let mut raw = {
+        use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode};
+        use sqlx::ConnectOptions;
+        SqliteConnectOptions::new()
+            .filename(store.db_path())
+            .journal_mode(SqliteJournalMode::Wal)
+            .read_only(true)
+            .connect()
+            .await?
+    };
     for _ in 0..runs {
+        raw_runs.push(raw_read(&mut raw, n).await?);
+        json_runs.push(json_read(&mut raw, n).await?);
         // What reading the rows back costs before any check: every ledger row read
         // through the store and its leaf hashed, no tree.
         let started = Instant::now();
@@ -873,6 +889,8 @@ async fn verify(n: u64, runs: usize) -> Result<Vec<Figure>> {
     }
     let floor = Runs { rates: floor_runs };
     let verified = Runs { rates: keuze_runs };
+    let raw = Runs { rates: raw_runs };
+    let json = Runs { rates: json_runs };
     Ok(vec![Figure {
         name: format!("ledger verification, {n} events"),
         unit: "events/s".into(),
@@ -885,5 +903,104 @@ async fn verify(n: u64, runs: usize) -> Result<Vec<Figure>> {
             floor.median(),
             verified.median() / floor.median().max(f64::MIN_POSITIVE)
         ),
+    }, Figure {
+        name: format!("reading the ledger through the store and hashing each leaf, no tree, {n} events"),
+        unit: "events/s".into(),
+        result: floor.clone(),
+        baseline: Some(raw),
+        target: "— (where reading goes)".into(),
+        note: format!(
+            "the floor under verification: `Store::ledger_entries` in pages of 10,000, every field decoded into domain types, `canonical_bytes`, SHA-256; baseline: the same rows through a plain sqlx query, one sqlx row per ledger row, columns read by index as integers and bytes, nothing decoded. The same pages as one JSON array each (`json_group_array`), parsed by serde_json into borrowed strings, nothing decoded: {:.0} events/s; the store's floor is {:.2} of that",
+            json.median(),
+            floor.median() / json.median().max(f64::MIN_POSITIVE)
+        ),
     }])
+}
+
+/// The rows `Store::ledger_entries` reads, through a plain sqlx connection, one sqlx row
+/// per ledger row: pages of 10,000, each column read by index as an integer or bytes,
+/// nothing decoded.
+async fn raw_read(conn: &mut sqlx::SqliteConnection, n: u64) -> Result<f64> {
+    use sqlx::Row;
+    let started = Instant::now();
+    let mut after = 0i64;
+    let mut acc = 0usize;
+    let mut count = 0u64;
+    while count < n {
+        let rows = sqlx::query(
+            "SELECT seq, subject_commitment, purpose, action, source, catalog_version, \
+             notice_digest, locale, recorded_at, context_digest \
+             FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+        )
+        .bind(after)
+        .bind(10_000i64)
+        .fetch_all(&mut *conn)
+        .await?;
+        if rows.is_empty() {
+            bail!("the raw read found {count} rows, not {n}");
+        }
+        for row in &rows {
+            after = row.try_get(0)?;
+            for i in [1, 2, 3, 4, 6, 7, 9] {
+                acc += row.try_get_unchecked::<&[u8], _>(i)?.len();
+            }
+            acc += row.try_get::<i64, _>(5)? as usize + row.try_get::<i64, _>(8)? as usize;
+        }
+        count += rows.len() as u64;
+    }
+    black_box(acc);
+    Ok(keuze_bench::rate(n, started.elapsed()))
+}
+
+/// A ledger row of a JSON page: the columns its leaf commits to, blobs in hex.
+type JsonRow<'a> = (
+    i64,
+    &'a str,
+    &'a str,
+    &'a str,
+    &'a str,
+    i64,
+    &'a str,
+    &'a str,
+    i64,
+    &'a str,
+);
+
+/// The same pages as `Store::ledger_entries` reads them: one JSON array per page, built
+/// by SQLite, parsed with serde_json into borrowed strings and integers; nothing decoded
+/// into domain types, no hex decoded.
+async fn json_read(conn: &mut sqlx::SqliteConnection, n: u64) -> Result<f64> {
+    let started = Instant::now();
+    let mut after = 0i64;
+    let mut acc = 0usize;
+    let mut count = 0u64;
+    while count < n {
+        let page: String = sqlx::query_scalar(
+            "SELECT json_group_array(json_array(seq, hex(subject_commitment), purpose, \
+             action, source, catalog_version, hex(notice_digest), locale, recorded_at, \
+             hex(context_digest))) \
+             FROM (SELECT * FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2)",
+        )
+        .bind(after)
+        .bind(10_000i64)
+        .fetch_one(&mut *conn)
+        .await?;
+        let rows: Vec<JsonRow<'_>> = serde_json::from_str(&page)?;
+        if rows.is_empty() {
+            bail!("the JSON read found {count} rows, not {n}");
+        }
+        for (seq, commitment, purpose, action, source, version, notice, locale, at, context) in
+            &rows
+        {
+            after = *seq;
+            acc += [commitment, purpose, action, source, notice, locale, context]
+                .iter()
+                .map(|s| s.len())
+                .sum::<usize>();
+            acc = acc.wrapping_add((*version ^ *at) as usize);
+        }
+        count += rows.len() as u64;
+    }
+    black_box(acc);
+    Ok(keuze_bench::rate(n, started.elapsed()))
 }
