@@ -341,10 +341,6 @@ type SqliteQuery<'q> = sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArgume
 const EVENT_COLUMNS: &str = "e.seq, s.pseudonym AS subject, e.purpose, e.action, e.source, \
      e.catalog_version, e.notice_digest, e.locale, e.recorded_at, e.context_digest";
 
-/// A ledger row as its leaf commits to it.
-const ENTRY_COLUMNS: &str = "seq, subject_commitment, purpose, action, source, \
-     catalog_version, notice_digest, locale, recorded_at, context_digest";
-
 const CHECKPOINT_COLUMNS: &str = "size, root, note, signed_at";
 
 /// Why a request was refused before anything was written. [`StoreError`] has no variant
@@ -606,33 +602,41 @@ async fn fetch_nodes(conn: &mut SqliteConnection, wanted: &[(u8, u64)]) -> Resul
         let _ = write!(json, "{comma}[{level},{index}]");
     }
     json.push(']');
-    let rows = sqlx::query(
-        "SELECT w.value ->> 0 AS level, w.value ->> 1 AS idx, t.hash \
+    // One JSON array back, one hash (hex, or null where the node is missing) per node
+    // asked for: as for `ledger_entries`, a row per node through sqlx cost more than the
+    // lookups themselves.
+    let hashes: String = sqlx::query_scalar(
+        "SELECT json_group_array(iif(t.hash IS NULL, NULL, hex(t.hash)) ORDER BY w.key) \
          FROM json_each(?1) AS w \
-         LEFT JOIN tree_nodes AS t ON t.level = w.value ->> 0 AND t.idx = w.value ->> 1 \
-         ORDER BY w.key",
+         LEFT JOIN tree_nodes AS t ON t.level = w.value ->> 0 AND t.idx = w.value ->> 1",
     )
     .bind(json)
-    .fetch_all(conn)
+    .fetch_one(conn)
     .await
     .map_err(db_error)?;
-    if rows.len() != wanted.len() {
+    let hashes: Vec<Option<&str>> = serde_json::from_str(&hashes).map_err(|e| {
+        StoreError::Corrupt(format!(
+            "the Merkle tree nodes asked for are unreadable: {e}"
+        ))
+    })?;
+    if hashes.len() != wanted.len() {
         return Err(StoreError::Corrupt(format!(
             "asked for {} Merkle tree nodes, the database answered {}",
             wanted.len(),
-            rows.len()
+            hashes.len()
         )));
     }
-    rows.iter()
+    hashes
+        .iter()
         .zip(wanted)
-        .map(|(row, &(level, index))| {
+        .map(|(hash, &(level, index))| {
             let what = || format!("Merkle tree node (level {level}, index {index})");
-            let what: &dyn Fn() -> String = &what;
-            let hash: Option<Vec<u8>> = column(row, what, "hash")?;
             let hash = hash.ok_or_else(|| StoreError::Corrupt(format!("{} is missing", what())))?;
-            <[u8; 32]>::try_from(hash.as_slice()).map_err(|_| {
-                StoreError::Corrupt(format!("{} holds {} bytes, not 32", what(), hash.len()))
-            })
+            let mut out = [0u8; 32];
+            hex::decode_to_slice(hash, &mut out).map_err(|_| {
+                StoreError::Corrupt(format!("{} holds {} bytes, not 32", what(), hash.len() / 2))
+            })?;
+            Ok(out)
         })
         .collect()
 }
@@ -707,16 +711,28 @@ impl Store for SqliteStore {
     }
 
     async fn ledger_entries(&self, after: u64, limit: u32) -> Result<Vec<LedgerEntry>> {
-        let sql =
-            format!("SELECT {ENTRY_COLUMNS} FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2");
-        let after = i64::try_from(after).unwrap_or(i64::MAX);
-        let rows = sqlx::query(&sql)
-            .bind(after)
-            .bind(i64::from(limit))
-            .fetch_all(&self.readers)
-            .await
-            .map_err(db_error)?;
-        rows.iter().map(decode_entry).collect()
+        let mut conn = self.readers.acquire().await.map_err(db_error)?;
+        let mut entries = Vec::with_capacity(limit.min(ENTRY_PAGE) as usize);
+        let mut after = after;
+        let mut left = limit;
+        while left > 0 {
+            let page = left.min(ENTRY_PAGE);
+            let json: String = sqlx::query_scalar(ENTRY_PAGE_SQL)
+                .bind(i64::try_from(after).unwrap_or(i64::MAX))
+                .bind(i64::from(page))
+                .fetch_one(&mut *conn)
+                .await
+                .map_err(db_error)?;
+            let rows = decode_entry_page(&json, after)?;
+            let full = rows.len() == page as usize;
+            after = rows.last().map_or(after, |e| e.seq);
+            entries.extend(rows);
+            if !full {
+                break;
+            }
+            left -= page;
+        }
+        Ok(entries)
     }
 
     async fn subject_salt(&self, subject: &SubjectId) -> Result<Option<SubjectSalt>> {
@@ -1148,45 +1164,178 @@ struct RowFields {
     context_digest: Digest256,
 }
 
+/// A ledger row's text and integer columns as stored, not yet checked.
+struct StoredFields<'a> {
+    seq: i64,
+    purpose: &'a str,
+    action: &'a str,
+    source: &'a str,
+    catalog_version: i64,
+    locale: &'a str,
+    recorded_at: i64,
+}
+
+impl StoredFields<'_> {
+    /// Checks every field; `digests` reads `notice_digest` and `context_digest`, naming
+    /// the row with the `what` it is given.
+    fn check(
+        self,
+        digests: impl FnOnce(&dyn Fn() -> String) -> Result<[[u8; 32]; 2]>,
+    ) -> Result<RowFields> {
+        let seq = to_seq(self.seq)?;
+        let what = move || format!("event seq {seq}");
+        let what: &dyn Fn() -> String = &what;
+
+        let purpose = PurposeId::parse(self.purpose)
+            .map_err(|e| invalid(what, "purpose", self.purpose, &format!("is refused: {e}")))?;
+        let action = Action::parse(self.action)
+            .ok_or_else(|| invalid(what, "action", self.action, "is not a known action"))?;
+        let source = Source::parse(self.source)
+            .ok_or_else(|| invalid(what, "source", self.source, "is not a known source"))?;
+        let catalog_version = u32::try_from(self.catalog_version).map_err(|_| {
+            invalid(
+                what,
+                "catalog_version",
+                &self.catalog_version.to_string(),
+                "is not a catalog version number",
+            )
+        })?;
+        let locale = Locale::parse(self.locale)
+            .map_err(|e| invalid(what, "locale", self.locale, &format!("is refused: {e}")))?;
+        let [notice_digest, context_digest] = digests(what)?;
+
+        Ok(RowFields {
+            seq,
+            purpose,
+            action,
+            source,
+            catalog_version,
+            notice_digest: Digest256(notice_digest),
+            locale,
+            recorded_at: Timestamp::from_unix_millis(self.recorded_at),
+            context_digest: Digest256(context_digest),
+        })
+    }
+}
+
 fn decode_fields(row: &SqliteRow) -> Result<RowFields> {
-    let raw_seq: i64 = column(row, &|| "an event".to_owned(), "seq")?;
-    let seq = to_seq(raw_seq)?;
+    let seq: i64 = column(row, &|| "an event".to_owned(), "seq")?;
     let what = move || format!("event seq {seq}");
     let what: &dyn Fn() -> String = &what;
-
     let purpose: String = column(row, what, "purpose")?;
-    let purpose = PurposeId::parse(&purpose)
-        .map_err(|e| invalid(what, "purpose", &purpose, &format!("is refused: {e}")))?;
     let action: String = column(row, what, "action")?;
-    let action = Action::parse(&action)
-        .ok_or_else(|| invalid(what, "action", &action, "is not a known action"))?;
     let source: String = column(row, what, "source")?;
-    let source = Source::parse(&source)
-        .ok_or_else(|| invalid(what, "source", &source, "is not a known source"))?;
-    let catalog_version: i64 = column(row, what, "catalog_version")?;
-    let catalog_version = u32::try_from(catalog_version).map_err(|_| {
-        invalid(
-            what,
-            "catalog_version",
-            &catalog_version.to_string(),
-            "is not a catalog version number",
-        )
-    })?;
     let locale: String = column(row, what, "locale")?;
-    let locale = Locale::parse(&locale)
-        .map_err(|e| invalid(what, "locale", &locale, &format!("is refused: {e}")))?;
-
-    Ok(RowFields {
+    StoredFields {
         seq,
-        purpose,
-        action,
-        source,
-        catalog_version,
-        notice_digest: Digest256(bytes32(row, what, "notice_digest")?),
-        locale,
-        recorded_at: Timestamp::from_unix_millis(column(row, what, "recorded_at")?),
-        context_digest: Digest256(bytes32(row, what, "context_digest")?),
+        purpose: &purpose,
+        action: &action,
+        source: &source,
+        catalog_version: column(row, what, "catalog_version")?,
+        locale: &locale,
+        recorded_at: column(row, what, "recorded_at")?,
+    }
+    .check(|what| {
+        Ok([
+            bytes32(row, what, "notice_digest")?,
+            bytes32(row, what, "context_digest")?,
+        ])
     })
+}
+
+/// `ledger_entries` reads a page of rows as one JSON array, built by SQLite, because
+/// sqlx's cost per row (each row copied value by value and handed from SQLite's thread
+/// to the caller) was most of what reading the ledger cost (BENCHMARKS.md). Each row is
+/// an array of the columns its leaf commits to, blobs in hex.
+const ENTRY_PAGE_SQL: &str = "SELECT json_group_array(json_array(seq, \
+     hex(subject_commitment), purpose, action, source, catalog_version, hex(notice_digest), \
+     locale, recorded_at, hex(context_digest))) \
+     FROM (SELECT * FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2)";
+
+/// Rows per `ENTRY_PAGE_SQL` query, so that the JSON text held at once stays a few MB
+/// however many entries are asked for.
+const ENTRY_PAGE: u32 = 8192;
+
+/// One row of an [`ENTRY_PAGE_SQL`] array; text borrowed from the JSON unless escaped.
+#[derive(serde::Deserialize)]
+struct JsonEntry<'a>(
+    i64,
+    &'a str,
+    #[serde(borrow)] Cow<'a, str>,
+    #[serde(borrow)] Cow<'a, str>,
+    #[serde(borrow)] Cow<'a, str>,
+    i64,
+    &'a str,
+    #[serde(borrow)] Cow<'a, str>,
+    i64,
+    &'a str,
+);
+
+/// A page of ledger entries from its [`ENTRY_PAGE_SQL`] JSON, every field checked as
+/// [`decode_fields`] checks a row's.
+fn decode_entry_page(json: &str, after: u64) -> Result<Vec<LedgerEntry>> {
+    let rows: Vec<JsonEntry<'_>> = serde_json::from_str(json).map_err(|e| {
+        StoreError::Corrupt(format!(
+            "the ledger rows after seq {after} are unreadable: {e}"
+        ))
+    })?;
+    let mut entries = rows
+        .iter()
+        .map(|row| {
+            let JsonEntry(
+                seq,
+                commitment,
+                purpose,
+                action,
+                source,
+                catalog_version,
+                notice_digest,
+                locale,
+                recorded_at,
+                context_digest,
+            ) = row;
+            let f = StoredFields {
+                seq: *seq,
+                purpose,
+                action,
+                source,
+                catalog_version: *catalog_version,
+                locale,
+                recorded_at: *recorded_at,
+            }
+            .check(|what| {
+                Ok([
+                    hex32(what, "notice_digest", notice_digest)?,
+                    hex32(what, "context_digest", context_digest)?,
+                ])
+            })?;
+            let seq = f.seq;
+            let commitment = hex32(
+                &|| format!("event seq {seq}"),
+                "subject_commitment",
+                commitment,
+            )?;
+            Ok(entry_of(f, commitment))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    // The subquery picks the rows; SQLite does not promise to aggregate them in its order.
+    if !entries.is_sorted_by_key(|e| e.seq) {
+        entries.sort_unstable_by_key(|e| e.seq);
+    }
+    Ok(entries)
+}
+
+/// A blob column that reached Rust as hex.
+fn hex32(what: &dyn Fn() -> String, field: &str, hex: &str) -> Result<[u8; 32]> {
+    let mut out = [0u8; 32];
+    hex::decode_to_slice(hex, &mut out).map_err(|_| {
+        StoreError::Corrupt(format!(
+            "{}: field `{field}` holds {} bytes, not 32",
+            what(),
+            hex.len() / 2
+        ))
+    })?;
+    Ok(out)
 }
 
 fn decode_event(row: &SqliteRow) -> Result<ConsentEvent> {
@@ -1209,12 +1358,9 @@ fn decode_event(row: &SqliteRow) -> Result<ConsentEvent> {
     })
 }
 
-fn decode_entry(row: &SqliteRow) -> Result<LedgerEntry> {
-    let f = decode_fields(row)?;
-    let seq = f.seq;
-    let commitment = bytes32(row, &|| format!("event seq {seq}"), "subject_commitment")?;
-    Ok(LedgerEntry {
-        seq,
+fn entry_of(f: RowFields, commitment: [u8; 32]) -> LedgerEntry {
+    LedgerEntry {
+        seq: f.seq,
         subject_commitment: Digest256(commitment),
         purpose: f.purpose,
         action: EntryAction::from(f.action),
@@ -1224,7 +1370,7 @@ fn decode_entry(row: &SqliteRow) -> Result<LedgerEntry> {
         locale: f.locale,
         recorded_at: f.recorded_at,
         context_digest: f.context_digest,
-    })
+    }
 }
 
 fn decode_checkpoint(row: &SqliteRow) -> Result<StoredCheckpoint> {
