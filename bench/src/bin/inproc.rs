@@ -6,8 +6,11 @@
 //! - `memory`: resident-set growth per subject when the index holds 1M and 10M subjects
 //!   with 20 answered purposes each, and the time that build takes (cold start);
 //! - `writes`: durable consent writes from 64 concurrent clients through the group commit
-//!   into SQLite, against raw batched inserts of the same rows with the same durability;
-//! - `verify`: `keuze ledger verify` against plain SHA-256 over the same leaf bytes.
+//!   into SQLite, against raw batched inserts of the same rows with the same durability,
+//!   once into one table and once into Keuze's own schema (with and without the
+//!   projection), to separate the cost of the layout from the cost of Keuze's code;
+//! - `verify`: `keuze ledger verify` against plain SHA-256 over the same leaf bytes, and
+//!   reading the ledger through the store against reading the same rows with plain sqlx.
 //!
 //! `KEUZE_BENCH_SUBJECTS` sets the subjects of the decision figure (default 1M), to see
 //! how it changes as the index outgrows the caches.
@@ -427,11 +430,24 @@ const CLIENTS: usize = 64;
 
 /// `per_request` purposes per request: 1 is the worst case (every event a new subject's
 /// first choice, three random B-tree pages each); 20 is a whole banner answered at once.
+///
+/// Three baselines in the same run, interleaved with Keuze's runs: raw inserts of
+/// ledger-shaped rows into one table (the issue's baseline), raw inserts of the rows
+/// Keuze's append writes into Keuze's own schema (what the layout alone allows), and the
+/// same without `consent_state` (what dropping the projection from the write path would
+/// give at most).
 async fn writes(n: usize, runs: usize, per_request: usize) -> Result<Vec<Figure>> {
     let purposes = purpose_ids()?;
     let mut keuze_runs = Vec::new();
     let mut base_runs = Vec::new();
+    let mut layout_runs = Vec::new();
+    let mut bare_layout_runs = Vec::new();
     let mut batch_sizes = Vec::new();
+    // Bytes handed to write(2) per event: WAL frames and checkpoints (what fsync waits
+    // for), and statement journals where SQLite spills them to temporary files (not
+    // Keuze's writer, which keeps them in memory).
+    let mut written = [Vec::new(), Vec::new(), Vec::new(), Vec::new()];
+    let per_tx = CLIENTS * per_request;
     for run in 0..runs {
         let dir = tempfile::tempdir()?;
         let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path()).await?);
@@ -451,6 +467,7 @@ async fn writes(n: usize, runs: usize, per_request: usize) -> Result<Vec<Figure>
             GroupCommitConfig::default(),
         ));
         let started = Instant::now();
+        let before = bytes_written();
         let mut clients = Vec::new();
         for c in 0..CLIENTS {
             let writer = Arc::clone(&writer);
@@ -474,32 +491,250 @@ async fn writes(n: usize, runs: usize, per_request: usize) -> Result<Vec<Figure>
         }
         let done = (n / CLIENTS / per_request * CLIENTS * per_request) as u64;
         keuze_runs.push(keuze_bench::rate(done, started.elapsed()));
+        let [w_keuze, w_base, w_layout, w_bare] = &mut written;
+        w_keuze.push(bytes_written().saturating_sub(before) as f64 / done as f64);
         batch_sizes
             .push(done as f64 / commits.load(std::sync::atomic::Ordering::Relaxed).max(1) as f64);
         if store.event_count().await? != done {
             bail!("the ledger does not hold every acknowledged write");
         }
+        drop(writer);
+        drop(store);
+        drop(dir);
 
         let raw = tempfile::tempdir()?;
-        base_runs.push(raw_inserts(raw.path(), n, run as u64, CLIENTS * per_request).await?);
+        let (rate, bytes) = raw_inserts(raw.path(), n, run as u64, per_tx).await?;
+        base_runs.push(rate);
+        w_base.push(bytes);
+        drop(raw);
+        for (with_state, into, bytes_into) in [
+            (true, &mut layout_runs, w_layout),
+            (false, &mut bare_layout_runs, w_bare),
+        ] {
+            let raw = tempfile::tempdir()?;
+            let (rate, bytes) =
+                layout_inserts(raw.path(), n, run as u64, per_tx, per_request, with_state).await?;
+            into.push(rate);
+            bytes_into.push(bytes);
+        }
     }
-    Ok(vec![Figure {
-        name: format!(
-            "durable consent writes, {CLIENTS} concurrent clients, {per_request} purpose(s) per request"
-        ),
-        unit: "events/s".into(),
-        result: Runs { rates: keuze_runs },
-        baseline: Some(Runs { rates: base_runs }),
-        target: "≥ 0.5 × baseline and ≥ 20,000/s".into(),
-        note: format!("{:.1} events per commit on average; baseline: the same rows inserted raw into one SQLite table, WAL, synchronous=FULL, one multi-row INSERT per transaction of {} rows (what {CLIENTS} waiting clients give a group commit)", Runs { rates: batch_sizes }.median(), CLIENTS * per_request),
-    }])
+    let keuze = Runs { rates: keuze_runs };
+    let base = Runs { rates: base_runs };
+    let layout = Runs { rates: layout_runs };
+    let bare_layout = Runs {
+        rates: bare_layout_runs,
+    };
+    let ratio = |a: &Runs, b: &Runs| a.median() / b.median().max(f64::MIN_POSITIVE);
+    let [w_keuze, w_base, w_layout, w_bare] = written.map(|rates| Runs { rates }.median().round());
+    let name = format!(
+        "durable consent writes, {CLIENTS} concurrent clients, {per_request} purpose(s) per request"
+    );
+    Ok(vec![
+        Figure {
+            name: name.clone(),
+            unit: "events/s".into(),
+            result: keuze.clone(),
+            baseline: Some(base.clone()),
+            target: "≥ 0.5 × baseline and ≥ 20,000/s".into(),
+            note: format!("{:.1} events per commit on average; baseline: the same rows inserted raw into one SQLite table, WAL, synchronous=FULL, one multi-row INSERT per transaction of {per_tx} rows (what {CLIENTS} waiting clients give a group commit); bytes passed to write(2) per event (WAL, checkpoints, spilled statement journals): Keuze {w_keuze}, baseline {w_base}", Runs { rates: batch_sizes }.median()),
+        },
+        Figure {
+            name: format!("{name}, against raw inserts into Keuze's own schema"),
+            unit: "events/s".into(),
+            result: keuze,
+            baseline: Some(layout.clone()),
+            target: "— (shows where the gap is)".into(),
+            note: format!("baseline: a fresh `SqliteStore`'s schema (tables, indexes, triggers) and pragmas, and through a plain sqlx connection, per transaction of {per_tx} events, the rows Keuze's append writes (`subjects`, `events`, `consent_state`, `tree_nodes`: leaves and completed parents), one multi-row INSERT per table, precomputed random hashes, no Keuze code; the layout alone reaches {:.2} × the one-table baseline; bytes written per event: {w_layout} (Keuze {w_keuze})", ratio(&layout, &base)),
+        },
+        Figure {
+            name: format!("raw inserts into Keuze's schema without `consent_state`, {per_request} purpose(s) per subject"),
+            unit: "events/s".into(),
+            result: bare_layout.clone(),
+            baseline: Some(layout),
+            target: "— (what dropping the projection would give)".into(),
+            note: format!("the layout baseline above without the projection's rows: ratio = the gain at most; {:.2} × the one-table baseline; bytes written per event: {w_bare}", ratio(&bare_layout, &base)),
+        },
+    ])
+}
+
+/// The rows Keuze's append writes for one transaction, precomputed so that the timed
+/// loop runs no Keuze code: new subjects (pseudonym, salt, commitment), and per event its
+/// commitment index, its purpose and its tree nodes.
+struct LayoutBatch {
+    subjects: Vec<[[u8; 32]; 3]>,
+    /// (index into `subjects`, purpose) per event.
+    events: Vec<(usize, usize)>,
+    /// (level, idx, hash) of every node the batch completes, leaves first per event.
+    nodes: Vec<(i64, i64, [u8; 32])>,
+}
+
+/// The nodes a Merkle tree completes when leaf `index` (0-based) is appended: the leaf
+/// and one parent per trailing one bit of its index, numbered as `TreeBuilder` does.
+fn completed_nodes(index: u64) -> impl Iterator<Item = (i64, i64)> {
+    let parents = index.trailing_ones();
+    (0..=parents).map(move |level| (i64::from(level), (index >> level) as i64))
+}
+
+/// The second baseline: Keuze's own schema and pragmas, the rows its append writes, and
+/// nothing of Keuze in the timed loop. With `with_state` false, `consent_state` gets no
+/// rows.
+async fn layout_inserts(
+    dir: &std::path::Path,
+    n: usize,
+    seed: u64,
+    per_tx: usize,
+    per_request: usize,
+    with_state: bool,
+) -> Result<(f64, f64)> {
+    use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
+    use sqlx::{ConnectOptions, Connection};
+    // The migrations create the real tables, indexes and triggers.
+    let store = SqliteStore::open(dir).await?;
+    let path = store.db_path().to_owned();
+    store.close().await;
+    drop(store);
+    // The pragmas of `SqliteStore::open` for its writer.
+    let mut conn = SqliteConnectOptions::new()
+        .filename(&path)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Full)
+        .foreign_keys(true)
+        .busy_timeout(std::time::Duration::from_secs(5))
+        .pragma("secure_delete", "ON")
+        .pragma("cache_size", "-65536")
+        .pragma("wal_autocheckpoint", "16384")
+        .pragma("temp_store", "MEMORY")
+        .connect()
+        .await?;
+
+    let purposes: Vec<String> = purpose_ids()?.iter().map(|p| p.to_string()).collect();
+    let mut rng = StdRng::seed_from_u64(seed ^ 0x6c61_796f_7574);
+    let mut bytes = || {
+        let mut b = [0u8; 32];
+        rng.fill_bytes(&mut b);
+        b
+    };
+    let per_request = per_request.max(1);
+    let total = n / per_tx * per_tx;
+    let mut batches = Vec::with_capacity(total / per_tx);
+    let mut leaf = 0u64;
+    for _ in 0..total / per_tx {
+        let subjects: Vec<[[u8; 32]; 3]> = (0..per_tx / per_request)
+            .map(|_| [bytes(), bytes(), bytes()])
+            .collect();
+        let mut events = Vec::with_capacity(per_tx);
+        let mut nodes = Vec::with_capacity(per_tx * 2);
+        for s in 0..subjects.len() {
+            for p in 0..per_request {
+                events.push((s, p));
+                for (level, idx) in completed_nodes(leaf) {
+                    nodes.push((level, idx, bytes()));
+                }
+                leaf += 1;
+            }
+        }
+        batches.push(LayoutBatch {
+            subjects,
+            events,
+            nodes,
+        });
+    }
+    let notice = Digest256::of(b"notice").0;
+    let context = Digest256::of(b"context").0;
+    let rows = |count: usize, row: &str| vec![row; count].join(", ");
+    let subjects_sql = format!(
+        "INSERT INTO subjects (pseudonym, salt, commitment) VALUES {}",
+        rows(per_tx / per_request, "(?, ?, ?)")
+    );
+    let events_sql = format!(
+        "INSERT INTO events (seq, subject_commitment, purpose, action, source, catalog_version, \
+         notice_digest, locale, recorded_at, context_digest) VALUES {}",
+        rows(per_tx, "(?, ?, ?, 'grant', 'banner', 1, ?, 'en', ?, ?)")
+    );
+    let state_sql = format!(
+        "INSERT INTO consent_state (subject, purpose, seq) VALUES {} \
+         ON CONFLICT (subject, purpose) DO UPDATE SET seq = excluded.seq \
+         WHERE excluded.seq > consent_state.seq",
+        rows(per_tx, "(?, ?, ?)")
+    );
+    // The number of completed parents varies between batches: one statement per count.
+    let mut node_sql: HashMap<usize, String> = HashMap::new();
+
+    let started = Instant::now();
+    let before = bytes_written();
+    let mut seq = 0i64;
+    for batch in &batches {
+        let mut tx = conn.begin().await?;
+        let mut q = sqlx::query(&subjects_sql);
+        for [pseudonym, salt, commitment] in &batch.subjects {
+            q = q
+                .bind(pseudonym.as_slice())
+                .bind(salt.as_slice())
+                .bind(commitment.as_slice());
+        }
+        q.execute(&mut *tx).await?;
+        let first = seq;
+        let mut q = sqlx::query(&events_sql);
+        for &(s, p) in &batch.events {
+            let [_, _, commitment] = batch.subjects.get(s).context("a subject index")?;
+            seq += 1;
+            q = q
+                .bind(seq)
+                .bind(commitment.as_slice())
+                .bind(purposes.get(p).context("a purpose index")?.as_str())
+                .bind(notice.as_slice())
+                .bind(NOW_MS)
+                .bind(context.as_slice());
+        }
+        q.execute(&mut *tx).await?;
+        if with_state {
+            let mut q = sqlx::query(&state_sql);
+            let mut seq = first;
+            for &(s, p) in &batch.events {
+                let [pseudonym, _, _] = batch.subjects.get(s).context("a subject index")?;
+                seq += 1;
+                q = q
+                    .bind(pseudonym.as_slice())
+                    .bind(purposes.get(p).context("a purpose index")?.as_str())
+                    .bind(seq);
+            }
+            q.execute(&mut *tx).await?;
+        }
+        let sql = node_sql.entry(batch.nodes.len()).or_insert_with(|| {
+            format!(
+                "INSERT INTO tree_nodes (level, idx, hash) VALUES {}",
+                rows(batch.nodes.len(), "(?, ?, ?)")
+            )
+        });
+        let mut q = sqlx::query(sql.as_str());
+        for (level, idx, hash) in &batch.nodes {
+            q = q.bind(*level).bind(*idx).bind(hash.as_slice());
+        }
+        q.execute(&mut *tx).await?;
+        tx.commit().await?;
+    }
+    let rate = keuze_bench::rate(total as u64, started.elapsed());
+    let bytes = bytes_written().saturating_sub(before) as f64 / total.max(1) as f64;
+    let (events, nodes): (i64, i64) =
+        sqlx::query_as("SELECT (SELECT count(*) FROM events), (SELECT count(*) FROM tree_nodes)")
+            .fetch_one(&mut conn)
+            .await?;
+    if events != total as i64 || nodes < events {
+        bail!("the layout baseline wrote {events} events and {nodes} tree nodes, not {total}");
+    }
+    Ok((rate, bytes))
 }
 
 /// The baseline: ledger-shaped rows, `per_tx` per transaction (what a group commit gets
 /// from the same clients), each transaction one
 /// multi-row `INSERT` (the fastest plain way to insert a batch), WAL and synchronous=FULL
 /// like the store.
-async fn raw_inserts(dir: &std::path::Path, n: usize, seed: u64, per_tx: usize) -> Result<f64> {
+async fn raw_inserts(
+    dir: &std::path::Path,
+    n: usize,
+    seed: u64,
+    per_tx: usize,
+) -> Result<(f64, f64)> {
     use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
     use sqlx::{ConnectOptions, Connection};
     let mut conn = SqliteConnectOptions::new()
@@ -522,6 +757,7 @@ async fn raw_inserts(dir: &std::path::Path, n: usize, seed: u64, per_tx: usize) 
     let total = n / per_tx * per_tx;
     let notice = Digest256::of(b"notice").0;
     let context = Digest256::of(b"context").0;
+    let before = bytes_written();
     for _ in 0..total / per_tx {
         let subjects: Vec<SubjectId> = (0..per_tx).map(|_| subject(&mut rng)).collect();
         let mut q = sqlx::query(&sql);
@@ -539,7 +775,23 @@ async fn raw_inserts(dir: &std::path::Path, n: usize, seed: u64, per_tx: usize) 
         q.execute(&mut *tx).await?;
         tx.commit().await?;
     }
-    Ok(keuze_bench::rate(total as u64, started.elapsed()))
+    Ok((
+        keuze_bench::rate(total as u64, started.elapsed()),
+        bytes_written().saturating_sub(before) as f64 / total.max(1) as f64,
+    ))
+}
+
+/// Bytes this process has handed to write system calls so far (`wchar` of
+/// `/proc/self/io`); 0 where there is no such file.
+fn bytes_written() -> u64 {
+    std::fs::read_to_string("/proc/self/io")
+        .ok()
+        .and_then(|io| {
+            io.lines()
+                .find_map(|l| l.strip_prefix("wchar:"))
+                .and_then(|v| v.trim().parse().ok())
+        })
+        .unwrap_or(0)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -579,7 +831,22 @@ async fn verify(n: u64, runs: usize) -> Result<Vec<Figure>> {
     let mut base_runs = Vec::new();
     let mut keuze_runs = Vec::new();
     let mut floor_runs = Vec::new();
+    let mut raw_runs = Vec::new();
+    let mut json_runs = Vec::new();
+    // The floors under reading: the same rows through a plain sqlx connection.
+    let mut raw = {
+        use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode};
+        use sqlx::ConnectOptions;
+        SqliteConnectOptions::new()
+            .filename(store.db_path())
+            .journal_mode(SqliteJournalMode::Wal)
+            .read_only(true)
+            .connect()
+            .await?
+    };
     for _ in 0..runs {
+        raw_runs.push(raw_read(&mut raw, n).await?);
+        json_runs.push(json_read(&mut raw, n).await?);
         // What reading the rows back costs before any check: every ledger row read
         // through the store and its leaf hashed, no tree.
         let started = Instant::now();
@@ -622,6 +889,8 @@ async fn verify(n: u64, runs: usize) -> Result<Vec<Figure>> {
     }
     let floor = Runs { rates: floor_runs };
     let verified = Runs { rates: keuze_runs };
+    let raw = Runs { rates: raw_runs };
+    let json = Runs { rates: json_runs };
     Ok(vec![Figure {
         name: format!("ledger verification, {n} events"),
         unit: "events/s".into(),
@@ -634,5 +903,104 @@ async fn verify(n: u64, runs: usize) -> Result<Vec<Figure>> {
             floor.median(),
             verified.median() / floor.median().max(f64::MIN_POSITIVE)
         ),
+    }, Figure {
+        name: format!("reading the ledger through the store and hashing each leaf, no tree, {n} events"),
+        unit: "events/s".into(),
+        result: floor.clone(),
+        baseline: Some(raw),
+        target: "— (where reading goes)".into(),
+        note: format!(
+            "the floor under verification: `Store::ledger_entries` in pages of 10,000, every field decoded into domain types, `canonical_bytes`, SHA-256; baseline: the same rows through a plain sqlx query, one sqlx row per ledger row, columns read by index as integers and bytes, nothing decoded. The same pages as one JSON array each (`json_group_array`), parsed by serde_json into borrowed strings, nothing decoded: {:.0} events/s; the store's floor is {:.2} of that",
+            json.median(),
+            floor.median() / json.median().max(f64::MIN_POSITIVE)
+        ),
     }])
+}
+
+/// The rows `Store::ledger_entries` reads, through a plain sqlx connection, one sqlx row
+/// per ledger row: pages of 10,000, each column read by index as an integer or bytes,
+/// nothing decoded.
+async fn raw_read(conn: &mut sqlx::SqliteConnection, n: u64) -> Result<f64> {
+    use sqlx::Row;
+    let started = Instant::now();
+    let mut after = 0i64;
+    let mut acc = 0usize;
+    let mut count = 0u64;
+    while count < n {
+        let rows = sqlx::query(
+            "SELECT seq, subject_commitment, purpose, action, source, catalog_version, \
+             notice_digest, locale, recorded_at, context_digest \
+             FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+        )
+        .bind(after)
+        .bind(10_000i64)
+        .fetch_all(&mut *conn)
+        .await?;
+        if rows.is_empty() {
+            bail!("the raw read found {count} rows, not {n}");
+        }
+        for row in &rows {
+            after = row.try_get(0)?;
+            for i in [1, 2, 3, 4, 6, 7, 9] {
+                acc += row.try_get_unchecked::<&[u8], _>(i)?.len();
+            }
+            acc += row.try_get::<i64, _>(5)? as usize + row.try_get::<i64, _>(8)? as usize;
+        }
+        count += rows.len() as u64;
+    }
+    black_box(acc);
+    Ok(keuze_bench::rate(n, started.elapsed()))
+}
+
+/// A ledger row of a JSON page: the columns its leaf commits to, blobs in hex.
+type JsonRow<'a> = (
+    i64,
+    &'a str,
+    &'a str,
+    &'a str,
+    &'a str,
+    i64,
+    &'a str,
+    &'a str,
+    i64,
+    &'a str,
+);
+
+/// The same pages as `Store::ledger_entries` reads them: one JSON array per page, built
+/// by SQLite, parsed with serde_json into borrowed strings and integers; nothing decoded
+/// into domain types, no hex decoded.
+async fn json_read(conn: &mut sqlx::SqliteConnection, n: u64) -> Result<f64> {
+    let started = Instant::now();
+    let mut after = 0i64;
+    let mut acc = 0usize;
+    let mut count = 0u64;
+    while count < n {
+        let page: String = sqlx::query_scalar(
+            "SELECT json_group_array(json_array(seq, hex(subject_commitment), purpose, \
+             action, source, catalog_version, hex(notice_digest), locale, recorded_at, \
+             hex(context_digest))) \
+             FROM (SELECT * FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2)",
+        )
+        .bind(after)
+        .bind(10_000i64)
+        .fetch_one(&mut *conn)
+        .await?;
+        let rows: Vec<JsonRow<'_>> = serde_json::from_str(&page)?;
+        if rows.is_empty() {
+            bail!("the JSON read found {count} rows, not {n}");
+        }
+        for (seq, commitment, purpose, action, source, version, notice, locale, at, context) in
+            &rows
+        {
+            after = *seq;
+            acc += [commitment, purpose, action, source, notice, locale, context]
+                .iter()
+                .map(|s| s.len())
+                .sum::<usize>();
+            acc = acc.wrapping_add((*version ^ *at) as usize);
+        }
+        count += rows.len() as u64;
+    }
+    black_box(acc);
+    Ok(keuze_bench::rate(n, started.elapsed()))
 }

@@ -27,7 +27,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
     SqliteRow, SqliteSynchronous,
 };
-use sqlx::{Row, Sqlite, Transaction};
+use sqlx::{Connection as _, Row, Sqlite, Transaction};
 use std::borrow::Cow;
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -106,6 +106,9 @@ pub struct SqliteSettings {
     /// 0 = OFF, 1 = ON, 2 = FAST. Keuze uses ON: deleted content (an erased subject's
     /// salt) is overwritten with zeros, not left in free space.
     pub secure_delete: i64,
+    /// 0 = DEFAULT (files), 1 = FILE, 2 = MEMORY. The writer uses MEMORY: statement
+    /// journals (page images, salts among them) stay out of temporary files.
+    pub temp_store: i64,
     /// The SQLite library's version, e.g. `3.46.0`.
     pub sqlite_version: String,
 }
@@ -152,23 +155,50 @@ impl SqliteStore {
         let cannot_open = |e: sqlx::Error| {
             StoreError::Unavailable(format!("cannot open the database {}: {e}", path.display()))
         };
+        // Inside a transaction, every statement that may fail halfway (each of the
+        // append's INSERTs: triggers, constraints) keeps the pages it changes in a
+        // statement journal, so that it can be undone alone; past 64 KiB SQLite moves
+        // that journal into a temporary file, created, written and deleted per
+        // statement. An append's statements change hundreds of pages each (random
+        // B-tree pages, see above): `perf` put 16 % of the write benchmark's CPU in
+        // those files. Kept in memory, they cost a copy; nothing durable lives there,
+        // so durability is unchanged (BENCHMARKS.md). Only the writer: readers never
+        // write, and work that may sort the whole ledger sets it back to files (see
+        // `temp_store`).
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
             .min_connections(1)
             .idle_timeout(None)
             .max_lifetime(None)
-            .connect_with(options.clone().create_if_missing(true))
+            // Not a round trip to SQLite's thread before every transaction just to see
+            // that the connection is alive: BEGIN finds out as well, and a dead one
+            // fails the write as `Unavailable` either way.
+            .test_before_acquire(false)
+            .connect_with(
+                options
+                    .clone()
+                    .create_if_missing(true)
+                    .pragma("temp_store", TEMP_IN_MEMORY),
+            )
             .await
             .map_err(cannot_open)?;
         let migrator = Migrator::new(EmbeddedMigrations).await.map_err(|e| {
             StoreError::Corrupt(format!("the embedded migrations are unusable: {e}"))
         })?;
-        migrator.run(&writer).await.map_err(|e| {
-            StoreError::Unavailable(format!(
-                "cannot bring the schema of {} up to date: {e}",
-                path.display()
-            ))
-        })?;
+        {
+            let mut conn = writer.acquire().await.map_err(cannot_open)?;
+            // A migration may copy or index the whole ledger: let its sorts spill to disk.
+            temp_store(&mut conn, TEMP_ON_DISK).await?;
+            let migrated = migrator.run(&mut *conn).await.map_err(|e| {
+                StoreError::Unavailable(format!(
+                    "cannot bring the schema of {} up to date: {e}",
+                    path.display()
+                ))
+            });
+            let restored = temp_store(&mut conn, TEMP_IN_MEMORY).await;
+            migrated?;
+            restored?;
+        }
         let readers = SqlitePoolOptions::new()
             .max_connections(READERS)
             .connect_with(options)
@@ -202,6 +232,7 @@ impl SqliteStore {
         let foreign_keys = read_text(&mut conn, "PRAGMA foreign_keys").await?;
         let busy_timeout = read_text(&mut conn, "PRAGMA busy_timeout").await?;
         let secure_delete = read_text(&mut conn, "PRAGMA secure_delete").await?;
+        let temp_store = read_text(&mut conn, "PRAGMA temp_store").await?;
         let sqlite_version = read_text(&mut conn, "SELECT sqlite_version()").await?;
         let int = |name: &str, v: &str| {
             v.parse::<i64>().map_err(|_| {
@@ -214,6 +245,7 @@ impl SqliteStore {
             foreign_keys: int("foreign_keys", &foreign_keys)? != 0,
             busy_timeout_ms: int("busy_timeout", &busy_timeout)?,
             secure_delete: int("secure_delete", &secure_delete)?,
+            temp_store: int("temp_store", &temp_store)?,
             sqlite_version,
         })
     }
@@ -263,6 +295,43 @@ impl SqliteStore {
     }
 }
 
+/// `temp_store` values: statement journals and sorts in memory (the writer's default), or
+/// in temporary files (for work that may sort the whole ledger, which must not be held in
+/// memory: with `MEMORY`, SQLite's sorter never spills).
+const TEMP_IN_MEMORY: &str = "MEMORY";
+const TEMP_ON_DISK: &str = "FILE";
+
+/// Sets where the connection keeps temporary data. Not inside a transaction.
+async fn temp_store(conn: &mut SqliteConnection, mode: &str) -> Result<()> {
+    sqlx::query(&format!("PRAGMA temp_store = {mode}"))
+        .execute(conn)
+        .await
+        .map_err(db_error)?;
+    Ok(())
+}
+
+/// Rebuilds `consent_state` from the ledger in one write transaction on `conn`.
+async fn rebuild_projection_in(conn: &mut SqliteConnection) -> Result<u64> {
+    let mut tx = conn.begin_with("BEGIN IMMEDIATE").await.map_err(db_error)?;
+    sqlx::query("DELETE FROM consent_state")
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?;
+    // Through `subjects`: an erased subject has no row there, so no state either.
+    let rows = sqlx::query(
+        "INSERT INTO consent_state (subject, purpose, seq) \
+             SELECT s.pseudonym, e.purpose, max(e.seq) \
+             FROM events AS e JOIN subjects AS s ON s.commitment = e.subject_commitment \
+             GROUP BY s.pseudonym, e.purpose",
+    )
+    .execute(&mut *tx)
+    .await
+    .map_err(db_error)?
+    .rows_affected();
+    tx.commit().await.map_err(db_error)?;
+    Ok(rows)
+}
+
 /// The first column of a one-row answer as text: PRAGMAs answer with integers or text, and
 /// SQLite converts either to text.
 async fn read_text(conn: &mut SqliteConnection, sql: &'static str) -> Result<String> {
@@ -276,10 +345,6 @@ type SqliteQuery<'q> = sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArgume
 /// subject's `subjects` row; erased subjects have none, so their events drop out.
 const EVENT_COLUMNS: &str = "e.seq, s.pseudonym AS subject, e.purpose, e.action, e.source, \
      e.catalog_version, e.notice_digest, e.locale, e.recorded_at, e.context_digest";
-
-/// A ledger row as its leaf commits to it.
-const ENTRY_COLUMNS: &str = "seq, subject_commitment, purpose, action, source, \
-     catalog_version, notice_digest, locale, recorded_at, context_digest";
 
 const CHECKPOINT_COLUMNS: &str = "size, root, note, signed_at";
 
@@ -299,11 +364,19 @@ async fn append_in(
     if events.is_empty() {
         return Ok(Vec::new());
     }
-    let last: i64 = sqlx::query_scalar("SELECT coalesce(max(seq), 0) FROM events")
-        .fetch_one(&mut *conn)
-        .await
-        .map_err(db_error)?;
-    let size = stored_tree_size(conn).await?;
+    // Each query is a round trip to SQLite's thread, which costs more than SQLite needs
+    // for most of them (a bare `SELECT 1` takes ~50 µs, ~35 µs of it CPU, on the
+    // benchmark machine), so the append makes as few as it can: this one, one for the
+    // tree's frontier, one for the subjects' salts, one for all the rows, and the
+    // transaction's BEGIN and COMMIT.
+    let (last, size): (i64, i64) = sqlx::query_as(
+        "SELECT (SELECT coalesce(max(seq), 0) FROM events), \
+         (SELECT coalesce(max(idx) + 1, 0) FROM tree_nodes WHERE level = 0)",
+    )
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(db_error)?;
+    let size = to_tree_size(size)?;
     if u64::try_from(last).ok() != Some(size) {
         return Err(StoreError::Corrupt(format!(
             "the ledger holds {last} events but the Merkle tree {size} leaves; \
@@ -312,7 +385,10 @@ async fn append_in(
     }
     let mut tree = with_stored_nodes(conn, |nodes| TreeBuilder::resume(size, nodes)).await?;
 
-    let commitments = commitments_for(conn, &events).await?;
+    let Commitments {
+        of: commitments,
+        fresh,
+    } = commitments_for(conn, &events).await?;
     let mut nodes = Vec::with_capacity(events.len() * 2);
     let mut seq = last;
     let mut out = Vec::with_capacity(events.len());
@@ -361,30 +437,7 @@ async fn append_in(
         nodes.extend(tree.append(entry.leaf_hash()));
         out.push(ConsentEvent { seq, event });
     }
-    sqlx::query(
-        "INSERT INTO events (seq, subject_commitment, purpose, action, source, \
-         catalog_version, notice_digest, locale, recorded_at, context_digest) \
-         SELECT value ->> 0, unhex(value ->> 1), value ->> 2, value ->> 3, value ->> 4, \
-         value ->> 5, unhex(value ->> 6), value ->> 7, value ->> 8, unhex(value ->> 9) \
-         FROM json_each(?1) ORDER BY key",
-    )
-    .bind(serde_json::Value::Array(rows).to_string())
-    .execute(&mut *conn)
-    .await
-    .map_err(db_error)?;
-    // `WHERE true` keeps SQLite's parser from reading ON CONFLICT as a join constraint.
-    sqlx::query(
-        "INSERT INTO consent_state (subject, purpose, seq) \
-         SELECT unhex(value ->> 0), value ->> 1, value ->> 2 FROM json_each(?1) WHERE true \
-         ORDER BY key \
-         ON CONFLICT (subject, purpose) DO UPDATE SET seq = excluded.seq \
-         WHERE excluded.seq > consent_state.seq",
-    )
-    .bind(serde_json::Value::Array(state).to_string())
-    .execute(&mut *conn)
-    .await
-    .map_err(db_error)?;
-    // Every node the batch completed, in one statement: `[[level, idx, "hex"], …]`.
+    // Every node the batch completed: `[[level, idx, "hex"], …]`.
     let mut json = String::with_capacity(nodes.len() * 80 + 2);
     json.push('[');
     for (i, node) in nodes.iter().enumerate() {
@@ -394,10 +447,32 @@ async fn append_in(
         let _ = write!(json, "{comma}[{},{},\"{hash}\"]", node.level, node.index);
     }
     json.push(']');
+    // New subjects, ledger rows, projection and tree nodes: one set-based statement per
+    // table, all four sent together (SQLite's thread runs them in order and stops at
+    // the first error; the caller's transaction then writes nothing). Plain `?`
+    // parameters: sqlx hands each statement of a multi-statement query the arguments
+    // after those the statements before it used, in order.
+    // `WHERE true` keeps SQLite's parser from reading ON CONFLICT as a join constraint.
     sqlx::query(
-        "INSERT INTO tree_nodes (level, idx, hash) \
-         SELECT value ->> 0, value ->> 1, unhex(value ->> 2) FROM json_each(?1)",
+        "INSERT INTO subjects (pseudonym, salt, commitment) \
+         SELECT unhex(value ->> 0), unhex(value ->> 1), unhex(value ->> 2) \
+         FROM json_each(?); \
+         INSERT INTO events (seq, subject_commitment, purpose, action, source, \
+         catalog_version, notice_digest, locale, recorded_at, context_digest) \
+         SELECT value ->> 0, unhex(value ->> 1), value ->> 2, value ->> 3, value ->> 4, \
+         value ->> 5, unhex(value ->> 6), value ->> 7, value ->> 8, unhex(value ->> 9) \
+         FROM json_each(?) ORDER BY key; \
+         INSERT INTO consent_state (subject, purpose, seq) \
+         SELECT unhex(value ->> 0), value ->> 1, value ->> 2 FROM json_each(?) WHERE true \
+         ORDER BY key \
+         ON CONFLICT (subject, purpose) DO UPDATE SET seq = excluded.seq \
+         WHERE excluded.seq > consent_state.seq; \
+         INSERT INTO tree_nodes (level, idx, hash) \
+         SELECT value ->> 0, value ->> 1, unhex(value ->> 2) FROM json_each(?)",
     )
+    .bind(serde_json::Value::Array(fresh).to_string())
+    .bind(serde_json::Value::Array(rows).to_string())
+    .bind(serde_json::Value::Array(state).to_string())
     .bind(json)
     .execute(&mut *conn)
     .await
@@ -405,13 +480,19 @@ async fn append_in(
     Ok(out)
 }
 
-/// The commitment under which the ledger names each subject of `events`, creating the
-/// salts of subjects seen for the first time: one query to read, one to insert, however
-/// many subjects. A batch with an erased subject is refused.
-async fn commitments_for(
-    conn: &mut SqliteConnection,
-    events: &[NewEvent],
-) -> Result<HashMap<SubjectId, Digest256>> {
+/// The subjects of a batch as the ledger names them.
+struct Commitments {
+    /// Each subject's commitment.
+    of: HashMap<SubjectId, Digest256>,
+    /// The `subjects` rows to insert for subjects seen for the first time, as
+    /// `[pseudonym, salt, commitment]` in hex.
+    fresh: Vec<serde_json::Value>,
+}
+
+/// The commitment under which the ledger names each subject of `events`, with new salts
+/// for subjects seen for the first time (the caller inserts their rows): one query
+/// however many subjects. A batch with an erased subject is refused.
+async fn commitments_for(conn: &mut SqliteConnection, events: &[NewEvent]) -> Result<Commitments> {
     let mut subjects: Vec<SubjectId> = Vec::new();
     let mut out: HashMap<SubjectId, Digest256> = HashMap::new();
     for e in events {
@@ -484,18 +565,7 @@ async fn commitments_for(
         };
         out.insert(*subject, commitment);
     }
-    if !fresh.is_empty() {
-        sqlx::query(
-            "INSERT INTO subjects (pseudonym, salt, commitment) \
-             SELECT unhex(value ->> 0), unhex(value ->> 1), unhex(value ->> 2) \
-             FROM json_each(?1)",
-        )
-        .bind(serde_json::Value::Array(fresh).to_string())
-        .execute(&mut *conn)
-        .await
-        .map_err(db_error)?;
-    }
-    Ok(out)
+    Ok(Commitments { of: out, fresh })
 }
 
 async fn is_erased(conn: &mut SqliteConnection, subject: &SubjectId) -> Result<bool> {
@@ -515,6 +585,10 @@ async fn stored_tree_size(conn: &mut SqliteConnection) -> Result<u64> {
             .fetch_one(conn)
             .await
             .map_err(db_error)?;
+    to_tree_size(size)
+}
+
+fn to_tree_size(size: i64) -> Result<u64> {
     u64::try_from(size)
         .map_err(|_| StoreError::Corrupt(format!("the Merkle tree reports {size} leaves")))
 }
@@ -533,33 +607,41 @@ async fn fetch_nodes(conn: &mut SqliteConnection, wanted: &[(u8, u64)]) -> Resul
         let _ = write!(json, "{comma}[{level},{index}]");
     }
     json.push(']');
-    let rows = sqlx::query(
-        "SELECT w.value ->> 0 AS level, w.value ->> 1 AS idx, t.hash \
+    // One JSON array back, one hash (hex, or null where the node is missing) per node
+    // asked for: as for `ledger_entries`, a row per node through sqlx cost more than the
+    // lookups themselves.
+    let hashes: String = sqlx::query_scalar(
+        "SELECT json_group_array(iif(t.hash IS NULL, NULL, hex(t.hash)) ORDER BY w.key) \
          FROM json_each(?1) AS w \
-         LEFT JOIN tree_nodes AS t ON t.level = w.value ->> 0 AND t.idx = w.value ->> 1 \
-         ORDER BY w.key",
+         LEFT JOIN tree_nodes AS t ON t.level = w.value ->> 0 AND t.idx = w.value ->> 1",
     )
     .bind(json)
-    .fetch_all(conn)
+    .fetch_one(conn)
     .await
     .map_err(db_error)?;
-    if rows.len() != wanted.len() {
+    let hashes: Vec<Option<&str>> = serde_json::from_str(&hashes).map_err(|e| {
+        StoreError::Corrupt(format!(
+            "the Merkle tree nodes asked for are unreadable: {e}"
+        ))
+    })?;
+    if hashes.len() != wanted.len() {
         return Err(StoreError::Corrupt(format!(
             "asked for {} Merkle tree nodes, the database answered {}",
             wanted.len(),
-            rows.len()
+            hashes.len()
         )));
     }
-    rows.iter()
+    hashes
+        .iter()
         .zip(wanted)
-        .map(|(row, &(level, index))| {
+        .map(|(hash, &(level, index))| {
             let what = || format!("Merkle tree node (level {level}, index {index})");
-            let what: &dyn Fn() -> String = &what;
-            let hash: Option<Vec<u8>> = column(row, what, "hash")?;
             let hash = hash.ok_or_else(|| StoreError::Corrupt(format!("{} is missing", what())))?;
-            <[u8; 32]>::try_from(hash.as_slice()).map_err(|_| {
-                StoreError::Corrupt(format!("{} holds {} bytes, not 32", what(), hash.len()))
-            })
+            let mut out = [0u8; 32];
+            hex::decode_to_slice(hash, &mut out).map_err(|_| {
+                StoreError::Corrupt(format!("{} holds {} bytes, not 32", what(), hash.len() / 2))
+            })?;
+            Ok(out)
         })
         .collect()
 }
@@ -634,16 +716,28 @@ impl Store for SqliteStore {
     }
 
     async fn ledger_entries(&self, after: u64, limit: u32) -> Result<Vec<LedgerEntry>> {
-        let sql =
-            format!("SELECT {ENTRY_COLUMNS} FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2");
-        let after = i64::try_from(after).unwrap_or(i64::MAX);
-        let rows = sqlx::query(&sql)
-            .bind(after)
-            .bind(i64::from(limit))
-            .fetch_all(&self.readers)
-            .await
-            .map_err(db_error)?;
-        rows.iter().map(decode_entry).collect()
+        let mut conn = self.readers.acquire().await.map_err(db_error)?;
+        let mut entries = Vec::with_capacity(limit.min(ENTRY_PAGE) as usize);
+        let mut after = after;
+        let mut left = limit;
+        while left > 0 {
+            let page = left.min(ENTRY_PAGE);
+            let json: String = sqlx::query_scalar(ENTRY_PAGE_SQL)
+                .bind(i64::try_from(after).unwrap_or(i64::MAX))
+                .bind(i64::from(page))
+                .fetch_one(&mut *conn)
+                .await
+                .map_err(db_error)?;
+            let rows = decode_entry_page(&json, after)?;
+            let full = rows.len() == page as usize;
+            after = rows.last().map_or(after, |e| e.seq);
+            entries.extend(rows);
+            if !full {
+                break;
+            }
+            left -= page;
+        }
+        Ok(entries)
     }
 
     async fn subject_salt(&self, subject: &SubjectId) -> Result<Option<SubjectSalt>> {
@@ -881,23 +975,17 @@ impl Store for SqliteStore {
     }
 
     async fn rebuild_projection(&self) -> Result<u64> {
-        let mut tx = self.begin_write().await?;
-        sqlx::query("DELETE FROM consent_state")
-            .execute(&mut *tx)
-            .await
-            .map_err(db_error)?;
-        // Through `subjects`: an erased subject has no row there, so no state either.
-        let rows = sqlx::query(
-            "INSERT INTO consent_state (subject, purpose, seq) \
-             SELECT s.pseudonym, e.purpose, max(e.seq) \
-             FROM events AS e JOIN subjects AS s ON s.commitment = e.subject_commitment \
-             GROUP BY s.pseudonym, e.purpose",
-        )
-        .execute(&mut *tx)
-        .await
-        .map_err(db_error)?
-        .rows_affected();
-        tx.commit().await.map_err(db_error)?;
+        // The rebuild groups the whole ledger: its sort must be able to spill to disk.
+        let mut conn = self.writer.acquire().await.map_err(db_error)?;
+        temp_store(&mut conn, TEMP_ON_DISK).await?;
+        let rows = rebuild_projection_in(&mut conn).await;
+        if let Err(e) = temp_store(&mut conn, TEMP_IN_MEMORY).await {
+            // Not worth failing a rebuild that is committed: a new connection gets the
+            // writer's settings again.
+            tracing::warn!(error = %e, "could not set the writer's temp_store back to memory");
+            conn.close_on_drop();
+        }
+        let rows = rows?;
         tracing::info!(rows, "rebuilt the consent state from the ledger");
         Ok(rows)
     }
@@ -1098,45 +1186,178 @@ struct RowFields {
     context_digest: Digest256,
 }
 
+/// A ledger row's text and integer columns as stored, not yet checked.
+struct StoredFields<'a> {
+    seq: i64,
+    purpose: &'a str,
+    action: &'a str,
+    source: &'a str,
+    catalog_version: i64,
+    locale: &'a str,
+    recorded_at: i64,
+}
+
+impl StoredFields<'_> {
+    /// Checks every field; `digests` reads `notice_digest` and `context_digest`, naming
+    /// the row with the `what` it is given.
+    fn check(
+        self,
+        digests: impl FnOnce(&dyn Fn() -> String) -> Result<[[u8; 32]; 2]>,
+    ) -> Result<RowFields> {
+        let seq = to_seq(self.seq)?;
+        let what = move || format!("event seq {seq}");
+        let what: &dyn Fn() -> String = &what;
+
+        let purpose = PurposeId::parse(self.purpose)
+            .map_err(|e| invalid(what, "purpose", self.purpose, &format!("is refused: {e}")))?;
+        let action = Action::parse(self.action)
+            .ok_or_else(|| invalid(what, "action", self.action, "is not a known action"))?;
+        let source = Source::parse(self.source)
+            .ok_or_else(|| invalid(what, "source", self.source, "is not a known source"))?;
+        let catalog_version = u32::try_from(self.catalog_version).map_err(|_| {
+            invalid(
+                what,
+                "catalog_version",
+                &self.catalog_version.to_string(),
+                "is not a catalog version number",
+            )
+        })?;
+        let locale = Locale::parse(self.locale)
+            .map_err(|e| invalid(what, "locale", self.locale, &format!("is refused: {e}")))?;
+        let [notice_digest, context_digest] = digests(what)?;
+
+        Ok(RowFields {
+            seq,
+            purpose,
+            action,
+            source,
+            catalog_version,
+            notice_digest: Digest256(notice_digest),
+            locale,
+            recorded_at: Timestamp::from_unix_millis(self.recorded_at),
+            context_digest: Digest256(context_digest),
+        })
+    }
+}
+
 fn decode_fields(row: &SqliteRow) -> Result<RowFields> {
-    let raw_seq: i64 = column(row, &|| "an event".to_owned(), "seq")?;
-    let seq = to_seq(raw_seq)?;
+    let seq: i64 = column(row, &|| "an event".to_owned(), "seq")?;
     let what = move || format!("event seq {seq}");
     let what: &dyn Fn() -> String = &what;
-
     let purpose: String = column(row, what, "purpose")?;
-    let purpose = PurposeId::parse(&purpose)
-        .map_err(|e| invalid(what, "purpose", &purpose, &format!("is refused: {e}")))?;
     let action: String = column(row, what, "action")?;
-    let action = Action::parse(&action)
-        .ok_or_else(|| invalid(what, "action", &action, "is not a known action"))?;
     let source: String = column(row, what, "source")?;
-    let source = Source::parse(&source)
-        .ok_or_else(|| invalid(what, "source", &source, "is not a known source"))?;
-    let catalog_version: i64 = column(row, what, "catalog_version")?;
-    let catalog_version = u32::try_from(catalog_version).map_err(|_| {
-        invalid(
-            what,
-            "catalog_version",
-            &catalog_version.to_string(),
-            "is not a catalog version number",
-        )
-    })?;
     let locale: String = column(row, what, "locale")?;
-    let locale = Locale::parse(&locale)
-        .map_err(|e| invalid(what, "locale", &locale, &format!("is refused: {e}")))?;
-
-    Ok(RowFields {
+    StoredFields {
         seq,
-        purpose,
-        action,
-        source,
-        catalog_version,
-        notice_digest: Digest256(bytes32(row, what, "notice_digest")?),
-        locale,
-        recorded_at: Timestamp::from_unix_millis(column(row, what, "recorded_at")?),
-        context_digest: Digest256(bytes32(row, what, "context_digest")?),
+        purpose: &purpose,
+        action: &action,
+        source: &source,
+        catalog_version: column(row, what, "catalog_version")?,
+        locale: &locale,
+        recorded_at: column(row, what, "recorded_at")?,
+    }
+    .check(|what| {
+        Ok([
+            bytes32(row, what, "notice_digest")?,
+            bytes32(row, what, "context_digest")?,
+        ])
     })
+}
+
+/// `ledger_entries` reads a page of rows as one JSON array, built by SQLite, because
+/// sqlx's cost per row (each row copied value by value and handed from SQLite's thread
+/// to the caller) was most of what reading the ledger cost (BENCHMARKS.md). Each row is
+/// an array of the columns its leaf commits to, blobs in hex.
+const ENTRY_PAGE_SQL: &str = "SELECT json_group_array(json_array(seq, \
+     hex(subject_commitment), purpose, action, source, catalog_version, hex(notice_digest), \
+     locale, recorded_at, hex(context_digest))) \
+     FROM (SELECT * FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2)";
+
+/// Rows per `ENTRY_PAGE_SQL` query, so that the JSON text held at once stays a few MB
+/// however many entries are asked for.
+const ENTRY_PAGE: u32 = 8192;
+
+/// One row of an [`ENTRY_PAGE_SQL`] array; text borrowed from the JSON unless escaped.
+#[derive(serde::Deserialize)]
+struct JsonEntry<'a>(
+    i64,
+    &'a str,
+    #[serde(borrow)] Cow<'a, str>,
+    #[serde(borrow)] Cow<'a, str>,
+    #[serde(borrow)] Cow<'a, str>,
+    i64,
+    &'a str,
+    #[serde(borrow)] Cow<'a, str>,
+    i64,
+    &'a str,
+);
+
+/// A page of ledger entries from its [`ENTRY_PAGE_SQL`] JSON, every field checked as
+/// [`decode_fields`] checks a row's.
+fn decode_entry_page(json: &str, after: u64) -> Result<Vec<LedgerEntry>> {
+    let rows: Vec<JsonEntry<'_>> = serde_json::from_str(json).map_err(|e| {
+        StoreError::Corrupt(format!(
+            "the ledger rows after seq {after} are unreadable: {e}"
+        ))
+    })?;
+    let mut entries = rows
+        .iter()
+        .map(|row| {
+            let JsonEntry(
+                seq,
+                commitment,
+                purpose,
+                action,
+                source,
+                catalog_version,
+                notice_digest,
+                locale,
+                recorded_at,
+                context_digest,
+            ) = row;
+            let f = StoredFields {
+                seq: *seq,
+                purpose,
+                action,
+                source,
+                catalog_version: *catalog_version,
+                locale,
+                recorded_at: *recorded_at,
+            }
+            .check(|what| {
+                Ok([
+                    hex32(what, "notice_digest", notice_digest)?,
+                    hex32(what, "context_digest", context_digest)?,
+                ])
+            })?;
+            let seq = f.seq;
+            let commitment = hex32(
+                &|| format!("event seq {seq}"),
+                "subject_commitment",
+                commitment,
+            )?;
+            Ok(entry_of(f, commitment))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    // The subquery picks the rows; SQLite does not promise to aggregate them in its order.
+    if !entries.is_sorted_by_key(|e| e.seq) {
+        entries.sort_unstable_by_key(|e| e.seq);
+    }
+    Ok(entries)
+}
+
+/// A blob column that reached Rust as hex.
+fn hex32(what: &dyn Fn() -> String, field: &str, hex: &str) -> Result<[u8; 32]> {
+    let mut out = [0u8; 32];
+    hex::decode_to_slice(hex, &mut out).map_err(|_| {
+        StoreError::Corrupt(format!(
+            "{}: field `{field}` holds {} bytes, not 32",
+            what(),
+            hex.len() / 2
+        ))
+    })?;
+    Ok(out)
 }
 
 fn decode_event(row: &SqliteRow) -> Result<ConsentEvent> {
@@ -1159,12 +1380,9 @@ fn decode_event(row: &SqliteRow) -> Result<ConsentEvent> {
     })
 }
 
-fn decode_entry(row: &SqliteRow) -> Result<LedgerEntry> {
-    let f = decode_fields(row)?;
-    let seq = f.seq;
-    let commitment = bytes32(row, &|| format!("event seq {seq}"), "subject_commitment")?;
-    Ok(LedgerEntry {
-        seq,
+fn entry_of(f: RowFields, commitment: [u8; 32]) -> LedgerEntry {
+    LedgerEntry {
+        seq: f.seq,
         subject_commitment: Digest256(commitment),
         purpose: f.purpose,
         action: EntryAction::from(f.action),
@@ -1174,7 +1392,7 @@ fn decode_entry(row: &SqliteRow) -> Result<LedgerEntry> {
         locale: f.locale,
         recorded_at: f.recorded_at,
         context_digest: f.context_digest,
-    })
+    }
 }
 
 fn decode_checkpoint(row: &SqliteRow) -> Result<StoredCheckpoint> {

@@ -158,7 +158,11 @@ async fn runs_in_wal_mode_with_full_sync() {
     assert!(settings.foreign_keys);
     assert_eq!(settings.busy_timeout_ms, 5_000);
     assert_eq!(settings.secure_delete, 1, "secure_delete=ON");
+    assert_eq!(settings.temp_store, 2, "temp_store=MEMORY on the writer");
     assert!(settings.sqlite_version.starts_with("3."));
+    // A rebuild lets its sort spill to files, then sets the writer back.
+    store.rebuild_projection().await.unwrap();
+    assert_eq!(store.settings().await.unwrap().temp_store, 2);
 
     // WAL is a property of the file: any other connection sees it too.
     let mut raw = raw_connection(store.db_path()).await;
@@ -261,6 +265,12 @@ async fn bad_stored_data_is_reported_not_panicked_on() {
     )
     .await
     .unwrap();
+    match store.ledger_entries(0, 10).await {
+        Err(StoreError::Corrupt(msg)) => {
+            assert!(msg.contains("seq 2") && msg.contains("`purpose`"), "{msg}")
+        }
+        other => panic!("expected Corrupt, got {other:?}"),
+    }
     let subject = SubjectId::from_bytes([7; 32]);
     match store.history(&subject).await {
         Err(StoreError::Corrupt(msg)) => {
@@ -545,4 +555,70 @@ async fn the_proofs_migration_refuses_a_ledger_it_cannot_convert() {
         vec![0; 32],
         "the refused migration changed nothing"
     );
+}
+
+#[tokio::test]
+async fn ledger_entries_reads_long_ranges_in_order() {
+    let dir = TempDir::new().unwrap();
+    let store = SqliteStore::open(dir.path()).await.unwrap();
+    for batch in 0..2 {
+        let events = (0..10_000)
+            .map(|i| {
+                event(
+                    (i % 200) as u8,
+                    "newsletter",
+                    Action::Grant,
+                    batch * 10_000 + i,
+                )
+            })
+            .collect();
+        store.append(events).await.unwrap();
+    }
+    let seqs = |entries: Vec<keuze_core::receipt::LedgerEntry>| {
+        entries.iter().map(|e| e.seq).collect::<Vec<_>>()
+    };
+    let all = store.ledger_entries(0, u32::MAX).await.unwrap();
+    assert_eq!(
+        all.last().map(|e| e.recorded_at.unix_millis()),
+        Some(19_999)
+    );
+    assert_eq!(seqs(all), (1..=20_000).collect::<Vec<_>>());
+    assert_eq!(
+        seqs(store.ledger_entries(100, 16_389).await.unwrap()),
+        (101..=16_489).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        seqs(store.ledger_entries(19_990, 50).await.unwrap()),
+        (19_991..=20_000).collect::<Vec<_>>()
+    );
+    assert!(store.ledger_entries(20_000, 5).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_missing_tree_node_is_reported() {
+    let dir = TempDir::new().unwrap();
+    let store = SqliteStore::open(dir.path()).await.unwrap();
+    let events = (0..4)
+        .map(|i| event(1, "newsletter", Action::Grant, i))
+        .collect();
+    store.append(events).await.unwrap();
+    let all = store.tree_nodes(&[(0, 3), (2, 0), (1, 1)]).await.unwrap();
+    assert_eq!(all.len(), 3);
+    assert_eq!(store.tree_nodes(&[(1, 1)]).await.unwrap(), all[2..]);
+    let mut raw = raw_connection(store.db_path()).await;
+    raw.execute("DROP TRIGGER tree_nodes_no_delete")
+        .await
+        .unwrap();
+    raw.execute("DROP TRIGGER tree_nodes_no_update")
+        .await
+        .unwrap();
+    raw.execute("DELETE FROM tree_nodes WHERE level = 1 AND idx = 1")
+        .await
+        .unwrap();
+    match store.tree_nodes(&[(0, 3), (1, 1)]).await {
+        Err(StoreError::Corrupt(msg)) => {
+            assert!(msg.contains("(level 1, index 1) is missing"), "{msg}")
+        }
+        other => panic!("expected Corrupt, got {other:?}"),
+    }
 }
