@@ -86,6 +86,16 @@ impl Server {
     }
 }
 
+/// A test that fails half-way leaves no server running.
+impl Drop for Server {
+    fn drop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(None)) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
 pub fn create_key(cwd: &Path, data: &str, scopes: &[&str]) -> String {
     let mut args = vec!["key", "create", "--data", data];
     for s in scopes {
@@ -147,6 +157,23 @@ pub struct Cluster {
     pub dir: tempfile::TempDir,
     pub url: String,
     pub schema: String,
+}
+
+/// A test that fails half-way leaves no schema behind either (dropping it again after a
+/// test that did is harmless).
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        let (url, schema) = (self.url.clone(), self.schema.clone());
+        let _ = std::thread::spawn(move || {
+            if let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                runtime.block_on(drop_schema(&url, &schema));
+            }
+        })
+        .join();
+    }
 }
 
 impl Cluster {
