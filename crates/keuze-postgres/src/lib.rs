@@ -169,7 +169,7 @@ fn channel_for(schema: &str) -> String {
 /// A schema name Keuze creates: lower-case ASCII letters, digits and `_`, not starting
 /// with a digit or `pg_`, at most 63 bytes. It is written into SQL as an identifier, so
 /// nothing else is let through.
-fn valid_schema(schema: &str) -> bool {
+pub fn valid_schema(schema: &str) -> bool {
     let mut chars = schema.chars();
     let first_ok = chars
         .next()

@@ -76,7 +76,24 @@ pub fn redact(url: &str) -> String {
 /// Opens the database the settings name, bringing its schema up to date. With
 /// `follow`, a PostgreSQL database also reports how other nodes grow the ledger.
 pub async fn open(settings: &Settings, follow: bool) -> Result<Database, OpenError> {
-    match backend(settings.database.as_deref())? {
+    let backend = backend(settings.database.as_deref())?;
+    if let Some(schema) = &settings.database_schema {
+        if backend == Backend::Sqlite {
+            return Err(BadUrl(format!(
+                "--database-schema {schema} needs --database postgres://…; SQLite keeps its \
+                 tables in the data directory's file"
+            ))
+            .into());
+        }
+        if !keuze_postgres::valid_schema(schema) {
+            return Err(BadUrl(format!(
+                "--database-schema {schema}: use lower-case letters, digits and `_`, \
+                 starting with a letter or `_` (not `pg_`), at most 63 bytes"
+            ))
+            .into());
+        }
+    }
+    match backend {
         Backend::Sqlite => {
             let store = Arc::new(SqliteStore::open(&settings.data).await?);
             Ok(Database {

@@ -791,9 +791,10 @@ async fn serve(args: ServeArgs) -> Result<(), Failure> {
         .or_else(|| settings.listen.clone())
         .unwrap_or_else(|| "127.0.0.1:8080".to_owned());
     let catalog_file = args.catalog.or_else(|| settings.catalog.clone());
+    // The database first: a bad --database is refused before any secret is created.
+    let database = open_database(&settings, true).await?;
     let secret = datadir::server_secret(&settings.data)?;
     let log_key = datadir::log_key(&settings.data)?;
-    let database = open_database(&settings, true).await?;
     let location = database.location;
     let store = database.store;
     let pseudonymizer = Pseudonymizer::new(secret);

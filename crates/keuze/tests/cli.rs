@@ -97,6 +97,51 @@ fn usage_errors_exit_2_and_every_command_has_help() {
     }
 }
 
+/// A database setting that cannot work is a usage error, said plainly, before anything
+/// is created: no data directory, no secret.
+#[test]
+fn a_bad_database_setting_is_refused_before_anything_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases: [(&[&str], &str); 4] = [
+        (
+            &["--database", "mysql://root:hunter2@db/keuze"],
+            "`mysql://` is not supported",
+        ),
+        (&["--database", "keuze.db"], "not a URL"),
+        (
+            &[
+                "--database",
+                "postgres://127.0.0.1/test",
+                "--database-schema",
+                "Bad-Name",
+            ],
+            "--database-schema Bad-Name: use lower-case letters",
+        ),
+        (
+            &["--database-schema", "keuze"],
+            "needs --database postgres://",
+        ),
+    ];
+    for (args, said) in cases {
+        let out = keuze(dir.path())
+            .args(["serve", "--data", "d", "--listen", "127.0.0.1:0"])
+            .args(args)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(said), "{args:?}: {stderr}");
+        assert!(
+            !stderr.contains("hunter2"),
+            "the password is not repeated: {stderr}"
+        );
+        assert!(
+            !dir.path().join("d").exists(),
+            "{args:?} created the data directory"
+        );
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serve_with_no_arguments_uses_the_sample_and_shuts_down_cleanly() {
     let dir = tempfile::tempdir().unwrap();
