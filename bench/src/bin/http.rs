@@ -135,7 +135,10 @@ fn main() -> Result<()> {
             .arg(&data)
             .arg("--catalog")
             .arg(&catalog)
-            .args(["--listen", "127.0.0.1:0"]),
+            .args(["--listen", "127.0.0.1:0"])
+            // One key drives the whole load: a quota it never reaches, so the limiter's
+            // cost is measured but it refuses nothing.
+            .args(["--rate-limit-per-key", "100000000/s burst 100000000"]),
         &tmp.path().join("keuze.log"),
     )?;
     let bare_server = Server::start(

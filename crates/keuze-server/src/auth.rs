@@ -1,6 +1,7 @@
 //! API keys with scopes. A key is `kz_<id>_<secret>`; only the SHA-256 of the secret is
 //! stored. Handlers ask for a scope by taking `Authorized<S>` as an argument.
 
+use crate::limits::RequestQuota;
 use crate::problem::ApiError;
 use crate::state::AppState;
 use axum::extract::FromRequestParts;
@@ -124,6 +125,9 @@ impl<S: RequiredScope + Send + Sync> FromRequestParts<AppState> for Authorized<S
             .ok_or_else(|| ApiError::Unauthenticated("the key is unknown or wrong".into()))?;
         if !key.scopes.contains(&S::SCOPE) {
             return Err(ApiError::Forbidden(S::SCOPE));
+        }
+        if let Some(quota) = parts.extensions.get::<RequestQuota>() {
+            quota.charge_key(&key.id)?;
         }
         Ok(Self {
             key_id: key.id,

@@ -1,5 +1,6 @@
 //! The JSON body extractor: parses with the path of the offending field, so every bad
-//! request gets a problem with a JSON Pointer, and enforces the body limit as a 413.
+//! request gets a problem with a JSON Pointer, and enforces the body limit as a 413 and
+//! the nesting limit ([`MAX_DEPTH`]) as a 400.
 
 use crate::problem::ApiError;
 use axum::body::Bytes;
@@ -7,6 +8,11 @@ use axum::extract::{FromRequest, Request};
 use axum::http::{header, StatusCode};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
+
+/// The deepest nesting of arrays and objects a request body may have. Keuze's own
+/// bodies need four levels; the limit keeps a hostile body from costing the parser (or a
+/// later consumer of a stored value) deep recursion.
+pub const MAX_DEPTH: usize = 32;
 
 /// A JSON request body of type `T`.
 pub struct JsonBody<T>(pub T);
@@ -41,17 +47,53 @@ impl<S: Send + Sync> FromRequest<S> for JsonBytes {
             return Err(ApiError::UnsupportedMediaType);
         }
         let limit = crate::BODY_LIMIT;
-        Bytes::from_request(req, state)
-            .await
-            .map(JsonBytes)
-            .map_err(|e| {
-                if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                    ApiError::TooLarge(limit)
-                } else {
-                    ApiError::MalformedJson(format!("could not read the body: {e}"), None)
-                }
-            })
+        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
+            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::TooLarge(limit)
+            } else {
+                ApiError::MalformedJson(format!("could not read the body: {e}"), None)
+            }
+        })?;
+        if let Some(at_byte) = nests_deeper_than(&bytes, MAX_DEPTH) {
+            return Err(ApiError::TooDeep {
+                limit: MAX_DEPTH,
+                at_byte,
+            });
+        }
+        Ok(JsonBytes(bytes))
     }
+}
+
+/// The offset of the first bracket that opens a level deeper than `limit`, if any.
+/// Brackets inside strings do not count. It does not validate: the parser does that next.
+pub fn nests_deeper_than(bytes: &[u8], limit: usize) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut in_string = false;
+    let mut escaped = false;
+    for (i, &b) in bytes.iter().enumerate() {
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' {
+                escaped = true;
+            } else if b == b'"' {
+                in_string = false;
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > limit {
+                    return Some(i);
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    None
 }
 
 /// Parses `bytes` as `T`, locating any error by line, column and JSON Pointer.
@@ -153,6 +195,20 @@ mod tests {
     #[allow(dead_code)]
     struct Inner {
         n: u32,
+    }
+
+    #[test]
+    fn nesting_is_counted_outside_strings_only() {
+        assert_eq!(nests_deeper_than(br#"{"a":[1,{"b":2}]}"#, 3), None);
+        assert_eq!(nests_deeper_than(br#"{"a":[1,{"b":2}]}"#, 2), Some(8));
+        assert_eq!(nests_deeper_than(br#"{"a":"[[[[{{{{"}"#, 1), None);
+        // An escaped quote does not end the string; the brackets after it are text.
+        assert_eq!(nests_deeper_than(br#"["\"[[[["]"#, 1), None);
+        assert_eq!(nests_deeper_than(br#"["\\",[[]]]"#, 2), Some(7));
+        let deep = "[".repeat(33) + &"]".repeat(33);
+        assert_eq!(nests_deeper_than(deep.as_bytes(), MAX_DEPTH), Some(32));
+        let fine = "[".repeat(32) + &"]".repeat(32);
+        assert_eq!(nests_deeper_than(fine.as_bytes(), MAX_DEPTH), None);
     }
 
     #[test]

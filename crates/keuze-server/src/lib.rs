@@ -5,7 +5,10 @@
 pub mod audit;
 pub mod auth;
 pub mod catalogs;
+pub mod headers;
 pub mod json;
+pub mod limits;
+pub mod listen;
 pub mod log;
 pub mod problem;
 pub mod propagate;
@@ -147,13 +150,52 @@ async fn track(req: Request, next: Next) -> Response {
     res
 }
 
-/// The whole application, ready to serve.
+/// What the server enforces at its edge, besides the body limit ([`BODY_LIMIT`]) and the
+/// JSON nesting limit ([`json::MAX_DEPTH`]).
+#[derive(Debug, Clone)]
+pub struct Edge {
+    pub limits: limits::Limits,
+    /// A request not complete within this gets 408.
+    pub request_timeout: std::time::Duration,
+}
+
+impl Default for Edge {
+    fn default() -> Self {
+        Self {
+            limits: limits::Limits::default(),
+            request_timeout: std::time::Duration::from_secs(30),
+        }
+    }
+}
+
+/// The whole application with the default [`Edge`], ready to serve.
 pub fn app(state: AppState) -> Router {
+    app_with(state, &Edge::default())
+}
+
+/// The whole application, ready to serve.
+pub fn app_with(state: AppState, edge: &Edge) -> Router {
     let _ = metrics_handle();
     let (router, _) = api_router().split_for_parts();
+    let rate_limits = std::sync::Arc::new(limits::RateLimits::new(&edge.limits));
+    let transport = headers::Transport {
+        trust_forwarded_proto: edge.limits.trust_forwarded_for,
+    };
     router
         .layer(axum::middleware::from_fn(track))
         .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn_with_state(
+            edge.request_timeout,
+            limits::deadline,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            rate_limits,
+            limits::limit_requests,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            transport,
+            headers::security_headers,
+        ))
         .layer(
             // The path only: a query can carry a one-time login token (`/me?token=`).
             tower_http::trace::TraceLayer::new_for_http().make_span_with(

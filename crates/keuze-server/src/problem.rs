@@ -45,6 +45,16 @@ pub enum ApiError {
     UnsupportedMediaTypeFor(&'static str),
     #[error("the request body is larger than {0} bytes")]
     TooLarge(usize),
+    #[error("the request took longer than {0} s")]
+    Timeout(u64),
+    #[error("the request body nests deeper than {limit} levels")]
+    TooDeep { limit: usize, at_byte: usize },
+    #[error("too many requests {who}; retry in {retry_after_secs} s")]
+    RateLimited {
+        /// Whose quota ran out, in words: "for this API key", "from this client".
+        who: &'static str,
+        retry_after_secs: u64,
+    },
     #[error("invalid request")]
     Validation(Vec<FieldError>),
     #[error("the catalog version {requested} has changed materially for {purposes:?}")]
@@ -123,6 +133,30 @@ impl ApiError {
                 "body-too-large",
                 "The request body is too large",
                 format!("the body exceeds the limit of {limit} bytes; split the request (batch decisions take up to 10000 items)"),
+                vec![],
+                None,
+            ),
+            Self::Timeout(secs) => (
+                StatusCode::REQUEST_TIMEOUT,
+                "request-timeout",
+                "The request took too long",
+                format!("the request did not complete within {secs} s (a body sent too slowly, or a server too busy); if it was a write, read the state to see whether it was recorded, then retry"),
+                vec![],
+                None,
+            ),
+            Self::TooDeep { limit, at_byte } => (
+                StatusCode::BAD_REQUEST,
+                "json-too-deep",
+                "The request body nests too deeply",
+                format!("arrays and objects nest more than {limit} levels deep at byte {at_byte}; no Keuze request needs more than a few levels"),
+                vec![],
+                None,
+            ),
+            Self::RateLimited { who, retry_after_secs } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate-limited",
+                "Too many requests",
+                format!("too many requests {who}; nothing was done. Retry after {retry_after_secs} s (the Retry-After header), and spread requests out or use the batch endpoints"),
                 vec![],
                 None,
             ),
@@ -219,6 +253,13 @@ impl IntoResponse for ApiError {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         );
+        if let Self::RateLimited {
+            retry_after_secs, ..
+        } = self
+        {
+            res.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+        }
         if matches!(self, Self::Unauthenticated(_)) {
             res.headers_mut().insert(
                 header::WWW_AUTHENTICATE,

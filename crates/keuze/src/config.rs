@@ -39,6 +39,19 @@ listen = "127.0.0.1:8080"
 # webhook_retry_base_ms = 500
 # webhook_retry_max_ms = 300000
 # webhook_timeout_ms = 10000
+
+# Limits (docs/operations.md, "Limits"). A rate is `<n>/s` or `<n>/min`, optionally with
+# `burst <n>`, or "off".
+# rate_limit_per_key = "5000/s burst 10000"   # per API key (KEUZE_RATE_LIMIT_PER_KEY)
+# rate_limit_per_client = "20/s burst 200"    # per client address, requests without a key
+# trust_forwarded_for = false                 # behind a reverse proxy that sets X-Forwarded-For/-Proto
+# request_timeout_ms = 30000                  # a request not complete by then gets 408
+# header_read_timeout_ms = 10000              # a client must send its request head within this
+
+# Serve HTTPS (and send HSTS) with a PEM certificate chain and its key (KEUZE_TLS_CERT,
+# KEUZE_TLS_KEY). Behind a TLS-terminating proxy, set trust_forwarded_for instead.
+# tls_cert = "/etc/keuze/cert.pem"
+# tls_key = "/etc/keuze/key.pem"
 "#;
 
 const DEFAULT_CONFIG: &str = "keuze.toml";
@@ -79,12 +92,21 @@ pub struct Settings {
     pub webhook_retry_base_ms: Option<u64>,
     pub webhook_retry_max_ms: Option<u64>,
     pub webhook_timeout_ms: Option<u64>,
+    pub rate_limit_per_key: Option<String>,
+    pub rate_limit_per_client: Option<String>,
+    pub trust_forwarded_for: Option<bool>,
+    pub request_timeout_ms: Option<u64>,
+    pub header_read_timeout_ms: Option<u64>,
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
 }
 
 const KEYS: &str =
     "`data`, `database`, `database_schema`, `catalog`, `listen`, `nats`, `nats_stream`, \
     `nats_subject_prefix`, `webhook_max_attempts`, `webhook_retry_base_ms`, \
-    `webhook_retry_max_ms`, `webhook_timeout_ms` and `[[webhook]]` tables";
+    `webhook_retry_max_ms`, `webhook_timeout_ms`, `rate_limit_per_key`, \
+    `rate_limit_per_client`, `trust_forwarded_for`, `request_timeout_ms`, \
+    `header_read_timeout_ms`, `tls_cert`, `tls_key` and `[[webhook]]` tables";
 
 impl Settings {
     pub fn load(args: &DataArgs) -> anyhow::Result<Self> {
@@ -150,6 +172,28 @@ impl Settings {
                 *slot = Some(n);
                 continue;
             }
+            if key == "trust_forwarded_for" {
+                let Some(b) = item.as_bool() else {
+                    bail!("{file}: `{key}` must be true or false");
+                };
+                settings.trust_forwarded_for = Some(b);
+                continue;
+            }
+            if key == "request_timeout_ms" || key == "header_read_timeout_ms" {
+                let Some(n) = item
+                    .as_integer()
+                    .and_then(|n| u64::try_from(n).ok())
+                    .filter(|n| *n > 0)
+                else {
+                    bail!("{file}: `{key}` must be a whole number of milliseconds from 1, e.g. {key} = 10000");
+                };
+                if key == "request_timeout_ms" {
+                    settings.request_timeout_ms = Some(n);
+                } else {
+                    settings.header_read_timeout_ms = Some(n);
+                }
+                continue;
+            }
             let Some(value) = item.as_str() else {
                 bail!("{file}: `{key}` must be a string, e.g. {key} = \"...\"");
             };
@@ -162,6 +206,10 @@ impl Settings {
                 "nats" => settings.nats = Some(value.to_owned()),
                 "nats_stream" => settings.nats_stream = Some(value.to_owned()),
                 "nats_subject_prefix" => settings.nats_subject_prefix = Some(value.to_owned()),
+                "rate_limit_per_key" => settings.rate_limit_per_key = Some(value.to_owned()),
+                "rate_limit_per_client" => settings.rate_limit_per_client = Some(value.to_owned()),
+                "tls_cert" => settings.tls_cert = Some(base.join(value)),
+                "tls_key" => settings.tls_key = Some(base.join(value)),
                 other => bail!("{file}: unknown key `{other}`; the config file takes {KEYS}"),
             }
         }

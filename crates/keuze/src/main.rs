@@ -31,8 +31,10 @@ use keuze_core::checkpoint::LogVerifier;
 use keuze_core::receipt::{verify_receipt, Receipt};
 use keuze_core::{Catalog, CatalogHistory, Pseudonymizer};
 use keuze_server::catalogs::{self, PublishError, Published};
+use keuze_server::limits::Limit;
+use keuze_server::listen::{ConnectionLimits, Tls};
 use keuze_server::propagate::{ConfiguredWebhook, NatsConfig, PropagationConfig, RetryPolicy};
-use keuze_server::{AppState, ServerParts, SystemClock};
+use keuze_server::{AppState, Edge, ServerParts, SystemClock};
 use keuze_store::{Scope, Store, StoredLogKey};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -166,6 +168,35 @@ struct ServeArgs {
     /// The longest wait between two delivery attempts [default: 300000].
     #[arg(long, env = "KEUZE_WEBHOOK_RETRY_MAX_MS", value_name = "MS")]
     webhook_retry_max_ms: Option<u64>,
+    /// Requests per API key: `<n>/s` or `<n>/min`, optionally `burst <n>`, or `off`.
+    /// Over it, 429 with Retry-After [default: 5000/s burst 10000].
+    #[arg(long, env = "KEUZE_RATE_LIMIT_PER_KEY", value_name = "RATE")]
+    rate_limit_per_key: Option<Limit>,
+    /// Requests per client address without an API key (the banner, /me, the notice)
+    /// [default: 20/s burst 200].
+    #[arg(long, env = "KEUZE_RATE_LIMIT_PER_CLIENT", value_name = "RATE")]
+    rate_limit_per_client: Option<Limit>,
+    /// Behind a reverse proxy: take the client's address from the last X-Forwarded-For
+    /// entry and the scheme from X-Forwarded-Proto (for HSTS). Only if the proxy sets
+    /// them; otherwise any client can claim any address.
+    #[arg(long, env = "KEUZE_TRUST_FORWARDED_FOR")]
+    trust_forwarded_for: bool,
+    /// Serve HTTPS with this PEM certificate chain (leaf first); needs --tls-key.
+    #[arg(
+        long,
+        env = "KEUZE_TLS_CERT",
+        value_name = "FILE",
+        requires = "tls_key"
+    )]
+    tls_cert: Option<PathBuf>,
+    /// The PEM private key of --tls-cert.
+    #[arg(
+        long,
+        env = "KEUZE_TLS_KEY",
+        value_name = "FILE",
+        requires = "tls_cert"
+    )]
+    tls_key: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -279,7 +310,10 @@ fn refused(msg: impl Into<String>) -> Failure {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging();
+    if let Err(e) = init_logging() {
+        eprintln!("error: {e}");
+        return ExitCode::from(2);
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -299,15 +333,34 @@ fn main() -> ExitCode {
     }
 }
 
-fn init_logging() {
+/// Logs go to stderr, as text for a person (`KEUZE_LOG_FORMAT=text`, the default) or
+/// one JSON object per line for a log pipeline (`json`); `KEUZE_LOG` filters them. No
+/// log line holds a customer identifier, an IP address, a key or a login token: requests
+/// are logged by path only, subjects only as pseudonyms, and only where needed.
+fn init_logging() -> Result<(), String> {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_env("KEUZE_LOG")
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=info"));
-    let _ = tracing_subscriber::fmt()
+    let format = std::env::var("KEUZE_LOG_FORMAT").unwrap_or_default();
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_writer(std::io::stderr)
-        .try_init();
+        .with_writer(std::io::stderr);
+    let _ = match format.as_str() {
+        "" | "text" => builder
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .try_init(),
+        "json" => builder
+            .json()
+            .with_current_span(true)
+            .with_span_list(false)
+            .try_init(),
+        other => {
+            return Err(format!(
+                "KEUZE_LOG_FORMAT is `{other}`; use `text` (the default) or `json`"
+            ))
+        }
+    };
+    Ok(())
 }
 
 async fn run(cli: Cli) -> Result<(), Failure> {
@@ -786,6 +839,7 @@ fn propagation(args: &ServeArgs, settings: &Settings) -> PropagationConfig {
 async fn serve(args: ServeArgs) -> Result<(), Failure> {
     let settings = settings(&args.data)?;
     let propagation = propagation(&args, &settings);
+    let (edge, connections, tls) = edge(&args, &settings)?;
     let listen = args
         .listen
         .or_else(|| settings.listen.clone())
@@ -822,11 +876,17 @@ async fn serve(args: ServeArgs) -> Result<(), Failure> {
         .with_context(|| format!("could not listen on {listen}"))?;
     let addr = listener.local_addr()?;
     tracing::info!(%addr, data = %settings.data.display(), database = %location, catalog_version = version, "keuze is serving");
-    outln!("keuze listening on http://{addr}");
-    axum::serve(listener, keuze_server::app(state.clone()))
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("the server failed")?;
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    outln!("keuze listening on {scheme}://{addr}");
+    keuze_server::listen::serve(
+        listener,
+        keuze_server::app_with(state.clone(), &edge),
+        connections,
+        tls,
+        shutdown_signal(),
+    )
+    .await
+    .context("the server failed")?;
     state.writer().flush().await?;
     tracing::info!("all pending writes are committed");
     if let Err(e) = state.save_index_snapshot().await {
@@ -835,6 +895,60 @@ async fn serve(args: ServeArgs) -> Result<(), Failure> {
     }
     tracing::info!("bye");
     Ok(())
+}
+
+/// The limits and TLS of `serve`: flags, then the config file, then defaults. A bad
+/// value is a usage error.
+fn edge(
+    args: &ServeArgs,
+    settings: &Settings,
+) -> Result<(Edge, ConnectionLimits, Option<Tls>), Failure> {
+    let usage = |error: anyhow::Error| Failure { code: 2, error };
+    let from_config = |value: &Option<String>, key: &str| -> Result<Option<Limit>, Failure> {
+        value
+            .as_deref()
+            .map(|v| {
+                v.parse::<Limit>()
+                    .map_err(|e| usage(anyhow::anyhow!("the config file's `{key}`: {e}")))
+            })
+            .transpose()
+    };
+    let mut edge = Edge::default();
+    if let Some(l) = args.rate_limit_per_key.or(from_config(
+        &settings.rate_limit_per_key,
+        "rate_limit_per_key",
+    )?) {
+        edge.limits.per_key = l;
+    }
+    if let Some(l) = args.rate_limit_per_client.or(from_config(
+        &settings.rate_limit_per_client,
+        "rate_limit_per_client",
+    )?) {
+        edge.limits.per_client = l;
+    }
+    edge.limits.trust_forwarded_for =
+        args.trust_forwarded_for || settings.trust_forwarded_for.unwrap_or(false);
+    if let Some(ms) = settings.request_timeout_ms {
+        edge.request_timeout = Duration::from_millis(ms);
+    }
+    let mut connections = ConnectionLimits::default();
+    if let Some(ms) = settings.header_read_timeout_ms {
+        connections.header_read_timeout = Duration::from_millis(ms);
+    }
+    let cert = args.tls_cert.clone().or_else(|| settings.tls_cert.clone());
+    let key = args.tls_key.clone().or_else(|| settings.tls_key.clone());
+    let tls = match (cert, key) {
+        (Some(cert), Some(key)) => {
+            Some(Tls::from_pem_files(&cert, &key).map_err(|e| usage(e.into()))?)
+        }
+        (None, None) => None,
+        _ => {
+            return Err(usage(anyhow::anyhow!(
+                "HTTPS needs both a certificate and its key: set tls_cert and tls_key together"
+            )))
+        }
+    };
+    Ok((edge, connections, tls))
 }
 
 /// Refuses to serve with a server secret other than the one the database was first served

@@ -43,7 +43,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
 }
 
 /// The pages post forms to themselves and need nothing from anywhere else.
-const ME_CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+const ME_CSP: &str =
+    "default-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 // --- words -----------------------------------------------------------------------------
 

@@ -234,25 +234,31 @@ impl<L> Frame<L> {
     }
 }
 
-/// An HTML page with the headers every page sends; `csp` is its Content-Security-Policy.
+/// An HTML page with the headers every page sends; `csp` is its Content-Security-Policy,
+/// to which the hashes of the page's own `<style>` elements are added as `style-src`, so
+/// that no other style (injected markup, say) applies: no `'unsafe-inline'`.
 pub(crate) fn html(template: &impl Template, lang: &'static str, csp: &'static str) -> Response {
     match template.render() {
-        Ok(body) => (
-            [
-                (
-                    header::CONTENT_TYPE,
-                    HeaderValue::from_static("text/html; charset=utf-8"),
-                ),
-                (header::CONTENT_LANGUAGE, HeaderValue::from_static(lang)),
-                (header::VARY, HeaderValue::from_static("Accept-Language")),
-                (
-                    header::CONTENT_SECURITY_POLICY,
-                    HeaderValue::from_static(csp),
-                ),
-            ],
-            body,
-        )
-            .into_response(),
+        Ok(body) => {
+            let policy = format!("{csp}; style-src {}", style_hashes(&body));
+            let mut res = (
+                [
+                    (
+                        header::CONTENT_TYPE,
+                        HeaderValue::from_static("text/html; charset=utf-8"),
+                    ),
+                    (header::CONTENT_LANGUAGE, HeaderValue::from_static(lang)),
+                    (header::VARY, HeaderValue::from_static("Accept-Language")),
+                ],
+                body,
+            )
+                .into_response();
+            // Hashes are base64 and the policy a static string: always a valid value.
+            if let Ok(v) = HeaderValue::from_str(&policy) {
+                res.headers_mut().insert(header::CONTENT_SECURITY_POLICY, v);
+            }
+            res
+        }
         Err(e) => {
             tracing::error!(error = %e, "a page could not be rendered");
             (
@@ -264,6 +270,34 @@ pub(crate) fn html(template: &impl Template, lang: &'static str, csp: &'static s
     }
 }
 
+/// The CSP source list that allows exactly the `<style>` elements of `page`:
+/// `'sha256-…'` per element, or `'none'` for a page without one.
+fn style_hashes(page: &str) -> String {
+    use base64::Engine as _;
+    use sha2::{Digest, Sha256};
+    let mut out = String::new();
+    let mut rest = page;
+    while let Some(open) = rest.find("<style>") {
+        let after = rest.get(open + "<style>".len()..).unwrap_or("");
+        let Some(close) = after.find("</style>") else {
+            break;
+        };
+        let css = after.get(..close).unwrap_or("");
+        let hash = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(css));
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str("'sha256-");
+        out.push_str(&hash);
+        out.push('\'');
+        rest = after.get(close..).unwrap_or("");
+    }
+    if out.is_empty() {
+        out.push_str("'none'");
+    }
+    out
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -271,6 +305,19 @@ mod tests {
 
     fn lang(query: Option<&str>, header: Option<&str>) -> String {
         negotiate(query, header).to_string()
+    }
+
+    #[test]
+    fn every_style_element_is_hashed_and_nothing_else() {
+        let page = "<head><style>a{color:red}</style></head><body><style>b{}</style><p>style</p>";
+        let hashes = style_hashes(page);
+        // echo -n 'a{color:red}' | openssl dgst -sha256 -binary | base64
+        assert!(
+            hashes.starts_with("'sha256-6hWWMOcF+mJesSJGYhmK2lkIIEw9Xc5XKGLPVzh8yxs=' 'sha256-"),
+            "{hashes}"
+        );
+        assert_eq!(hashes.matches("'sha256-").count(), 2);
+        assert_eq!(style_hashes("<p>no styles</p>"), "'none'");
     }
 
     #[test]

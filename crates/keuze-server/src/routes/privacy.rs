@@ -265,7 +265,8 @@ pub(crate) fn purpose_view<X: Texts>(
 // --- the pages -------------------------------------------------------------------------
 
 /// The transparency pages need no script, no images, no forms and no outside resources.
-const PUBLIC_CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+const PUBLIC_CSP: &str =
+    "default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 /// The words around the content, in one language.
 pub(crate) struct Labels {

@@ -1,7 +1,8 @@
 use keuze_core::catalog::{parse_catalog, SAMPLE_CATALOG};
 use keuze_core::{CatalogHistory, CatalogVersion, Pseudonymizer, Timestamp};
+use keuze_server::listen::ConnectionLimits;
 use keuze_server::propagate::PropagationConfig;
-use keuze_server::{AppState, ManualClock, ServerParts};
+use keuze_server::{AppState, Edge, ManualClock, ServerParts};
 use keuze_sqlite::SqliteStore;
 use keuze_store::{Outbox, Scope, Store};
 use serde_json::{json, Value};
@@ -29,6 +30,15 @@ pub async fn spawn_app() -> TestApp {
 
 /// An app whose webhooks and NATS stream are set up by `propagation`.
 pub async fn spawn_app_with(propagation: PropagationConfig) -> TestApp {
+    spawn_app_at_edge(propagation, &Edge::default(), ConnectionLimits::default()).await
+}
+
+/// An app with the given limits, served as `keuze serve` serves it.
+pub async fn spawn_app_at_edge(
+    propagation: PropagationConfig,
+    edge: &Edge,
+    connections: ConnectionLimits,
+) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
     let sqlite = Arc::new(SqliteStore::open(dir.path()).await.unwrap());
     let store: Arc<dyn Store> = sqlite.clone();
@@ -65,8 +75,14 @@ pub async fn spawn_app_with(propagation: PropagationConfig) -> TestApp {
     .unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let app = keuze_server::app(state.clone());
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    let app = keuze_server::app_with(state.clone(), edge);
+    tokio::spawn(keuze_server::listen::serve(
+        listener,
+        app,
+        connections,
+        None,
+        std::future::pending(),
+    ));
     let app = TestApp {
         base: format!("http://{addr}"),
         client: reqwest::Client::new(),

@@ -8,6 +8,7 @@ mod auth;
 mod banner;
 mod consents;
 mod decisions;
+mod edge;
 mod me;
 mod openapi;
 mod privacy;

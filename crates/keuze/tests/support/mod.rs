@@ -26,7 +26,13 @@ pub fn keuze(cwd: &Path) -> Command {
         .env_remove("KEUZE_WEBHOOK_RETRY_BASE_MS")
         .env_remove("KEUZE_WEBHOOK_RETRY_MAX_MS")
         .env_remove("KEUZE_DATABASE")
-        .env_remove("KEUZE_DATABASE_SCHEMA");
+        .env_remove("KEUZE_DATABASE_SCHEMA")
+        .env_remove("KEUZE_RATE_LIMIT_PER_KEY")
+        .env_remove("KEUZE_RATE_LIMIT_PER_CLIENT")
+        .env_remove("KEUZE_TRUST_FORWARDED_FOR")
+        .env_remove("KEUZE_TLS_CERT")
+        .env_remove("KEUZE_TLS_KEY")
+        .env_remove("KEUZE_LOG_FORMAT");
     c
 }
 
@@ -37,11 +43,17 @@ pub fn run(cwd: &Path, args: &[&str]) -> Output {
 pub struct Server {
     pub child: Child,
     pub base: String,
+    log: Option<std::path::PathBuf>,
 }
 
 impl Server {
     /// Starts `keuze serve` on a free port in `cwd` with extra args; stderr goes to `log`.
     pub fn start(cwd: &Path, args: &[&str], log: &Path) -> Self {
+        Self::start_with_env(cwd, args, log, &[])
+    }
+
+    /// As [`Server::start`], with extra environment variables.
+    pub fn start_with_env(cwd: &Path, args: &[&str], log: &Path, env: &[(&str, &str)]) -> Self {
         let stderr = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -51,6 +63,7 @@ impl Server {
             .args(["serve", "--listen", "127.0.0.1:0"])
             .args(args)
             .env("KEUZE_LOG", "trace")
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::from(stderr))
             .spawn()
@@ -69,7 +82,11 @@ impl Server {
                 )
             })
             .to_owned();
-        Self { child, base }
+        Self {
+            child,
+            base,
+            log: Some(log.to_owned()),
+        }
     }
 
     pub fn terminate(mut self) -> std::process::ExitStatus {
@@ -86,14 +103,85 @@ impl Server {
     }
 }
 
-/// A test that fails half-way leaves no server running.
+/// A test that fails half-way leaves no server running. Every server's log is scanned
+/// when it goes, so every test that serves (at `KEUZE_LOG=trace`) checks that no log
+/// line names a customer: see [`assert_log_names_no_customer`].
 impl Drop for Server {
     fn drop(&mut self) {
         if matches!(self.child.try_wait(), Ok(None)) {
             let _ = self.child.kill();
             let _ = self.child.wait();
         }
+        if !std::thread::panicking() {
+            if let Some(log) = &self.log {
+                assert_log_names_no_customer(log, &[]);
+            }
+        }
     }
+}
+
+/// Fails if the log at `path` holds an e-mail address, a device id, a whole API key, a
+/// login token, or any of `also` (identifiers, addresses a test used).
+pub fn assert_log_names_no_customer(path: &Path, also: &[&str]) {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    for (n, line) in text.lines().enumerate() {
+        let at = || format!("{}:{}: {line}", path.display(), n + 1);
+        if let Some(email) = email_in(line) {
+            panic!("the log names an e-mail address ({email}) at {}", at());
+        }
+        if let Some(i) = line.find("dev_") {
+            let id = line.get(i..i + 36).unwrap_or("");
+            assert!(
+                !keuze_core::SubjectKey::is_device_id(id),
+                "the log names a device id at {}",
+                at()
+            );
+        }
+        if let Some(i) = line.find("kz_") {
+            let rest = line.get(i + 3..).unwrap_or("");
+            let whole_key = rest.len() >= 81
+                && rest.as_bytes().get(16) == Some(&b'_')
+                && rest
+                    .bytes()
+                    .take(81)
+                    .filter(|b| b.is_ascii_hexdigit())
+                    .count()
+                    == 80;
+            assert!(!whole_key, "the log holds an API key at {}", at());
+        }
+        assert!(
+            !line.contains("token="),
+            "the log holds a login token at {}",
+            at()
+        );
+        for needle in also {
+            assert!(
+                !line.contains(needle),
+                "the log holds `{needle}` at {}",
+                at()
+            );
+        }
+    }
+}
+
+/// The first e-mail-shaped word in `line`: `local@domain.tld`, the TLD letters only.
+fn email_in(line: &str) -> Option<&str> {
+    let word = |b: u8| b.is_ascii_alphanumeric() || b"._%+-".contains(&b);
+    let bytes = line.as_bytes();
+    for (i, _) in line.match_indices('@') {
+        let start = (0..i).rev().take_while(|&j| word(bytes[j])).last()?;
+        let end = (i + 1..bytes.len())
+            .take_while(|&j| {
+                bytes[j].is_ascii_alphanumeric() || bytes[j] == b'.' || bytes[j] == b'-'
+            })
+            .last()?;
+        let domain = line.get(i + 1..=end)?;
+        let tld = domain.rsplit('.').next()?;
+        if domain.contains('.') && tld.len() >= 2 && tld.bytes().all(|b| b.is_ascii_alphabetic()) {
+            return line.get(start..=end);
+        }
+    }
+    None
 }
 
 pub fn create_key(cwd: &Path, data: &str, scopes: &[&str]) -> String {
