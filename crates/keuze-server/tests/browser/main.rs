@@ -242,3 +242,49 @@ async fn a_link_in_an_email_from_another_site_opens_the_page() {
     assert_eq!(browser.find_all("button[role=switch]").await.len(), 6);
     browser.close().await;
 }
+
+/// The pages' Content-Security-Policy allows their own styles by hash and nothing
+/// inline: in a real browser the page is styled, and no policy violation is reported.
+#[tokio::test]
+async fn pages_are_styled_under_their_strict_policy() {
+    let app = spawn_app().await;
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    for path in [
+        "/privacy".to_owned(),
+        link(&app, "cas@example.com", "en").await,
+    ] {
+        let url = if path.starts_with("http") {
+            path.clone()
+        } else {
+            format!("{}{path}", app.base)
+        };
+        browser.open(&url).await;
+        // `*{box-sizing:border-box}` is the first rule of the shared <style>.
+        let sizing = browser
+            .client()
+            .execute("return getComputedStyle(document.body).boxSizing;", vec![])
+            .await
+            .unwrap();
+        assert_eq!(
+            sizing,
+            json!("border-box"),
+            "{path}: the page's own style did not apply"
+        );
+        // An injected inline style is refused by the same policy.
+        let injected = browser
+            .client()
+            .execute(
+                "const s = document.createElement('style'); s.textContent = 'body{box-sizing:content-box}'; document.head.appendChild(s); return getComputedStyle(document.body).boxSizing;",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            injected,
+            json!("border-box"),
+            "{path}: an injected style applied"
+        );
+    }
+}
