@@ -5,9 +5,11 @@
 //! every acknowledged write with its seq and content, nothing that was never sent, and
 //! decide by each subject's last acknowledged choice.
 //!
-//! Short by default (3 rounds, part of `cargo test`). The full mode, its figures and
-//! how to replay a failing seed are in docs/reliability.md. Environment:
-//! - `KEUZE_CRASH_ROUNDS` (default 3), `KEUZE_CRASH_WRITERS` (default 8);
+//! Short by default (3 rounds on SQLite, 2 on PostgreSQL, part of `cargo test`). The
+//! full mode, its figures and how to replay a failing seed are in docs/reliability.md.
+//! Environment:
+//! - `KEUZE_CRASH_ROUNDS` (default 3), `KEUZE_CRASH_PG_ROUNDS` (PostgreSQL; default
+//!   the smaller of 2 and `KEUZE_CRASH_ROUNDS`), `KEUZE_CRASH_WRITERS` (default 8);
 //! - `KEUZE_CRASH_SEED`: replays the operations and kill moments of a seed (timing still
 //!   varies); printed at the start of every run;
 //! - `KEUZE_CRASH_KEEP=1`: keep the data directory and acknowledgement logs;
