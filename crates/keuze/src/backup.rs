@@ -148,7 +148,8 @@ pub async fn backup(settings: &Settings, dir: &Path, now: Timestamp) -> Result<(
             latest_checkpoint: verified.latest_checkpoint.clone(),
             files,
         };
-        let json = serde_json::to_string_pretty(&manifest).map_err(anyhow::Error::from)?;
+        let mut json = serde_json::to_string_pretty(&manifest).map_err(anyhow::Error::from)?;
+        json.push('\n');
         write_synced(&staging.join(MANIFEST), json.as_bytes(), 0o644)?;
         sync_dir(&staging)?;
         put_in_place(&staging, dir)?;
