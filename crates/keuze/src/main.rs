@@ -23,6 +23,9 @@ macro_rules! outln {
     }};
 }
 
+mod backup;
+mod projection;
+
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use config::Settings;
@@ -87,6 +90,27 @@ enum Command {
     /// Manage the transparency log's signing keys.
     #[command(subcommand)]
     Log(LogCommand),
+    /// Copy the SQLite data directory into DIR while a server may be writing: one
+    /// consistent snapshot of the database, the key files, and a manifest (ledger size,
+    /// root, latest checkpoint, SHA-256 of each file). The copy is verified before it is
+    /// kept. DIR must be new or empty. PostgreSQL: use pg_dump (docs/operations.md).
+    Backup {
+        dir: PathBuf,
+        #[command(flatten)]
+        data: DataArgs,
+    },
+    /// Restore a backup made by `keuze backup` into the data directory: checks every
+    /// file against the manifest, verifies the ledger and the projection in a new
+    /// directory next to the target, then renames it into place. Erasures the replaced
+    /// directory recorded after the backup are applied again. Stop the server first.
+    Restore {
+        dir: PathBuf,
+        #[command(flatten)]
+        data: DataArgs,
+        /// Replace a data directory that is not empty; its files are moved aside.
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -246,6 +270,10 @@ enum LedgerCommand {
     Rebuild {
         #[command(flatten)]
         data: DataArgs,
+        /// Change nothing: compare the stored projection with a rebuild and exit 1,
+        /// naming the first differences, if they differ.
+        #[arg(long)]
+        check: bool,
     },
     /// Recompute every leaf from its stored event and every tree node from the leaves;
     /// check every checkpoint's signature, root, and consistency with the one before.
@@ -412,7 +440,24 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             format,
             locale,
         }) => catalog_diff(&old, &new, &data, &format, locale.as_deref()).await,
-        Command::Ledger(LedgerCommand::Rebuild { data }) => {
+        Command::Ledger(LedgerCommand::Rebuild { data, check: true }) => {
+            let settings = settings(&data)?;
+            let store = open_database(&settings, false).await?.store;
+            let c = projection::compare(&*store).await?;
+            if c.difference_count > 0 {
+                return Err(refused(format!(
+                    "the projection differs from a rebuild in {} places: {}",
+                    c.difference_count,
+                    c.differences.join("; ")
+                )));
+            }
+            outln!(
+                "ok: the projection equals a rebuild from the ledger ({} current choices)",
+                c.rows
+            );
+            Ok(())
+        }
+        Command::Ledger(LedgerCommand::Rebuild { data, check: false }) => {
             let settings = settings(&data)?;
             let store = open_database(&settings, false).await?.store;
             let before = store.event_count().await?;
@@ -450,6 +495,14 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             eprintln!("new checkpoints will be signed with this key (restart the server):");
             outln!("{}", new.verifier_key_string());
             Ok(())
+        }
+        Command::Backup { dir, data } => {
+            let now = keuze_server::Clock::now(&SystemClock);
+            backup::backup(&settings(&data)?, &dir, now).await
+        }
+        Command::Restore { dir, data, force } => {
+            let now = keuze_server::Clock::now(&SystemClock);
+            backup::restore(&settings(&data)?, &dir, force, now).await
         }
         Command::Key(KeyCommand::Create {
             data,

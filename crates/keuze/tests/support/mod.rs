@@ -12,8 +12,22 @@ use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 
+/// The `keuze` under test: this build's, or `KEUZE_TEST_BIN` (an absolute path, e.g. to
+/// a release build for the crash harness's full mode, docs/reliability.md).
+pub fn bin() -> std::path::PathBuf {
+    match std::env::var_os("KEUZE_TEST_BIN") {
+        Some(path) => std::fs::canonicalize(&path).unwrap_or_else(|e| {
+            panic!(
+                "KEUZE_TEST_BIN={}: {e}",
+                std::path::Path::new(&path).display()
+            )
+        }),
+        None => env!("CARGO_BIN_EXE_keuze").into(),
+    }
+}
+
 pub fn keuze(cwd: &Path) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_keuze"));
+    let mut c = Command::new(bin());
     c.current_dir(cwd)
         .env_remove("KEUZE_DATA")
         .env_remove("KEUZE_CATALOG")
