@@ -363,7 +363,22 @@ async fn bad_stored_data_is_reported_not_panicked_on() {
         }
         other => panic!("expected Corrupt, got {other:?}"),
     }
-    raw.execute("INSERT INTO api_keys VALUES ('k1', zeroblob(32), 'decide,superuser', '', 0)")
+    // An admin entry naming a customer where an actor goes is not what Keuze writes.
+    raw.execute(
+        "INSERT INTO admin_events VALUES (4, 'subject_erased', 'customer:anna@example.com', \
+         'ledger:1-1', '{}', 0)",
+    )
+    .await
+    .unwrap();
+    match store.admin_entries(0, 10).await {
+        Err(StoreError::Corrupt(msg)) => {
+            assert!(msg.contains("seq 4") && msg.contains("`actor`"), "{msg}")
+        }
+        other => panic!("expected Corrupt, got {other:?}"),
+    }
+    raw.execute(
+        "INSERT INTO api_keys VALUES ('k1', zeroblob(32), 'decide,superuser', '', 0, NULL)",
+    )
         .await
         .unwrap();
     match store.find_api_key("k1").await {
