@@ -379,8 +379,8 @@ async fn bad_stored_data_is_reported_not_panicked_on() {
     raw.execute(
         "INSERT INTO api_keys VALUES ('k1', zeroblob(32), 'decide,superuser', '', 0, NULL)",
     )
-        .await
-        .unwrap();
+    .await
+    .unwrap();
     match store.find_api_key("k1").await {
         Err(StoreError::Corrupt(msg)) => assert!(msg.contains("superuser"), "{msg}"),
         other => panic!("expected Corrupt, got {other:?}"),
