@@ -416,12 +416,10 @@ pub async fn audited_writes_commit_with_their_admin_entry(store: Arc<dyn Store>)
 
     // Refused writes: nothing of them, and no admin entry.
     assert!(store.insert_api_key(&key, &at(30)).await.is_err());
-    assert!(matches!(
-        store
-            .erase_subject(&SubjectId::from_bytes([9; 32]), Vec::new(), &at(30))
-            .await,
-        Err(_)
-    ));
+    assert!(store
+        .erase_subject(&SubjectId::from_bytes([9; 32]), Vec::new(), &at(30))
+        .await
+        .is_err());
     assert_eq!(store.event_count().await.unwrap(), 2);
     assert_eq!(store.admin_entries(0, 10).await.unwrap().len(), 2);
 
