@@ -2,6 +2,7 @@
 //! makes, and the decisions that follow from them. No I/O and no clock: time and
 //! randomness come in as parameters, so every rule here can be tested exactly.
 
+pub mod admin;
 pub mod catalog;
 pub mod checkpoint;
 pub mod choice;

@@ -5,6 +5,7 @@
 
 use crate::db_error;
 use crate::tree::{on_stored_tree, stored_size};
+use keuze_core::admin::{AdminEntry, NewAdminEntry};
 use keuze_core::catalog::Digest256;
 use keuze_core::merkle::{StoredNode, TreeBuilder};
 use keuze_core::receipt::{subject_commitment, EntryAction, LedgerEntry};
@@ -52,21 +53,56 @@ pub(crate) async fn append_in(
     Ok(out)
 }
 
-/// The number of events, checked against the tree's leaves: they are written together.
+/// Appends an admin entry in the caller's transaction, which must hold the ledger
+/// sequencer: the next seq, its row and its leaf, announced on `channel` like any append.
+pub(crate) async fn append_admin_in(
+    conn: &mut PgConnection,
+    channel: &str,
+    new: NewAdminEntry,
+) -> Result<AdminEntry> {
+    let last = ledger_size(conn).await?;
+    let mut tree = on_stored_tree(conn, |nodes| TreeBuilder::resume(last, nodes)).await?;
+    let entry = new.at_seq(last + 1);
+    let nodes = tree.append(entry.leaf_hash());
+    sqlx::query(
+        "INSERT INTO admin_events (seq, action, actor, target, detail, recorded_at) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(crate::rows::db_u64(entry.seq))
+    .bind(entry.action.as_str())
+    .bind(entry.actor.to_string())
+    .bind(entry.target.as_str())
+    .bind(entry.detail_json())
+    .bind(entry.recorded_at.unix_millis())
+    .execute(&mut *conn)
+    .await
+    .map_err(db_error)?;
+    insert_nodes(conn, &nodes).await?;
+    notify(conn, channel, tree.size()).await?;
+    Ok(entry)
+}
+
+/// The ledger's last seq, consent and admin entries alike, checked against the tree's
+/// leaves: they are written together.
 async fn ledger_size(conn: &mut PgConnection) -> Result<u64> {
-    let last: i64 = sqlx::query_scalar("SELECT coalesce(max(seq), 0) FROM events")
+    let last: i64 = sqlx::query_scalar(LAST_SEQ_SQL)
         .fetch_one(&mut *conn)
         .await
         .map_err(db_error)?;
     let leaves = stored_size(conn).await?;
     if u64::try_from(last).ok() != Some(leaves) {
         return Err(StoreError::Corrupt(format!(
-            "the ledger holds {last} events but the Merkle tree {leaves} leaves; \
+            "the ledger's last seq is {last} but the Merkle tree has {leaves} leaves; \
              they are written together and must agree"
         )));
     }
     Ok(leaves)
 }
+
+/// The ledger's last seq: both kinds of entry share one sequence.
+pub(crate) const LAST_SEQ_SQL: &str = "SELECT greatest(\
+     (SELECT coalesce(max(seq), 0) FROM events), \
+     (SELECT coalesce(max(seq), 0) FROM admin_events))";
 
 fn entry_for(seq: u64, subject_commitment: Digest256, event: &NewEvent) -> LedgerEntry {
     LedgerEntry {

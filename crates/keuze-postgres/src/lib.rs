@@ -280,12 +280,20 @@ impl PgStore {
             .begin_with("BEGIN ISOLATION LEVEL READ COMMITTED")
             .await
             .map_err(db_error)?;
+        self.lock_too(&mut tx, sequencer).await?;
+        Ok(tx)
+    }
+
+    /// Takes `sequencer`'s advisory lock in a transaction that holds another already
+    /// (a catalog publish also appends its admin entry to the ledger). Always in the order
+    /// catalog, then ledger, so two such transactions cannot deadlock.
+    async fn lock_too(&self, tx: &mut sqlx::PgConnection, sequencer: Sequencer) -> Result<()> {
         sqlx::query("SELECT pg_advisory_xact_lock($1)")
             .bind(self.keys.of(sequencer))
-            .execute(&mut *tx)
+            .execute(tx)
             .await
             .map_err(db_error)?;
-        Ok(tx)
+        Ok(())
     }
 }
 

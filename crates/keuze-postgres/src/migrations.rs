@@ -14,6 +14,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "remembered",
         include_str!("../migrations/0002_remembered.sql"),
     ),
+    (3, "audit", include_str!("../migrations/0003_audit.sql")),
 ];
 
 /// [`MIGRATIONS`] as sqlx's migrator reads them.

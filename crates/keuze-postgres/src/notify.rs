@@ -53,7 +53,7 @@ async fn listen(pool: &PgPool, channel: &str) -> Result<PgListener> {
 }
 
 async fn largest_seq(pool: &PgPool) -> Result<u64> {
-    let max: i64 = sqlx::query_scalar("SELECT coalesce(max(seq), 0) FROM events")
+    let max: i64 = sqlx::query_scalar(crate::append::LAST_SEQ_SQL)
         .fetch_one(pool)
         .await
         .map_err(db_error)?;

@@ -2,6 +2,7 @@
 //! `StoreError::Corrupt`, naming the row and the column but never a pseudonym (errors end
 //! up in logs).
 
+use keuze_core::admin::AdminEntry;
 use keuze_core::catalog::Digest256;
 use keuze_core::receipt::{EntryAction, LedgerEntry};
 use keuze_core::{Action, ConsentEvent, Locale, NewEvent, PurposeId, Source, SubjectId, Timestamp};
@@ -194,8 +195,27 @@ pub(crate) fn decode_api_key(row: &PgRow) -> Result<ApiKey> {
         scopes,
         label: r.get("label")?,
         created_at: r.timestamp("created_at")?,
+        revoked_at: r
+            .get::<Option<i64>>("revoked_at")?
+            .map(Timestamp::from_unix_millis),
         id,
     })
+}
+
+/// The columns of `admin_events`.
+pub(crate) const ADMIN_COLUMNS: &str = "seq, action, actor, target, detail, recorded_at";
+
+pub(crate) fn decode_admin(row: &PgRow) -> Result<AdminEntry> {
+    let seq = StoredRow::new(row, "an admin entry").number::<u64>("seq")?;
+    let name = format!("admin entry seq {seq}");
+    let r = StoredRow::new(row, name.clone());
+    let action: String = r.get("action")?;
+    let actor: String = r.get("actor")?;
+    let target: String = r.get("target")?;
+    let detail: String = r.get("detail")?;
+    let recorded_at: i64 = r.get("recorded_at")?;
+    keuze_core::admin::entry_from_row(seq, &action, &actor, &target, &detail, recorded_at)
+        .map_err(|(column, why)| StoreError::Corrupt(format!("{name}: column `{column}`: {why}")))
 }
 
 pub(crate) fn decode_catalog(row: &PgRow) -> Result<StoredCatalog> {

@@ -2,18 +2,19 @@
 //! transaction, those that number things (ledger, checkpoints, catalog versions) holding
 //! their [`Sequencer`].
 
-use crate::append::append_in;
+use crate::append::{append_admin_in, append_in, LAST_SEQ_SQL};
 use crate::rows::{
-    db_u64, decode_api_key, decode_catalog, decode_checkpoint, decode_entry, decode_event,
-    StoredRow, LEDGER_COLUMNS,
+    db_u64, decode_admin, decode_api_key, decode_catalog, decode_checkpoint, decode_entry,
+    decode_event, StoredRow, ADMIN_COLUMNS, LEDGER_COLUMNS,
 };
 use crate::tree::{fetch_nodes, on_stored_tree, stored_size};
 use crate::{db_error, outbox, PgStore, Sequencer};
 use async_trait::async_trait;
+use keuze_core::admin::{self, AdminEntry, Attribution, LedgerLeaf, NewAdminEntry};
 use keuze_core::catalog::Digest256;
 use keuze_core::merkle::{self, Hash};
 use keuze_core::receipt::{LedgerEntry, SubjectSalt};
-use keuze_core::{Action, ConsentEvent, NewEvent, SubjectId, Timestamp};
+use keuze_core::{Action, ConsentEvent, NewEvent, SubjectId};
 use keuze_store::{
     ApiKey, Result, Store, StoreError, StoredCatalog, StoredCheckpoint, StoredLogKey,
 };
@@ -30,7 +31,7 @@ fn event_columns() -> String {
 
 const CHECKPOINT_COLUMNS: &str = "size, root, note, signed_at";
 
-const API_KEY_COLUMNS: &str = "id, secret_hash, scopes, label, created_at";
+const API_KEY_COLUMNS: &str = "id, secret_hash, scopes, label, created_at, revoked_at";
 
 const CATALOG_COLUMNS: &str = "number, digest, canonical, source, published_at";
 
@@ -46,6 +47,11 @@ impl PgStore {
     async fn fetch_events(&self, query: PgQuery<'_>) -> Result<Vec<ConsentEvent>> {
         let rows = query.fetch_all(&self.pool).await.map_err(db_error)?;
         rows.iter().map(decode_event).collect()
+    }
+
+    async fn fetch_admin(&self, query: PgQuery<'_>) -> Result<Vec<AdminEntry>> {
+        let rows = query.fetch_all(&self.pool).await.map_err(db_error)?;
+        rows.iter().map(decode_admin).collect()
     }
 
     async fn fetch_checkpoints(&self, query: PgQuery<'_>) -> Result<Vec<StoredCheckpoint>> {
@@ -191,6 +197,56 @@ impl Store for PgStore {
         rows.iter().map(decode_entry).collect()
     }
 
+    async fn ledger_leaves(&self, after: u64, limit: u32) -> Result<Vec<LedgerLeaf>> {
+        // One snapshot for both tables: an append between two reads would otherwise leave
+        // a hole in the merged page.
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            .await
+            .map_err(db_error)?;
+        let consent = format!(
+            "SELECT {LEDGER_COLUMNS} FROM events AS e WHERE e.seq > $1 ORDER BY e.seq LIMIT $2"
+        );
+        let consent = sqlx::query(&consent)
+            .bind(db_u64(after))
+            .bind(i64::from(limit))
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(db_error)?;
+        let admin = format!(
+            "SELECT {ADMIN_COLUMNS} FROM admin_events WHERE seq > $1 ORDER BY seq LIMIT $2"
+        );
+        let admin = sqlx::query(&admin)
+            .bind(db_u64(after))
+            .bind(i64::from(limit))
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(db_error)?;
+        tx.commit().await.map_err(db_error)?;
+        let consent = consent
+            .iter()
+            .map(decode_entry)
+            .collect::<Result<Vec<_>>>()?;
+        let admin = admin.iter().map(decode_admin).collect::<Result<Vec<_>>>()?;
+        Ok(admin::merge_leaves(consent, admin, limit as usize))
+    }
+
+    async fn append_admin(&self, entry: NewAdminEntry) -> Result<AdminEntry> {
+        let mut tx = self.begin_sequenced(Sequencer::Ledger).await?;
+        let entry = append_admin_in(&mut tx, &self.channel, entry).await?;
+        tx.commit().await.map_err(db_error)?;
+        Ok(entry)
+    }
+
+    async fn admin_entries(&self, after: u64, limit: u32) -> Result<Vec<AdminEntry>> {
+        let sql = format!(
+            "SELECT {ADMIN_COLUMNS} FROM admin_events WHERE seq > $1 ORDER BY seq LIMIT $2"
+        );
+        self.fetch_admin(sqlx::query(&sql).bind(db_u64(after)).bind(i64::from(limit)))
+            .await
+    }
+
     async fn subject_salt(&self, subject: &SubjectId) -> Result<Option<SubjectSalt>> {
         let row = sqlx::query("SELECT salt FROM subjects WHERE pseudonym = $1")
             .bind(subject.as_bytes().as_slice())
@@ -209,6 +265,7 @@ impl Store for PgStore {
         &self,
         subject: &SubjectId,
         erasure: Vec<NewEvent>,
+        by: &Attribution,
     ) -> Result<Vec<ConsentEvent>> {
         let mut tx = self.begin_sequenced(Sequencer::Ledger).await?;
         if is_erased(&mut tx, subject).await? {
@@ -216,8 +273,10 @@ impl Store for PgStore {
         }
         let erased_at = check_erasure(subject, &erasure)?;
         let out = append_in(&mut tx, &self.channel, erasure).await?;
-        if let Some(last) = out.last() {
+        if let (Some(first), Some(last)) = (out.first(), out.last()) {
             outbox::hold_erasure(&mut tx, subject, last.seq).await?;
+            let audit = NewAdminEntry::subject_erased(by, first.seq, last.seq);
+            append_admin_in(&mut tx, &self.channel, audit).await?;
         }
         shred_subject(&mut tx, subject, erased_at).await?;
         tx.commit().await.map_err(db_error)?;
@@ -354,8 +413,9 @@ impl Store for PgStore {
     }
 
     async fn event_count(&self) -> Result<u64> {
-        // The schema keeps seq gap-free from 1, so the largest is the count, without a scan.
-        let max: i64 = sqlx::query_scalar("SELECT coalesce(max(seq), 0) FROM events")
+        // The schema keeps seq gap-free from 1 across both kinds of entry, so the largest
+        // is the count, without a scan.
+        let max: i64 = sqlx::query_scalar(LAST_SEQ_SQL)
             .fetch_one(&self.pool)
             .await
             .map_err(db_error)?;
@@ -386,20 +446,46 @@ impl Store for PgStore {
         Ok(rows)
     }
 
-    async fn insert_api_key(&self, key: &ApiKey) -> Result<()> {
+    async fn insert_api_key(&self, key: &ApiKey, by: &Attribution) -> Result<AdminEntry> {
         let scopes: Vec<&str> = key.scopes.iter().map(|s| s.as_str()).collect();
-        sqlx::query(&format!(
-            "INSERT INTO api_keys ({API_KEY_COLUMNS}) VALUES ($1, $2, $3, $4, $5)"
-        ))
+        let audit = NewAdminEntry::key_created(by, &key.id, &scopes)
+            .map_err(|e| refused(format!("the key id `{}` cannot be audited: {e}", key.id)))?;
+        let mut tx = self.begin_sequenced(Sequencer::Ledger).await?;
+        sqlx::query(
+            "INSERT INTO api_keys (id, secret_hash, scopes, label, created_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
         .bind(key.id.as_str())
         .bind(key.secret_hash.0.as_slice())
         .bind(scopes)
         .bind(key.label.as_str())
         .bind(key.created_at.unix_millis())
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await
         .map_err(db_error)?;
-        Ok(())
+        let entry = append_admin_in(&mut tx, &self.channel, audit).await?;
+        tx.commit().await.map_err(db_error)?;
+        Ok(entry)
+    }
+
+    async fn revoke_api_key(&self, id: &str, by: &Attribution) -> Result<Option<AdminEntry>> {
+        let audit = NewAdminEntry::key_revoked(by, id)
+            .map_err(|e| refused(format!("the key id `{id}` cannot be audited: {e}")))?;
+        let mut tx = self.begin_sequenced(Sequencer::Ledger).await?;
+        let revoked =
+            sqlx::query("UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+                .bind(by.at.unix_millis())
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_error)?
+                .rows_affected();
+        if revoked == 0 {
+            return Ok(None);
+        }
+        let entry = append_admin_in(&mut tx, &self.channel, audit).await?;
+        tx.commit().await.map_err(db_error)?;
+        Ok(Some(entry))
     }
 
     async fn find_api_key(&self, id: &str) -> Result<Option<ApiKey>> {
@@ -447,9 +533,11 @@ impl Store for PgStore {
         digest: Digest256,
         canonical: String,
         source: String,
-        at: Timestamp,
+        by: &Attribution,
     ) -> Result<StoredCatalog> {
+        let at = by.at;
         let mut tx = self.begin_sequenced(Sequencer::Catalog).await?;
+        self.lock_too(&mut tx, Sequencer::Ledger).await?;
         let latest: i64 =
             sqlx::query_scalar("SELECT coalesce(max(number), 0) FROM catalog_versions")
                 .fetch_one(&mut *tx)
@@ -472,6 +560,8 @@ impl Store for PgStore {
         .execute(&mut *tx)
         .await
         .map_err(db_error)?;
+        let audit = NewAdminEntry::catalog_published(by, number, &digest);
+        append_admin_in(&mut tx, &self.channel, audit).await?;
         tx.commit().await.map_err(db_error)?;
         Ok(StoredCatalog {
             number,

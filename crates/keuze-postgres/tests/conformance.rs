@@ -15,6 +15,7 @@
     clippy::indexing_slicing
 )]
 
+use keuze_core::admin::{Actor, Attribution, LedgerLeaf};
 use keuze_core::catalog::Digest256;
 use keuze_core::merkle::{self, Hash, MemoryTree, MissingNode, NodeSource};
 use keuze_core::receipt::LedgerEntry;
@@ -33,6 +34,11 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 const DEFAULT_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
+
+/// The command line, acting at `ms`.
+fn cli_at(ms: i64) -> Attribution {
+    Attribution::new(Actor::cli(None), Timestamp::from_unix_millis(ms))
+}
 
 /// Where the server is, for messages: the URL may hold a password.
 fn server_of(url: &str) -> String {
@@ -243,10 +249,21 @@ async fn nodes_append_to_one_ledger_without_gaps() {
         ));
         for w in 0..WRITERS {
             let writer = writer.clone();
+            let store = store.clone();
             tasks.push(tokio::spawn(async move {
                 let mut acknowledged = Vec::new();
+                let mut admin = Vec::new();
                 for b in 0..BATCHES {
                     let n = (node * WRITERS + w) * BATCHES + b;
+                    // Admin entries between the batches, under the same sequencer.
+                    if b % 5 == 0 {
+                        let entry = keuze_core::admin::NewAdminEntry::webhook_deleted(
+                            &cli_at(n as i64),
+                            &format!("wh_{n}"),
+                        )
+                        .unwrap();
+                        admin.push(store.append_admin(entry).await.unwrap().seq);
+                    }
                     let batch: Vec<NewEvent> = (0..n % 3 + 1)
                         .map(|i| {
                             let purpose = ["newsletter", "analytics", "ads"][(n + i) % 3];
@@ -256,20 +273,26 @@ async fn nodes_append_to_one_ledger_without_gaps() {
                         .collect();
                     acknowledged.extend(writer.append(batch).await.unwrap());
                 }
-                acknowledged
+                (acknowledged, admin)
             }));
         }
     }
     let mut acknowledged = Vec::new();
+    let mut admin_seqs = Vec::new();
     for task in tasks {
-        acknowledged.extend(task.await.unwrap());
+        let (events, admin) = task.await.unwrap();
+        acknowledged.extend(events);
+        admin_seqs.extend(admin);
     }
     acknowledged.sort_by_key(|e| e.seq);
-    let total = acknowledged.len() as u64;
+    let total = (acknowledged.len() + admin_seqs.len()) as u64;
+    let mut seqs: Vec<u64> = acknowledged.iter().map(|e| e.seq).collect();
+    seqs.extend(&admin_seqs);
+    seqs.sort_unstable();
     assert_eq!(
-        acknowledged.iter().map(|e| e.seq).collect::<Vec<_>>(),
+        seqs,
         (1..=total).collect::<Vec<_>>(),
-        "every seq once, without gaps"
+        "every seq once, consent and admin alike, without gaps"
     );
 
     let (a, b) = (&*stores[0], &*stores[1]);
@@ -278,7 +301,10 @@ async fn nodes_append_to_one_ledger_without_gaps() {
     assert_eq!(b.tree_size().await.unwrap(), total);
 
     let entries: Vec<LedgerEntry> = a.ledger_entries(0, u32::MAX).await.unwrap();
-    let leaves: Vec<Hash> = entries.iter().map(LedgerEntry::leaf_hash).collect();
+    assert_eq!(entries.len(), acknowledged.len());
+    let all = a.ledger_leaves(0, u32::MAX).await.unwrap();
+    assert_eq!(all.len() as u64, total);
+    let leaves: Vec<Hash> = all.iter().map(LedgerLeaf::leaf_hash).collect();
     let memory = MemoryTree::from_leaves(&leaves);
     let stored = stored_tree(b, total).await;
     for (&(level, index), hash) in &stored {
@@ -365,10 +391,15 @@ async fn a_node_hears_of_another_nodes_commits() {
                 source: Source::System,
                 ..event(1, "newsletter", Action::Erase, 4)
             }],
+            &cli_at(0),
         )
         .await
         .unwrap();
-    assert_eq!(reaches(4, &mut heard).await, 4, "erasures are commits too");
+    assert_eq!(
+        reaches(5, &mut heard).await,
+        5,
+        "erasures are commits too, their admin entry (5) with them"
+    );
 
     // Its connection dies; a commit lands while nobody listens.
     let mut raw = raw_connection(&url, &schema).await;
@@ -384,12 +415,12 @@ async fn a_node_hears_of_another_nodes_commits() {
         .await
         .unwrap();
     assert_eq!(
-        reaches(5, &mut heard).await,
-        5,
+        reaches(6, &mut heard).await,
+        6,
         "caught up after reconnecting"
     );
-    let missed = reader.events_after(4, 100).await.unwrap();
-    assert_eq!(missed.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![5]);
+    let missed = reader.events_after(5, 100).await.unwrap();
+    assert_eq!(missed.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![6]);
 
     // The new connection hears later commits again.
     let again = listener_pid(&mut raw, &schema)
@@ -400,7 +431,11 @@ async fn a_node_hears_of_another_nodes_commits() {
         .append(vec![event(4, "newsletter", Action::Grant, 6)])
         .await
         .unwrap();
-    assert_eq!(reaches(6, &mut heard).await, 6);
+    assert_eq!(reaches(7, &mut heard).await, 7);
+    // An admin entry alone is a commit the other nodes hear of.
+    let audit = keuze_core::admin::NewAdminEntry::webhook_deleted(&cli_at(7), "wh_1").unwrap();
+    writer.append_admin(audit).await.unwrap();
+    assert_eq!(reaches(8, &mut heard).await, 8);
 }
 
 /// The triggers keep the ledger, the tree, checkpoints, catalog versions and erasures as
@@ -431,18 +466,14 @@ async fn the_database_refuses_to_rewrite_what_was_written() {
     };
     store.add_checkpoint(&checkpoint).await.unwrap();
     store
-        .publish_catalog(
-            Digest256::of(b"{}"),
-            "{}".into(),
-            String::new(),
-            Timestamp::from_unix_millis(3),
-        )
+        .publish_catalog(Digest256::of(b"{}"), "{}".into(), String::new(), &cli_at(3))
         .await
         .unwrap();
     store
         .erase_subject(
             &SubjectId::from_bytes([9; 32]),
             vec![event(9, "newsletter", Action::Erase, 10)],
+            &cli_at(0),
         )
         .await
         .unwrap();
@@ -471,6 +502,19 @@ async fn the_database_refuses_to_rewrite_what_was_written() {
         "DELETE FROM catalog_versions",
         "DELETE FROM erased_subjects",
         "UPDATE erased_subjects SET erased_at = 0",
+        // The audit trail (the publish's admin entry is seq 6, the erasure's 8) is kept
+        // alike, and shares the consent ledger's seq.
+        "UPDATE admin_events SET actor = 'customer' WHERE seq = 6",
+        "DELETE FROM admin_events WHERE seq = 8",
+        "DELETE FROM admin_events",
+        "TRUNCATE admin_events",
+        "INSERT INTO events SELECT 8, subject_commitment, purpose, action, source, \
+         catalog_version, notice_digest, locale, recorded_at, context_digest \
+         FROM events WHERE seq = 1",
+        "INSERT INTO admin_events SELECT 7, action, actor, target, detail, recorded_at \
+         FROM admin_events WHERE seq = 6",
+        "INSERT INTO admin_events SELECT 12, action, actor, target, detail, recorded_at \
+         FROM admin_events WHERE seq = 6",
     ] {
         let err = raw.execute(sql).await.expect_err(sql).to_string();
         assert!(
@@ -481,7 +525,8 @@ async fn the_database_refuses_to_rewrite_what_was_written() {
         );
     }
     assert_eq!(store.events_after(0, 10).await.unwrap(), events);
-    assert_eq!(store.event_count().await.unwrap(), 6);
+    assert_eq!(store.event_count().await.unwrap(), 8);
+    assert_eq!(store.admin_entries(0, 10).await.unwrap().len(), 2);
     assert_eq!(store.tree_nodes(&[(2, 0), (0, 4)]).await.unwrap(), nodes);
     assert_eq!(store.latest_checkpoint().await.unwrap(), Some(checkpoint));
     assert_eq!(

@@ -100,7 +100,7 @@ async fn main() {
             catalog.digest(),
             catalog.canonical_json(),
             SAMPLE_CATALOG.into(),
-            now,
+            &keuze_core::admin::Attribution::new(keuze_core::admin::Actor::cli(None), now),
         )
         .await
         .unwrap();
@@ -143,7 +143,13 @@ async fn main() {
         now,
         &mut rand::thread_rng(),
     );
-    store.insert_api_key(&key).await.unwrap();
+    store
+        .insert_api_key(
+            &key,
+            &keuze_core::admin::Attribution::new(keuze_core::admin::Actor::cli(None), now),
+        )
+        .await
+        .unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let app = keuze_server::app(state);

@@ -1,4 +1,5 @@
-//! `keuze ledger verify`: recompute every leaf from its stored row and every tree node
+//! `keuze ledger verify`: recompute every leaf from its stored row (a consent entry or an
+//! admin entry of the audit trail, each hashed under its own header) and every tree node
 //! from the leaves, then check each stored checkpoint's signature, root and consistency
 //! with the one before. Trusts nothing stored; names the first thing that does not match.
 
@@ -12,7 +13,10 @@ const PAGE: u32 = 8192;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LedgerReport {
+    /// Ledger entries, consent and admin.
     pub events: u64,
+    /// Of which admin entries (the audit trail).
+    pub admin_entries: u64,
     pub nodes_checked: u64,
     pub checkpoints: u64,
     /// Bytes of leaf entries hashed, for throughput figures.
@@ -56,7 +60,7 @@ async fn locate_damaged_row(store: &dyn Store, after: u64, e: StoreError) -> Mis
         return Mismatch::Store(e);
     };
     for k in after..after.saturating_add(u64::from(PAGE)) {
-        if let Err(StoreError::Corrupt(what)) = store.ledger_entries(k, 1).await {
+        if let Err(StoreError::Corrupt(what)) = store.ledger_leaves(k, 1).await {
             return Mismatch::Event {
                 seq: k + 1,
                 what: format!("the stored row is damaged: {what}"),
@@ -80,9 +84,10 @@ pub async fn verify_ledger(
     let mut builder = TreeBuilder::new();
     let mut nodes_checked = 0u64;
     let mut entry_bytes = 0u64;
+    let mut admin_entries = 0u64;
     let mut after = 0u64;
     while after < events {
-        let page = match store.ledger_entries(after, PAGE).await {
+        let page = match store.ledger_leaves(after, PAGE).await {
             Ok(page) => page,
             Err(e) => return Err(locate_damaged_row(store, after, e).await),
         };
@@ -95,11 +100,14 @@ pub async fn verify_ledger(
         let mut computed: Vec<StoredNode> = Vec::with_capacity(page.len() * 2);
         for entry in &page {
             let expected = builder.size() + 1;
-            if entry.seq != expected {
+            if entry.seq() != expected {
                 return Err(Mismatch::Event {
                     seq: expected,
-                    what: format!("the next stored row has sequence number {}", entry.seq),
+                    what: format!("the next stored row has sequence number {}", entry.seq()),
                 });
+            }
+            if let keuze_core::admin::LedgerLeaf::Admin(_) = entry {
+                admin_entries += 1;
             }
             let bytes = entry.canonical_bytes();
             entry_bytes += bytes.len() as u64;
@@ -186,6 +194,7 @@ pub async fn verify_ledger(
     }
     Ok(LedgerReport {
         events,
+        admin_entries,
         nodes_checked,
         checkpoints,
         entry_bytes,

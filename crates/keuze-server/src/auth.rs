@@ -1,5 +1,9 @@
 //! API keys with scopes. A key is `kz_<id>_<secret>`; only the SHA-256 of the secret is
 //! stored. Handlers ask for a scope by taking `Authorized<S>` as an argument.
+//!
+//! Keys are cached for [`KEY_CACHE_TTL_MS`] of the server's clock, so a decision does not
+//! wait on storage for its key. A key revoked elsewhere (`keuze key revoke`, another node)
+//! is therefore refused at most that long after the revocation commits.
 
 use crate::limits::RequestQuota;
 use crate::problem::ApiError;
@@ -7,13 +11,13 @@ use crate::state::AppState;
 use axum::extract::FromRequestParts;
 use axum::http::header;
 use axum::http::request::Parts;
+use keuze_core::admin::{Actor, Attribution};
 use keuze_core::catalog::Digest256;
 use keuze_core::Timestamp;
 use keuze_store::{ApiKey, Scope};
 use std::collections::HashMap;
 use std::marker::PhantomData;
 use std::sync::RwLock;
-use std::time::{Duration, Instant};
 
 /// Mints a new key: returns the key to show once, and what to store.
 pub fn mint_api_key(
@@ -34,6 +38,7 @@ pub fn mint_api_key(
         scopes,
         label,
         created_at: now,
+        revoked_at: None,
     };
     (format!("kz_{id}_{secret}"), key)
 }
@@ -46,22 +51,27 @@ fn split_key(presented: &str) -> Option<(&str, &str)> {
     (id.len() == 16 && secret.len() == 64 && hexy(id) && hexy(secret)).then_some((id, secret))
 }
 
-/// Keys looked up recently, so that a decision does not wait on storage for its key.
+/// Keys looked up recently (revoked ones too), each with when it was read, so that a
+/// decision does not wait on storage for its key.
 #[derive(Default)]
-pub(crate) struct KeyCache(RwLock<HashMap<String, (ApiKey, Instant)>>);
+pub(crate) struct KeyCache(RwLock<HashMap<String, (ApiKey, Timestamp)>>);
 
-const KEY_CACHE_TTL: Duration = Duration::from_secs(30);
+/// How long a key read from storage is trusted, in milliseconds of the server's clock:
+/// the longest a key revoked by another process keeps authenticating here.
+pub const KEY_CACHE_TTL_MS: i64 = 5_000;
 
 impl KeyCache {
-    fn get(&self, id: &str) -> Option<ApiKey> {
+    fn get(&self, id: &str, now: Timestamp) -> Option<ApiKey> {
         let map = self.0.read().ok()?;
-        let (key, at) = map.get(id)?;
-        (at.elapsed() < KEY_CACHE_TTL).then(|| key.clone())
+        let (key, read_at) = map.get(id)?;
+        // A clock that went back makes the entry stale too.
+        let age = now.unix_millis().checked_sub(read_at.unix_millis())?;
+        (0..KEY_CACHE_TTL_MS).contains(&age).then(|| key.clone())
     }
 
-    fn put(&self, key: ApiKey) {
+    fn put(&self, key: ApiKey, now: Timestamp) {
         if let Ok(mut map) = self.0.write() {
-            map.insert(key.id.clone(), (key, Instant::now()));
+            map.insert(key.id.clone(), (key, now));
         }
     }
 }
@@ -91,6 +101,16 @@ pub struct Authorized<S: RequiredScope> {
     _scope: PhantomData<S>,
 }
 
+impl<S: RequiredScope> Authorized<S> {
+    /// The key as the actor of an admin action at `at` (the audit trail names it by its
+    /// public id, `key:<id>`).
+    pub fn attribution(&self, at: Timestamp) -> Attribution {
+        // A key that authenticated has a 16-hex-digit id, which is always an audit text.
+        let actor = Actor::key(&self.key_id).unwrap_or(Actor::Cli(None));
+        Attribution::new(actor, at)
+    }
+}
+
 impl<S: RequiredScope + Send + Sync> FromRequestParts<AppState> for Authorized<S> {
     type Rejection = ApiError;
 
@@ -110,12 +130,13 @@ impl<S: RequiredScope + Send + Sync> FromRequestParts<AppState> for Authorized<S
         let (id, secret) = split_key(presented.trim()).ok_or_else(|| {
             ApiError::Unauthenticated("the key is not of the form kz_<id>_<secret>".into())
         })?;
-        let key = match state.keys().get(id) {
+        let now = state.now();
+        let key = match state.keys().get(id, now) {
             Some(k) => Some(k),
             None => {
                 let found = state.store().find_api_key(id).await?;
                 if let Some(k) = &found {
-                    state.keys().put(k.clone());
+                    state.keys().put(k.clone(), now);
                 }
                 found
             }
@@ -123,6 +144,13 @@ impl<S: RequiredScope + Send + Sync> FromRequestParts<AppState> for Authorized<S
         let key = key
             .filter(|k| k.secret_hash == Digest256::of(secret.as_bytes()))
             .ok_or_else(|| ApiError::Unauthenticated("the key is unknown or wrong".into()))?;
+        if let Some(revoked_at) = key.revoked_at {
+            return Err(ApiError::Unauthenticated(format!(
+                "the key {} was revoked at {revoked_at}; ask an administrator for a new one \
+                 (`keuze key create`)",
+                key.id
+            )));
+        }
         if !key.scopes.contains(&S::SCOPE) {
             return Err(ApiError::Forbidden(S::SCOPE));
         }

@@ -2,9 +2,10 @@
 //! `keuze serve --catalog`, and `POST /v1/catalog/versions`, so all three refuse and
 //! accept exactly the same catalogs.
 
+use keuze_core::admin::Attribution;
 use keuze_core::catalog::{parse_catalog, CatalogReport};
 use keuze_core::diff::{diff, CatalogDiff, DiffError};
-use keuze_core::{CatalogHistory, CatalogVersion, Timestamp};
+use keuze_core::{CatalogHistory, CatalogVersion};
 use keuze_store::{Store, StoreError, StoredCatalog};
 
 #[derive(Debug, thiserror::Error)]
@@ -90,15 +91,16 @@ pub async fn load_newer(store: &dyn Store, after: u32) -> Result<Vec<CatalogVers
     Ok(out)
 }
 
-/// Checks `source` and publishes it as the next version unless it is identical to the
-/// version in force. An invalid catalog, or one that lowers a purpose's revision, is
-/// refused and nothing is stored.
+/// Checks `source` and publishes it as the next version, at `by.at`, unless it is
+/// identical to the version in force; the store records the admin entry attributed to
+/// `by` with it. An invalid catalog, or one that lowers a purpose's revision, is refused
+/// and nothing is stored.
 pub async fn publish(
     store: &dyn Store,
     current: Option<&CatalogVersion>,
     file: &str,
     source: &str,
-    now: Timestamp,
+    by: &Attribution,
 ) -> Result<Published, PublishError> {
     let (catalog, _) =
         parse_catalog(file, source).map_err(|e| PublishError::Invalid(Box::new(e.0)))?;
@@ -113,7 +115,7 @@ pub async fn publish(
         None => None,
     };
     let stored = store
-        .publish_catalog(digest, catalog.canonical_json(), source.to_owned(), now)
+        .publish_catalog(digest, catalog.canonical_json(), source.to_owned(), by)
         .await?;
     Ok(Published::New {
         version: Box::new(CatalogVersion {

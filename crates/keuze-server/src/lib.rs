@@ -90,6 +90,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(webhooks::delete))
         .routes(routes!(webhooks::dead_letters))
         .routes(routes!(webhooks::replay))
+        .routes(routes!(routes::audit::events))
         .routes(routes!(ops::healthz))
         .routes(routes!(ops::metrics))
         .routes(routes!(ops::openapi))

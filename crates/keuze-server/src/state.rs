@@ -4,6 +4,7 @@
 use crate::auth::KeyCache;
 use crate::log::LogSigner;
 use crate::propagate::{PropagationConfig, Propagator};
+use keuze_core::admin::{AdminEntry, Attribution, NewAdminEntry};
 use keuze_core::checkpoint::{LogKey, LogVerifier};
 use keuze_core::{CatalogHistory, CatalogVersion, DecisionIndex, Pseudonymizer, Timestamp};
 use keuze_store::StoredLogKey;
@@ -257,15 +258,17 @@ impl AppState {
     }
 
     /// Erases a subject and applies the erasure to the decision index before answering,
-    /// like any other acknowledged write.
+    /// like any other acknowledged write. The store records the erasure's admin entry,
+    /// attributed to `by`, in the same transaction.
     pub async fn erase(
         &self,
         subject: keuze_core::SubjectId,
         erasure: Vec<keuze_core::NewEvent>,
+        by: &Attribution,
     ) -> Result<Vec<keuze_core::ConsentEvent>, StoreError> {
         // Pending group commits go first, so the erasure is the subject's last word.
         self.0.writer.flush().await?;
-        let events = self.0.store.erase_subject(&subject, erasure).await?;
+        let events = self.0.store.erase_subject(&subject, erasure, by).await?;
         // A snapshot may still hold the subject's choices, which name the ledger entries
         // the erasure has just made anonymous: it goes too (the next shutdown writes one).
         if let Some(path) = &self.0.index_snapshot {
@@ -285,13 +288,23 @@ impl AppState {
         index.mark_erased(subject);
         index.apply_all(&events);
         if let (Some(first), Some(last)) = (events.first(), events.last()) {
-            extend_applied(&self.0.applied, first.seq, last.seq);
+            // The erasure's admin entry is the seq right after its erase entries.
+            extend_applied(&self.0.applied, first.seq, last.seq + 1);
         }
         drop(index);
         if let (Some(p), Some(last)) = (&self.0.propagator, events.last()) {
             p.committed(last.seq);
         }
         Ok(events)
+    }
+
+    /// Appends an admin entry to the ledger (the audit trail) for an action that is not a
+    /// store write of its own (a webhook created or deleted).
+    pub async fn record_admin(&self, entry: NewAdminEntry) -> Result<AdminEntry, StoreError> {
+        let entry = self.0.store.append_admin(entry).await?;
+        // Nothing in it for the decision index: it is applied as soon as it is written.
+        extend_applied(&self.0.applied, entry.seq, entry.seq);
+        Ok(entry)
     }
 
     /// Saves the decision index next to the data (at shutdown): pending writes are
@@ -456,10 +469,15 @@ impl AppState {
             let full = page.len() == FOLLOW_PAGE as usize;
             let last = page.last().map_or(from, |e| e.seq);
             // Short of a full page, everything up to `target` was read: seqs missing from
-            // the page are events of erased subjects, which `events_after` leaves out.
+            // the page are admin entries (the audit trail, nothing to apply) or events of
+            // erased subjects, which `events_after` leaves out.
             let through = if full { last } else { last.max(target) };
             let expected = usize::try_from(through - from).unwrap_or(usize::MAX);
-            if page.len() < expected {
+            if page.len() < expected
+                && !self
+                    .gaps_are_admin(from, through, expected - page.len())
+                    .await?
+            {
                 self.learn_erasures().await?;
             }
             let mut index = self
@@ -472,6 +490,22 @@ impl AppState {
             drop(index);
             metrics::counter!("keuze_events_followed_total").increment(page.len() as u64);
         }
+    }
+
+    /// Whether the `missing` seqs in `(from, through]` that `events_after` did not return
+    /// are all admin entries. Admin entries are few, so this reads at most `missing` of
+    /// them, where learning erasures reads every erased subject. An erasure always has an
+    /// erase entry among the gaps, so this is `false` whenever there may be one.
+    async fn gaps_are_admin(
+        &self,
+        from: u64,
+        through: u64,
+        missing: usize,
+    ) -> Result<bool, StoreError> {
+        let limit = u32::try_from(missing).unwrap_or(u32::MAX);
+        let admin = self.0.store.admin_entries(from, limit).await?;
+        let within = admin.iter().filter(|a| a.seq <= through).count();
+        Ok(within == missing)
     }
 
     /// Marks subjects other nodes erased; their snapshot goes, as after a local erasure.

@@ -13,8 +13,9 @@
 //! to anyone while every hash of the tree stays as it was.
 
 use async_trait::async_trait;
+use keuze_core::admin::{self, AdminEntry, Attribution, LedgerLeaf, NewAdminEntry};
 use keuze_core::catalog::Digest256;
-use keuze_core::merkle::{self, Hash, NodeSource, TreeBuilder};
+use keuze_core::merkle::{self, Hash, NodeSource, StoredNode, TreeBuilder};
 use keuze_core::receipt::{subject_commitment, EntryAction, LedgerEntry, SubjectSalt};
 use keuze_core::{Action, ConsentEvent, Locale, NewEvent, PurposeId, Source, SubjectId, Timestamp};
 use keuze_store::{
@@ -61,6 +62,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "remembered",
         include_str!("../migrations/0004_remembered.sql"),
     ),
+    (5, "audit", include_str!("../migrations/0005_audit.sql")),
 ];
 
 #[derive(Debug)]
@@ -369,20 +371,9 @@ async fn append_in(
     // benchmark machine), so the append makes as few as it can: this one, one for the
     // tree's frontier, one for the subjects' salts, one for all the rows, and the
     // transaction's BEGIN and COMMIT.
-    let (last, size): (i64, i64) = sqlx::query_as(
-        "SELECT (SELECT coalesce(max(seq), 0) FROM events), \
-         (SELECT coalesce(max(idx) + 1, 0) FROM tree_nodes WHERE level = 0)",
-    )
-    .fetch_one(&mut *conn)
-    .await
-    .map_err(db_error)?;
-    let size = to_tree_size(size)?;
-    if u64::try_from(last).ok() != Some(size) {
-        return Err(StoreError::Corrupt(format!(
-            "the ledger holds {last} events but the Merkle tree {size} leaves; \
-             they are written together and must agree"
-        )));
-    }
+    let size = ledger_head(conn).await?;
+    let last = i64::try_from(size)
+        .map_err(|_| StoreError::Corrupt("the ledger's seq is exhausted".into()))?;
     let mut tree = with_stored_nodes(conn, |nodes| TreeBuilder::resume(size, nodes)).await?;
 
     let Commitments {
@@ -437,16 +428,7 @@ async fn append_in(
         nodes.extend(tree.append(entry.leaf_hash()));
         out.push(ConsentEvent { seq, event });
     }
-    // Every node the batch completed: `[[level, idx, "hex"], …]`.
-    let mut json = String::with_capacity(nodes.len() * 80 + 2);
-    json.push('[');
-    for (i, node) in nodes.iter().enumerate() {
-        let comma = if i == 0 { "" } else { "," };
-        let hash = merkle::hash_to_hex(&node.hash);
-        // Writing to a String cannot fail.
-        let _ = write!(json, "{comma}[{},{},\"{hash}\"]", node.level, node.index);
-    }
-    json.push(']');
+    let json = nodes_json(&nodes);
     // New subjects, ledger rows, projection and tree nodes: one set-based statement per
     // table, all four sent together (SQLite's thread runs them in order and stops at
     // the first error; the caller's transaction then writes nothing). Plain `?`
@@ -478,6 +460,131 @@ async fn append_in(
     .await
     .map_err(db_error)?;
     Ok(out)
+}
+
+/// The ledger's last seq, consent and admin entries alike, which is the number of leaves:
+/// both are written together, and this checks that they agree. One query.
+async fn ledger_head(conn: &mut SqliteConnection) -> Result<u64> {
+    let (last, size): (i64, i64) = sqlx::query_as(
+        "SELECT max((SELECT coalesce(max(seq), 0) FROM events), \
+         (SELECT coalesce(max(seq), 0) FROM admin_events)), \
+         (SELECT coalesce(max(idx) + 1, 0) FROM tree_nodes WHERE level = 0)",
+    )
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(db_error)?;
+    let size = to_tree_size(size)?;
+    if u64::try_from(last).ok() != Some(size) {
+        return Err(StoreError::Corrupt(format!(
+            "the ledger's last seq is {last} but the Merkle tree has {size} leaves; \
+             they are written together and must agree"
+        )));
+    }
+    Ok(size)
+}
+
+/// Tree nodes as `[[level, idx, "hex"], …]`, for one `json_each` insert.
+fn nodes_json(nodes: &[StoredNode]) -> String {
+    let mut json = String::with_capacity(nodes.len() * 80 + 2);
+    json.push('[');
+    for (i, node) in nodes.iter().enumerate() {
+        let comma = if i == 0 { "" } else { "," };
+        let hash = merkle::hash_to_hex(&node.hash);
+        // Writing to a String cannot fail.
+        let _ = write!(json, "{comma}[{},{},\"{hash}\"]", node.level, node.index);
+    }
+    json.push(']');
+    json
+}
+
+/// Appends an admin entry inside the caller's write transaction: the next seq, its row
+/// and its leaf in the Merkle tree.
+async fn append_admin_in(conn: &mut SqliteConnection, new: NewAdminEntry) -> Result<AdminEntry> {
+    let size = ledger_head(conn).await?;
+    let mut tree = with_stored_nodes(conn, |nodes| TreeBuilder::resume(size, nodes)).await?;
+    let entry = new.at_seq(size + 1);
+    let nodes = tree.append(entry.leaf_hash());
+    let seq = i64::try_from(entry.seq)
+        .map_err(|_| StoreError::Corrupt("the ledger's seq is exhausted".into()))?;
+    sqlx::query(
+        "INSERT INTO admin_events (seq, action, actor, target, detail, recorded_at) \
+         VALUES (?, ?, ?, ?, ?, ?); \
+         INSERT INTO tree_nodes (level, idx, hash) \
+         SELECT value ->> 0, value ->> 1, unhex(value ->> 2) FROM json_each(?)",
+    )
+    .bind(seq)
+    .bind(entry.action.as_str())
+    .bind(entry.actor.to_string())
+    .bind(entry.target.as_str())
+    .bind(entry.detail_json())
+    .bind(entry.recorded_at.unix_millis())
+    .bind(nodes_json(&nodes))
+    .execute(&mut *conn)
+    .await
+    .map_err(db_error)?;
+    Ok(entry)
+}
+
+const ADMIN_COLUMNS: &str = "seq, action, actor, target, detail, recorded_at";
+
+fn decode_admin(row: &SqliteRow) -> Result<AdminEntry> {
+    let seq: i64 = column(row, &|| "an admin entry".to_owned(), "seq")?;
+    let what = move || format!("admin entry seq {seq}");
+    let what: &dyn Fn() -> String = &what;
+    let action: String = column(row, what, "action")?;
+    let actor: String = column(row, what, "actor")?;
+    let target: String = column(row, what, "target")?;
+    let detail: String = column(row, what, "detail")?;
+    let recorded_at: i64 = column(row, what, "recorded_at")?;
+    admin::entry_from_row(to_seq(seq)?, &action, &actor, &target, &detail, recorded_at)
+        .map_err(|(field, why)| StoreError::Corrupt(format!("{}: field `{field}`: {why}", what())))
+}
+
+/// Admin entries with `seq > after`, at most `limit`, on `conn`.
+async fn read_admin(
+    conn: &mut SqliteConnection,
+    after: u64,
+    limit: u32,
+) -> Result<Vec<AdminEntry>> {
+    let sql =
+        format!("SELECT {ADMIN_COLUMNS} FROM admin_events WHERE seq > ?1 ORDER BY seq LIMIT ?2");
+    let rows = sqlx::query(&sql)
+        .bind(i64::try_from(after).unwrap_or(i64::MAX))
+        .bind(i64::from(limit))
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(db_error)?;
+    rows.iter().map(decode_admin).collect()
+}
+
+/// Consent ledger entries with `seq > after`, at most `limit`, on `conn`, in pages of
+/// [`ENTRY_PAGE`].
+async fn read_entries(
+    conn: &mut SqliteConnection,
+    after: u64,
+    limit: u32,
+) -> Result<Vec<LedgerEntry>> {
+    let mut entries = Vec::with_capacity(limit.min(ENTRY_PAGE) as usize);
+    let mut after = after;
+    let mut left = limit;
+    while left > 0 {
+        let page = left.min(ENTRY_PAGE);
+        let json: String = sqlx::query_scalar(ENTRY_PAGE_SQL)
+            .bind(i64::try_from(after).unwrap_or(i64::MAX))
+            .bind(i64::from(page))
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(db_error)?;
+        let rows = decode_entry_page(&json, after)?;
+        let full = rows.len() == page as usize;
+        after = rows.last().map_or(after, |e| e.seq);
+        entries.extend(rows);
+        if !full {
+            break;
+        }
+        left -= page;
+    }
+    Ok(entries)
 }
 
 /// The subjects of a batch as the ledger names them.
@@ -717,27 +824,29 @@ impl Store for SqliteStore {
 
     async fn ledger_entries(&self, after: u64, limit: u32) -> Result<Vec<LedgerEntry>> {
         let mut conn = self.readers.acquire().await.map_err(db_error)?;
-        let mut entries = Vec::with_capacity(limit.min(ENTRY_PAGE) as usize);
-        let mut after = after;
-        let mut left = limit;
-        while left > 0 {
-            let page = left.min(ENTRY_PAGE);
-            let json: String = sqlx::query_scalar(ENTRY_PAGE_SQL)
-                .bind(i64::try_from(after).unwrap_or(i64::MAX))
-                .bind(i64::from(page))
-                .fetch_one(&mut *conn)
-                .await
-                .map_err(db_error)?;
-            let rows = decode_entry_page(&json, after)?;
-            let full = rows.len() == page as usize;
-            after = rows.last().map_or(after, |e| e.seq);
-            entries.extend(rows);
-            if !full {
-                break;
-            }
-            left -= page;
-        }
-        Ok(entries)
+        read_entries(&mut conn, after, limit).await
+    }
+
+    async fn ledger_leaves(&self, after: u64, limit: u32) -> Result<Vec<LedgerLeaf>> {
+        // One read transaction, so both tables are read at the same commit: an append
+        // between two reads would otherwise leave a hole in the merged page.
+        let mut tx = self.readers.begin().await.map_err(db_error)?;
+        let admin = read_admin(&mut tx, after, limit).await?;
+        let consent = read_entries(&mut tx, after, limit).await?;
+        tx.commit().await.map_err(db_error)?;
+        Ok(admin::merge_leaves(consent, admin, limit as usize))
+    }
+
+    async fn append_admin(&self, entry: NewAdminEntry) -> Result<AdminEntry> {
+        let mut tx = self.begin_write().await?;
+        let entry = append_admin_in(&mut tx, entry).await?;
+        tx.commit().await.map_err(db_error)?;
+        Ok(entry)
+    }
+
+    async fn admin_entries(&self, after: u64, limit: u32) -> Result<Vec<AdminEntry>> {
+        let mut conn = self.readers.acquire().await.map_err(db_error)?;
+        read_admin(&mut conn, after, limit).await
     }
 
     async fn subject_salt(&self, subject: &SubjectId) -> Result<Option<SubjectSalt>> {
@@ -757,6 +866,7 @@ impl Store for SqliteStore {
         &self,
         subject: &SubjectId,
         erasure: Vec<NewEvent>,
+        by: &Attribution,
     ) -> Result<Vec<ConsentEvent>> {
         let mut tx = self.begin_write().await?;
         if is_erased(&mut tx, subject).await? {
@@ -787,8 +897,13 @@ impl Store for SqliteStore {
         };
         let pseudonym = subject.as_bytes().as_slice();
         let out = append_in(&mut tx, erasure).await?;
-        if let Some(last) = out.last() {
+        if let (Some(first), Some(last)) = (out.first(), out.last()) {
             outbox::hold_erasure(&mut tx, subject, last.seq).await?;
+            append_admin_in(
+                &mut tx,
+                NewAdminEntry::subject_erased(by, first.seq, last.seq),
+            )
+            .await?;
         }
         sqlx::query("DELETE FROM subjects WHERE pseudonym = ?1")
             .bind(pseudonym)
@@ -965,11 +1080,15 @@ impl Store for SqliteStore {
     }
 
     async fn event_count(&self) -> Result<u64> {
-        // The schema keeps seq gap-free from 1, so the largest is the count, without a scan.
-        let max: i64 = sqlx::query_scalar("SELECT coalesce(max(seq), 0) FROM events")
-            .fetch_one(&self.readers)
-            .await
-            .map_err(db_error)?;
+        // The schema keeps seq gap-free from 1 across both kinds of entry, so the largest
+        // is the count, without a scan.
+        let max: i64 = sqlx::query_scalar(
+            "SELECT max((SELECT coalesce(max(seq), 0) FROM events), \
+             (SELECT coalesce(max(seq), 0) FROM admin_events))",
+        )
+        .fetch_one(&self.readers)
+        .await
+        .map_err(db_error)?;
         u64::try_from(max)
             .map_err(|_| StoreError::Corrupt(format!("the ledger's largest seq is {max}")))
     }
@@ -990,13 +1109,11 @@ impl Store for SqliteStore {
         Ok(rows)
     }
 
-    async fn insert_api_key(&self, key: &ApiKey) -> Result<()> {
-        let scopes = key
-            .scopes
-            .iter()
-            .map(|s| s.as_str())
-            .collect::<Vec<_>>()
-            .join(",");
+    async fn insert_api_key(&self, key: &ApiKey, by: &Attribution) -> Result<AdminEntry> {
+        let names: Vec<&str> = key.scopes.iter().map(|s| s.as_str()).collect();
+        let audit = NewAdminEntry::key_created(by, &key.id, &names)
+            .map_err(|e| refused(format!("the key id `{}` cannot be audited: {e}", key.id)))?;
+        let scopes = names.join(",");
         let mut tx = self.begin_write().await?;
         sqlx::query(
             "INSERT INTO api_keys (id, secret_hash, scopes, label, created_at) \
@@ -1010,12 +1127,34 @@ impl Store for SqliteStore {
         .execute(&mut *tx)
         .await
         .map_err(db_error)?;
-        tx.commit().await.map_err(db_error)
+        let entry = append_admin_in(&mut tx, audit).await?;
+        tx.commit().await.map_err(db_error)?;
+        Ok(entry)
+    }
+
+    async fn revoke_api_key(&self, id: &str, by: &Attribution) -> Result<Option<AdminEntry>> {
+        let audit = NewAdminEntry::key_revoked(by, id)
+            .map_err(|e| refused(format!("the key id `{id}` cannot be audited: {e}")))?;
+        let mut tx = self.begin_write().await?;
+        let revoked =
+            sqlx::query("UPDATE api_keys SET revoked_at = ?1 WHERE id = ?2 AND revoked_at IS NULL")
+                .bind(by.at.unix_millis())
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_error)?
+                .rows_affected();
+        if revoked == 0 {
+            return Ok(None);
+        }
+        let entry = append_admin_in(&mut tx, audit).await?;
+        tx.commit().await.map_err(db_error)?;
+        Ok(Some(entry))
     }
 
     async fn find_api_key(&self, id: &str) -> Result<Option<ApiKey>> {
         let row = sqlx::query(
-            "SELECT id, secret_hash, scopes, label, created_at FROM api_keys WHERE id = ?1",
+            "SELECT id, secret_hash, scopes, label, created_at, revoked_at FROM api_keys WHERE id = ?1",
         )
         .bind(id)
         .fetch_optional(&self.readers)
@@ -1026,7 +1165,7 @@ impl Store for SqliteStore {
 
     async fn list_api_keys(&self) -> Result<Vec<ApiKey>> {
         let rows = sqlx::query(
-            "SELECT id, secret_hash, scopes, label, created_at FROM api_keys \
+            "SELECT id, secret_hash, scopes, label, created_at, revoked_at FROM api_keys \
              ORDER BY created_at, id",
         )
         .fetch_all(&self.readers)
@@ -1063,8 +1202,9 @@ impl Store for SqliteStore {
         digest: Digest256,
         canonical: String,
         source: String,
-        at: Timestamp,
+        by: &Attribution,
     ) -> Result<StoredCatalog> {
+        let at = by.at;
         let mut tx = self.begin_write().await?;
         let latest: i64 =
             sqlx::query_scalar("SELECT coalesce(max(number), 0) FROM catalog_versions")
@@ -1089,6 +1229,11 @@ impl Store for SqliteStore {
         .execute(&mut *tx)
         .await
         .map_err(db_error)?;
+        append_admin_in(
+            &mut tx,
+            NewAdminEntry::catalog_published(by, number, &digest),
+        )
+        .await?;
         tx.commit().await.map_err(db_error)?;
         Ok(StoredCatalog {
             number,
@@ -1423,6 +1568,8 @@ fn decode_api_key(row: &SqliteRow) -> Result<ApiKey> {
         scopes,
         label: column(row, what, "label")?,
         created_at: Timestamp::from_unix_millis(column(row, what, "created_at")?),
+        revoked_at: column::<Option<i64>>(row, what, "revoked_at")?
+            .map(Timestamp::from_unix_millis),
         id,
     })
 }

@@ -4,6 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
 
+use keuze_core::admin::{Actor, Attribution};
 use keuze_core::catalog::Digest256;
 use keuze_core::merkle;
 use keuze_core::{Action, Locale, NewEvent, PurposeId, Source, SubjectId, Timestamp};
@@ -82,6 +83,11 @@ fn event_of(subject: SubjectId, purpose: &str, action: Action, at: i64) -> NewEv
     }
 }
 
+/// The command line, acting at `ms`.
+fn cli_at(ms: i64) -> Attribution {
+    Attribution::new(Actor::cli(None), Timestamp::from_unix_millis(ms))
+}
+
 /// A connection of its own, as another process (or an operator with `sqlite3`) would have.
 async fn raw_connection(db: &Path) -> SqliteConnection {
     SqliteConnectOptions::new()
@@ -100,6 +106,7 @@ async fn everything_survives_reopening() {
         scopes: vec![Scope::Decide],
         label: "shop".into(),
         created_at: Timestamp::from_unix_millis(5),
+        revoked_at: None,
     };
     let (events, catalog) = {
         let store = SqliteStore::open(dir.path()).await.unwrap();
@@ -112,13 +119,13 @@ async fn everything_survives_reopening() {
             ])
             .await
             .unwrap();
-        store.insert_api_key(&key).await.unwrap();
+        store.insert_api_key(&key, &cli_at(0)).await.unwrap();
         let catalog = store
             .publish_catalog(
                 Digest256::of(b"{}"),
                 "{}".into(),
                 "# empty".into(),
-                Timestamp::from_unix_millis(4),
+                &cli_at(4),
             )
             .await
             .unwrap();
@@ -128,7 +135,21 @@ async fn everything_survives_reopening() {
 
     let store = SqliteStore::open(dir.path()).await.unwrap();
     assert_eq!(store.events_after(0, 100).await.unwrap(), events);
-    assert_eq!(store.event_count().await.unwrap(), 3);
+    assert_eq!(
+        store.event_count().await.unwrap(),
+        5,
+        "3 events, 2 admin entries"
+    );
+    assert_eq!(
+        store
+            .admin_entries(0, 10)
+            .await
+            .unwrap()
+            .iter()
+            .map(|a| (a.seq, a.action.as_str()))
+            .collect::<Vec<_>>(),
+        [(4, "key_created"), (5, "catalog_published")]
+    );
     assert_eq!(
         store.projection().await.unwrap(),
         vec![events[1].clone(), events[2].clone()]
@@ -140,7 +161,7 @@ async fn everything_survives_reopening() {
         .append(vec![event(1, "newsletter", Action::Grant, 6)])
         .await
         .unwrap();
-    assert_eq!(next[0].seq, 4, "the ledger continues where it was");
+    assert_eq!(next[0].seq, 6, "the ledger continues where it was");
     store.close().await;
     assert!(matches!(
         store.event_count().await,
@@ -185,12 +206,7 @@ async fn the_database_refuses_to_rewrite_the_ledger() {
         .await
         .unwrap();
     store
-        .publish_catalog(
-            Digest256::of(b"{}"),
-            "{}".into(),
-            String::new(),
-            Timestamp::from_unix_millis(3),
-        )
+        .publish_catalog(Digest256::of(b"{}"), "{}".into(), String::new(), &cli_at(3))
         .await
         .unwrap();
 
@@ -206,6 +222,19 @@ async fn the_database_refuses_to_rewrite_the_ledger() {
         "INSERT OR REPLACE INTO events SELECT * FROM events WHERE seq = 1",
         "UPDATE catalog_versions SET canonical = '{\"x\":1}'",
         "DELETE FROM catalog_versions",
+        // The audit trail (the publish's admin entry is seq 3) is kept alike, and shares
+        // the consent ledger's seq: neither table can take a seq the other has.
+        "UPDATE admin_events SET actor = 'customer' WHERE seq = 3",
+        "DELETE FROM admin_events WHERE seq = 3",
+        "DELETE FROM admin_events",
+        "INSERT INTO events SELECT 3, subject_commitment, purpose, action, source, \
+         catalog_version, notice_digest, locale, recorded_at, context_digest \
+         FROM events WHERE seq = 1",
+        "INSERT INTO admin_events SELECT 2, action, actor, target, detail, recorded_at \
+         FROM admin_events WHERE seq = 3",
+        "INSERT INTO admin_events SELECT 9, action, actor, target, detail, recorded_at \
+         FROM admin_events WHERE seq = 3",
+        "INSERT OR REPLACE INTO admin_events SELECT * FROM admin_events WHERE seq = 3",
     ] {
         let err = raw.execute(sql).await.expect_err(sql).to_string();
         assert!(
@@ -217,6 +246,49 @@ async fn the_database_refuses_to_rewrite_the_ledger() {
     assert_eq!(
         store.catalog_version(1).await.unwrap().unwrap().canonical,
         "{}"
+    );
+    assert_eq!(store.admin_entries(0, 10).await.unwrap().len(), 1);
+    assert_eq!(store.event_count().await.unwrap(), 3);
+}
+
+#[tokio::test]
+async fn the_database_refuses_to_change_a_key_except_to_revoke_it() {
+    let dir = TempDir::new().unwrap();
+    let store = SqliteStore::open(dir.path()).await.unwrap();
+    let key = ApiKey {
+        id: "k1".into(),
+        secret_hash: Digest256::of(b"secret"),
+        scopes: vec![Scope::Decide],
+        label: "shop".into(),
+        created_at: Timestamp::from_unix_millis(5),
+        revoked_at: None,
+    };
+    store.insert_api_key(&key, &cli_at(5)).await.unwrap();
+    let mut raw = raw_connection(store.db_path()).await;
+    for sql in [
+        "UPDATE api_keys SET scopes = 'decide,admin'",
+        "UPDATE api_keys SET scopes = 'admin', revoked_at = 9",
+    ] {
+        let err = raw.execute(sql).await.expect_err(sql).to_string();
+        assert!(err.contains("only be revoked"), "{sql}: {err}");
+    }
+    store
+        .revoke_api_key("k1", &cli_at(9))
+        .await
+        .unwrap()
+        .unwrap();
+    let err = raw
+        .execute("UPDATE api_keys SET revoked_at = NULL")
+        .await
+        .expect_err("un-revoking")
+        .to_string();
+    assert!(err.contains("only be revoked"), "{err}");
+    assert_eq!(
+        store.find_api_key("k1").await.unwrap(),
+        Some(ApiKey {
+            revoked_at: Some(Timestamp::from_unix_millis(9)),
+            ..key
+        })
     );
 }
 
@@ -291,9 +363,24 @@ async fn bad_stored_data_is_reported_not_panicked_on() {
         }
         other => panic!("expected Corrupt, got {other:?}"),
     }
-    raw.execute("INSERT INTO api_keys VALUES ('k1', zeroblob(32), 'decide,superuser', '', 0)")
-        .await
-        .unwrap();
+    // An admin entry naming a customer where an actor goes is not what Keuze writes.
+    raw.execute(
+        "INSERT INTO admin_events VALUES (4, 'subject_erased', 'customer:anna@example.com', \
+         'ledger:1-1', '{}', 0)",
+    )
+    .await
+    .unwrap();
+    match store.admin_entries(0, 10).await {
+        Err(StoreError::Corrupt(msg)) => {
+            assert!(msg.contains("seq 4") && msg.contains("`actor`"), "{msg}")
+        }
+        other => panic!("expected Corrupt, got {other:?}"),
+    }
+    raw.execute(
+        "INSERT INTO api_keys VALUES ('k1', zeroblob(32), 'decide,superuser', '', 0, NULL)",
+    )
+    .await
+    .unwrap();
     match store.find_api_key("k1").await {
         Err(StoreError::Corrupt(msg)) => assert!(msg.contains("superuser"), "{msg}"),
         other => panic!("expected Corrupt, got {other:?}"),
@@ -326,7 +413,7 @@ async fn two_processes_write_without_failing() {
                 Digest256::of(&[i]),
                 format!("{{\"v\":{i}}}"),
                 String::new(),
-                Timestamp::from_unix_millis(i64::from(i)),
+                &cli_at(i64::from(i)),
             )
             .await
             .map(|_| ())
@@ -335,8 +422,10 @@ async fn two_processes_write_without_failing() {
     for task in tasks {
         task.await.unwrap().unwrap();
     }
-    assert_eq!(server.event_count().await.unwrap(), 40);
-    assert_eq!(cli.event_count().await.unwrap(), 40);
+    // 40 events and the 20 publishes' admin entries, in one gap-free ledger.
+    assert_eq!(server.event_count().await.unwrap(), 60);
+    assert_eq!(cli.event_count().await.unwrap(), 60);
+    assert_eq!(server.admin_entries(0, 100).await.unwrap().len(), 20);
     assert_eq!(server.latest_catalog().await.unwrap().unwrap().number, 20);
     for n in 1..=20 {
         assert!(server.catalog_version(n).await.unwrap().is_some());
@@ -443,6 +532,7 @@ async fn an_erased_salt_leaves_the_data_directory() {
                     event_of(s, "newsletter", Action::Erase, 1_000),
                     event_of(s, "ads", Action::Erase, 1_000),
                 ],
+                &cli_at(0),
             )
             .await
             .unwrap();
@@ -479,7 +569,8 @@ async fn an_erased_salt_leaves_the_data_directory() {
     assert_eq!(days, vec![0]);
     assert_eq!(
         store.event_count().await.unwrap(),
-        600 + 2 * erased.len() as u64
+        600 + 3 * erased.len() as u64,
+        "two erase entries and one admin entry per erasure"
     );
 }
 

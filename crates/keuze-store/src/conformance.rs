@@ -29,6 +29,7 @@ use crate::{
     StoredCatalog, StoredCheckpoint, StoredLogKey,
 };
 use async_trait::async_trait;
+use keuze_core::admin::{Actor, AdminAction, AdminEntry, Attribution, LedgerLeaf, NewAdminEntry};
 use keuze_core::catalog::Digest256;
 use keuze_core::merkle::{self, Hash, MemoryTree, MissingNode, NodeSource};
 use keuze_core::receipt::{subject_commitment, EntryAction, LedgerEntry, SubjectSalt};
@@ -68,6 +69,8 @@ where
     checkpoints_only_grow(fresh().await).await;
     log_keys_are_remembered_once(fresh().await).await;
     the_first_value_given_is_remembered(fresh().await).await;
+    admin_entries_share_the_ledger(fresh().await).await;
+    audited_writes_commit_with_their_admin_entry(fresh().await).await;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -290,6 +293,157 @@ pub async fn event_count_counts_the_ledger(store: Arc<dyn Store>) {
     }
 }
 
+/// Admin entries are entries of the same ledger: each takes the next seq, shared with
+/// consent events, and a leaf of the same tree. `ledger_leaves` pages through both kinds
+/// gap-free; `ledger_entries`, `events_after`, the projection and its rebuild see consent
+/// events only; `admin_entries` pages through admin entries only.
+pub async fn admin_entries_share_the_ledger(store: Arc<dyn Store>) {
+    assert_eq!(store.admin_entries(0, 10).await.unwrap(), Vec::new());
+    assert_eq!(store.ledger_leaves(0, 10).await.unwrap(), Vec::new());
+    let first = store.append_admin(webhook_entry("wh_a")).await.unwrap();
+    assert_eq!(
+        first,
+        webhook_entry("wh_a").at_seq(1),
+        "an empty ledger starts at 1"
+    );
+    let consent = store
+        .append(vec![
+            event(1, "newsletter", Action::Grant, 0),
+            event(2, "ads", Action::Object, 1),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(
+        consent.iter().map(|e| e.seq).collect::<Vec<_>>(),
+        [2, 3],
+        "consent events take the seqs after it"
+    );
+    let second = store.append_admin(webhook_entry("wh_b")).await.unwrap();
+    assert_eq!(second.seq, 4);
+    let more = store
+        .append(vec![event(1, "newsletter", Action::Withdraw, 2)])
+        .await
+        .unwrap();
+    assert_eq!(more[0].seq, 5);
+    let third = store.append_admin(webhook_entry("wh_c")).await.unwrap();
+    assert_eq!(third.seq, 6);
+
+    assert_eq!(store.event_count().await.unwrap(), 6, "both kinds count");
+    assert_eq!(store.tree_size().await.unwrap(), 6);
+    let hashes = all_leaf_hashes(&*store).await;
+    let root = on_stored_tree(&*store, |t| merkle::root_at(6, t)).await;
+    assert_eq!(
+        root.unwrap(),
+        merkle::root(&hashes),
+        "one tree over both kinds"
+    );
+    let leaves = store.ledger_leaves(0, 100).await.unwrap();
+    assert!(matches!(&leaves[0], LedgerLeaf::Admin(a) if *a == first));
+    assert!(matches!(&leaves[3], LedgerLeaf::Admin(a) if *a == second));
+    assert!(matches!(&leaves[4], LedgerLeaf::Consent(e) if e.seq == 5));
+    assert_eq!(
+        store.ledger_leaves(1, 2).await.unwrap(),
+        leaves[1..3],
+        "a page of leaves is `limit` long whatever their kinds"
+    );
+    assert_eq!(store.ledger_leaves(3, 2).await.unwrap(), leaves[3..5]);
+    assert_eq!(store.ledger_leaves(6, 2).await.unwrap(), Vec::new());
+    assert_eq!(store.ledger_leaves(0, 0).await.unwrap(), Vec::new());
+    assert_eq!(
+        hashes[0],
+        first.leaf_hash(),
+        "an admin leaf is the hash of its own canonical bytes"
+    );
+
+    assert_eq!(
+        store.admin_entries(0, 10).await.unwrap(),
+        vec![first.clone(), second.clone(), third.clone()]
+    );
+    assert_eq!(store.admin_entries(1, 1).await.unwrap(), vec![second]);
+    assert_eq!(store.admin_entries(6, 10).await.unwrap(), Vec::new());
+
+    // Consent views see consent events only.
+    assert_eq!(
+        store
+            .ledger_entries(0, 10)
+            .await
+            .unwrap()
+            .iter()
+            .map(|e| e.seq)
+            .collect::<Vec<_>>(),
+        [2, 3, 5]
+    );
+    let told = store.events_after(0, 10).await.unwrap();
+    assert_eq!(told, [consent.clone(), more.clone()].concat());
+    assert_eq!(store.events_after(3, 1).await.unwrap(), more);
+    let projection = store.projection().await.unwrap();
+    assert_eq!(projection, vec![consent[1].clone(), more[0].clone()]);
+    assert_eq!(store.rebuild_projection().await.unwrap(), 2);
+    assert_eq!(store.projection().await.unwrap(), projection);
+}
+
+/// What an admin does to stored data commits together with its admin entry: a key, a
+/// revocation, a catalog version; a write that is refused leaves no admin entry.
+pub async fn audited_writes_commit_with_their_admin_entry(store: Arc<dyn Store>) {
+    let at =
+        |ms: i64| Attribution::new(Actor::key("00aa").unwrap(), Timestamp::from_unix_millis(ms));
+    let key = ApiKey {
+        id: "0123456789abcdef".into(),
+        secret_hash: Digest256::of(b"secret"),
+        scopes: vec![Scope::Admin, Scope::Audit],
+        label: "ops".into(),
+        created_at: Timestamp::from_unix_millis(10),
+        revoked_at: None,
+    };
+    let created = store.insert_api_key(&key, &at(10)).await.unwrap();
+    assert_eq!(created.action, AdminAction::KeyCreated);
+    assert_eq!(created.target.as_str(), "key:0123456789abcdef");
+    assert_eq!(created.actor.to_string(), "key:00aa");
+    assert_eq!(created.detail_json(), r#"{"scopes":"admin,audit"}"#);
+    assert_eq!(created.seq, 1);
+
+    let digest = Digest256::of(b"catalog");
+    let published = store
+        .publish_catalog(digest, "{}".into(), "# c\n".into(), &at(20))
+        .await
+        .unwrap();
+    assert_eq!(published.published_at, Timestamp::from_unix_millis(20));
+    let entries = store.admin_entries(1, 10).await.unwrap();
+    assert_eq!(
+        entries,
+        vec![NewAdminEntry::catalog_published(&at(20), 1, &digest).at_seq(2)]
+    );
+
+    // Refused writes: nothing of them, and no admin entry.
+    assert!(store.insert_api_key(&key, &at(30)).await.is_err());
+    assert!(store
+        .erase_subject(&SubjectId::from_bytes([9; 32]), Vec::new(), &at(30))
+        .await
+        .is_err());
+    assert_eq!(store.event_count().await.unwrap(), 2);
+    assert_eq!(store.admin_entries(0, 10).await.unwrap().len(), 2);
+
+    let revoked = store
+        .revoke_api_key(&key.id, &at(40))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(revoked.seq, 3);
+    assert_eq!(revoked.action, AdminAction::KeyRevoked);
+    assert_eq!(
+        store
+            .find_api_key(&key.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .revoked_at,
+        Some(Timestamp::from_unix_millis(40))
+    );
+    let hashes = all_leaf_hashes(&*store).await;
+    let root = on_stored_tree(&*store, |t| merkle::root_at(3, t)).await;
+    assert_eq!(root.unwrap(), merkle::root(&hashes));
+}
+
 /// Throwing the projection away and rebuilding it from the ledger gives what appends
 /// maintained row by row; rebuilding twice changes nothing.
 pub async fn rebuild_projection_equals_the_incremental_projection(store: Arc<dyn Store>) {
@@ -333,12 +487,13 @@ pub async fn api_keys_round_trip(store: Arc<dyn Store>) {
         scopes,
         label: label.to_owned(),
         created_at: Timestamp::from_unix_millis(at),
+        revoked_at: None,
     };
     let shop = key("k1", vec![Scope::Decide, Scope::Record], "shop, EU", 1_000);
     let ops = key("k9", Scope::ALL.to_vec(), "beheer — ops ✓", 2_000);
     let none = key("k0", Vec::new(), "", 2_000);
     for k in [&ops, &shop, &none] {
-        store.insert_api_key(k).await.unwrap();
+        store.insert_api_key(k, &by()).await.unwrap();
     }
     assert_eq!(store.find_api_key("k1").await.unwrap(), Some(shop.clone()));
     assert_eq!(store.find_api_key("k9").await.unwrap(), Some(ops.clone()));
@@ -357,11 +512,42 @@ pub async fn api_keys_round_trip(store: Arc<dyn Store>) {
 
     let impostor = key("k1", vec![Scope::Admin], "impostor", 3_000);
     assert!(
-        store.insert_api_key(&impostor).await.is_err(),
+        store.insert_api_key(&impostor, &by()).await.is_err(),
         "a second key with the same id is refused"
     );
-    assert_eq!(store.find_api_key("k1").await.unwrap(), Some(shop));
+    assert_eq!(store.find_api_key("k1").await.unwrap(), Some(shop.clone()));
     assert_eq!(store.list_api_keys().await.unwrap().len(), 3);
+    assert_eq!(
+        store.admin_entries(0, 10).await.unwrap().len(),
+        3,
+        "the refused key left no admin entry"
+    );
+
+    // Revocation is final and leaves the key listed, with when.
+    let later = Attribution::new(
+        Actor::key("k9").unwrap(),
+        Timestamp::from_unix_millis(5_000),
+    );
+    let revoked = store.revoke_api_key("k1", &later).await.unwrap().unwrap();
+    assert_eq!(
+        revoked,
+        NewAdminEntry::key_revoked(&later, "k1").unwrap().at_seq(4)
+    );
+    assert_eq!(
+        store.find_api_key("k1").await.unwrap(),
+        Some(ApiKey {
+            revoked_at: Some(later.at),
+            ..shop
+        })
+    );
+    assert_eq!(
+        store.revoke_api_key("k1", &later).await.unwrap(),
+        None,
+        "once"
+    );
+    assert_eq!(store.revoke_api_key("nope", &later).await.unwrap(), None);
+    assert_eq!(store.event_count().await.unwrap(), 4, "no entry for either");
+    assert_eq!(store.find_api_key("k9").await.unwrap(), Some(ops));
 }
 
 /// Catalog versions are numbered 1, 2, 3, … in publishing order; publishing content
@@ -379,7 +565,7 @@ pub async fn catalog_versions_are_numbered_from_one(store: Arc<dyn Store>) {
                     Digest256::of(canonical.as_bytes()),
                     canonical.clone(),
                     format!("# catalog.toml\n[catalog]\nbody = {canonical:?}\n"),
-                    Timestamp::from_unix_millis(at),
+                    &Attribution::new(Actor::cli(None), Timestamp::from_unix_millis(at)),
                 )
                 .await
                 .unwrap()
@@ -718,7 +904,7 @@ pub async fn erasure_crypto_shreds_a_subject(store: Arc<dyn Store>) {
     ];
     for (what, erasure) in refusals {
         assert!(
-            store.erase_subject(&a, erasure).await.is_err(),
+            store.erase_subject(&a, erasure, &by()).await.is_err(),
             "an erasure with {what} is refused"
         );
         assert_eq!(
@@ -742,8 +928,18 @@ pub async fn erasure_crypto_shreds_a_subject(store: Arc<dyn Store>) {
         erase_entry(1, "newsletter", 4),
         erase_entry(1, "analytics", 4),
     ];
-    let erased = store.erase_subject(&a, erasure.clone()).await.unwrap();
+    let erased = store
+        .erase_subject(&a, erasure.clone(), &by())
+        .await
+        .unwrap();
     assert_events_with_seqs(&erased, &erasure, 5);
+    // The erasure's admin entry comes right after its erase entries, naming them and
+    // nothing of the subject.
+    let audit = store.admin_entries(0, 10).await.unwrap();
+    assert_eq!(
+        audit,
+        vec![NewAdminEntry::subject_erased(&by(), 5, 6).at_seq(7)]
+    );
 
     assert_eq!(
         store.subject_salt(&a).await.unwrap(),
@@ -776,17 +972,18 @@ pub async fn erasure_crypto_shreds_a_subject(store: Arc<dyn Store>) {
     ];
     for batch in refused {
         assert!(matches!(store.append(batch).await, Err(StoreError::Erased)));
-        assert_eq!(store.event_count().await.unwrap(), 6, "nothing written");
-        assert_eq!(store.tree_size().await.unwrap(), 6);
+        assert_eq!(store.event_count().await.unwrap(), 7, "nothing written");
+        assert_eq!(store.tree_size().await.unwrap(), 7);
         assert_eq!(store.history(&b).await.unwrap(), history_b);
     }
     assert!(matches!(
         store
-            .erase_subject(&a, vec![erase_entry(1, "newsletter", 5)])
+            .erase_subject(&a, vec![erase_entry(1, "newsletter", 5)], &by())
             .await,
         Err(StoreError::Erased)
     ));
-    assert_eq!(store.event_count().await.unwrap(), 6);
+    assert_eq!(store.event_count().await.unwrap(), 7);
+    assert_eq!(store.admin_entries(0, 10).await.unwrap().len(), 1);
 
     // The ledger keeps every entry, the erase entries last, all under a's old commitment.
     let entries = all_entries(&*store).await;
@@ -804,8 +1001,8 @@ pub async fn erasure_crypto_shreds_a_subject(store: Arc<dyn Store>) {
     assert!(entries[4..]
         .iter()
         .all(|e| e.subject_commitment == commitment_a));
-    let root = on_stored_tree(&*store, |t| merkle::root_at(6, t)).await;
-    assert_eq!(root.unwrap(), merkle::root(&leaf_hashes(&entries)));
+    let root = on_stored_tree(&*store, |t| merkle::root_at(7, t)).await;
+    assert_eq!(root.unwrap(), merkle::root(&all_leaf_hashes(&*store).await));
 
     // A rebuild of the projection does not bring the erased subject back.
     assert_eq!(store.rebuild_projection().await.unwrap(), 2);
@@ -813,10 +1010,10 @@ pub async fn erasure_crypto_shreds_a_subject(store: Arc<dyn Store>) {
 
     // A subject never seen: the erasure is recorded all the same.
     let erased_unknown = store
-        .erase_subject(&unknown, vec![erase_entry(7, "newsletter", 6)])
+        .erase_subject(&unknown, vec![erase_entry(7, "newsletter", 6)], &by())
         .await
         .unwrap();
-    assert_eq!(erased_unknown[0].seq, 7);
+    assert_eq!(erased_unknown[0].seq, 8);
     assert_eq!(store.subject_salt(&unknown).await.unwrap(), None);
     let mut all_erased = store.erased_subjects().await.unwrap();
     all_erased.sort();
@@ -824,9 +1021,9 @@ pub async fn erasure_crypto_shreds_a_subject(store: Arc<dyn Store>) {
     let entries = all_entries(&*store).await;
     assert_eq!(entries.len(), 7);
     assert_eq!(entries[6].action, EntryAction::Erase);
-    assert_eq!(store.tree_size().await.unwrap(), 7);
-    let root = on_stored_tree(&*store, |t| merkle::root_at(7, t)).await;
-    assert_eq!(root.unwrap(), merkle::root(&leaf_hashes(&entries)));
+    assert_eq!(store.tree_size().await.unwrap(), 9);
+    let root = on_stored_tree(&*store, |t| merkle::root_at(9, t)).await;
+    assert_eq!(root.unwrap(), merkle::root(&all_leaf_hashes(&*store).await));
     assert_eq!(store.projection().await.unwrap(), state_b);
 }
 
@@ -933,6 +1130,9 @@ enum Route {
     /// [`Store::erase_subject`] of the chunk's subject, one erase entry per purpose; the
     /// chunk's choices are not used.
     Erase(u8),
+    /// [`Store::append_admin`]: an admin entry between the consent events, which the
+    /// projection and every index must ignore. The chunk's choices are not used.
+    Admin,
 }
 
 /// A subject, a purpose and an action, each as a small index.
@@ -954,6 +1154,7 @@ fn scenario() -> impl Strategy<Value = Scenario> {
         4 => Just(Route::Direct),
         4 => Just(Route::GroupCommit),
         1 => (0..SUBJECTS).prop_map(Route::Erase),
+        1 => Just(Route::Admin),
     ];
     let chunk = (route, vec(choice, 0..6));
     (1usize..8, vec(chunk, 0..12)).prop_map(|(max_batch_events, chunks)| Scenario {
@@ -969,8 +1170,10 @@ fn scenario() -> impl Strategy<Value = Scenario> {
 /// results), (c) a [`DecisionIndex`] rebuilt from the ledger as `events_after` tells it
 /// plus `erased_subjects`, and (d) the projection after [`Store::rebuild_projection`].
 /// A chunk may be refused only because its subject was erased meanwhile (a group-commit
-/// batch fails as a whole then); the ledger then holds exactly the acknowledged events,
-/// `ledger_entries` all of them and the tree their root.
+/// batch fails as a whole then); the ledger then holds exactly the acknowledged events
+/// and admin entries (each erasure's, and those appended between), sharing one gap-free
+/// seq, `ledger_entries` all consent events, `ledger_leaves` all of both and the tree
+/// their root.
 ///
 /// Runs 64 cases on a Tokio runtime of its own: call it from a plain `#[test]`.
 pub fn projection_property<F, Fut>(fresh: F)
@@ -1025,6 +1228,7 @@ async fn check_projection(store: Arc<dyn Store>, scenario: Scenario) -> Result<(
                     erase_entry(subject, purpose, n)
                 })
                 .collect(),
+            Route::Admin => Vec::new(),
             Route::Direct | Route::GroupCommit => choices
                 .into_iter()
                 .map(|(subject, purpose, action)| {
@@ -1035,26 +1239,40 @@ async fn check_projection(store: Arc<dyn Store>, scenario: Scenario) -> Result<(
         };
         let (store, writer, index) = (store.clone(), writer.clone(), index.clone());
         tasks.push(tokio::spawn(async move {
+            let mut admin_seqs = Vec::new();
             let result = match route {
                 Route::GroupCommit => writer.append(events.clone()).await,
                 Route::Direct => store.append(events.clone()).await,
                 Route::Erase(subject) => {
-                    store
-                        .erase_subject(&SubjectId::from_bytes([subject; 32]), events.clone())
-                        .await
+                    let got = store
+                        .erase_subject(&SubjectId::from_bytes([subject; 32]), events.clone(), &by())
+                        .await;
+                    if let Ok(last) = got.as_ref().map(|g| g.last().map_or(0, |e| e.seq)) {
+                        admin_seqs.push(last + 1);
+                    }
+                    got
                 }
+                Route::Admin => store
+                    .append_admin(NewAdminEntry::webhook_deleted(&by(), "wh_0").unwrap())
+                    .await
+                    .map(|entry| {
+                        admin_seqs.push(entry.seq);
+                        Vec::new()
+                    }),
             };
             if let (Route::Direct | Route::Erase(_), Ok(got)) = (route, &result) {
                 let mut index = index.lock().unwrap();
                 index.apply_all(got);
             }
-            (route, events, result)
+            (route, events, result, admin_seqs)
         }));
     }
     let mut acknowledged = Vec::new();
+    let mut admin_seqs = Vec::new();
     let mut erased = BTreeSet::new();
     for task in tasks {
-        let (route, events, result) = task.await.map_err(fail)?;
+        let (route, events, result, admin) = task.await.map_err(fail)?;
+        admin_seqs.extend(admin);
         let got = match result {
             Ok(got) => got,
             // Refused because a subject of the chunk (or, through group commit, of another
@@ -1083,14 +1301,24 @@ async fn check_projection(store: Arc<dyn Store>, scenario: Scenario) -> Result<(
     acknowledged.sort_by_key(|e| e.seq);
     let is_erased = |e: &ConsentEvent| erased.contains(&e.event.subject.as_bytes()[0]);
 
-    // The ledger: every acknowledged event at its seq, nothing else; the tree over all.
-    let total = acknowledged.len() as u64;
+    // The ledger: every acknowledged event and admin entry at its seq, nothing else; the
+    // tree over all.
+    let total = (acknowledged.len() + admin_seqs.len()) as u64;
     prop_assert_eq!(store.event_count().await.map_err(fail)?, total);
     prop_assert_eq!(store.tree_size().await.map_err(fail)?, total);
-    prop_assert_eq!(
-        acknowledged.iter().map(|e| e.seq).collect::<Vec<_>>(),
-        (1..=total).collect::<Vec<_>>()
-    );
+    let mut seqs: Vec<u64> = acknowledged.iter().map(|e| e.seq).collect();
+    seqs.extend(&admin_seqs);
+    seqs.sort_unstable();
+    prop_assert_eq!(seqs, (1..=total).collect::<Vec<_>>());
+    let stored_admin: Vec<u64> = store
+        .admin_entries(0, u32::MAX)
+        .await
+        .map_err(fail)?
+        .iter()
+        .map(|a| a.seq)
+        .collect();
+    admin_seqs.sort_unstable();
+    prop_assert_eq!(&stored_admin, &admin_seqs);
     let entries = all_entries(&*store).await;
     prop_assert_eq!(entries.len(), acknowledged.len());
     for (entry, e) in entries.iter().zip(&acknowledged) {
@@ -1100,7 +1328,10 @@ async fn check_projection(store: Arc<dyn Store>, scenario: Scenario) -> Result<(
         prop_assert_eq!(entry.context_digest, e.event.context_digest);
     }
     let root = on_stored_tree(&*store, |t| merkle::root_at(total, t)).await;
-    prop_assert_eq!(root.map_err(fail)?, merkle::root(&leaf_hashes(&entries)));
+    prop_assert_eq!(
+        root.map_err(fail)?,
+        merkle::root(&all_leaf_hashes(&*store).await)
+    );
 
     // As told to everyone else: erased subjects' events are gone.
     let mut ledger = Vec::new();
@@ -1237,6 +1468,37 @@ async fn all_entries(store: &dyn Store) -> Vec<LedgerEntry> {
     }
 }
 
+/// The hash of every leaf, consent and admin, read through `ledger_leaves` in pages.
+async fn all_leaf_hashes(store: &dyn Store) -> Vec<Hash> {
+    let mut all: Vec<LedgerLeaf> = Vec::new();
+    loop {
+        let after = all.last().map_or(0, LedgerLeaf::seq);
+        let page = store.ledger_leaves(after, 3).await.unwrap();
+        assert!(page.len() <= 3, "a page is at most `limit` long");
+        if page.is_empty() {
+            break;
+        }
+        all.extend(page);
+    }
+    for (i, leaf) in all.iter().enumerate() {
+        assert_eq!(leaf.seq(), i as u64 + 1, "leaves are gap-free from 1");
+    }
+    all.iter().map(LedgerLeaf::leaf_hash).collect()
+}
+
+/// An admin entry that needs no other stored data.
+fn webhook_entry(id: &str) -> NewAdminEntry {
+    NewAdminEntry::webhook_created(&by(), id, "https://hooks.example").unwrap()
+}
+
+/// Who the stories say acted.
+fn by() -> Attribution {
+    Attribution::new(
+        Actor::cli(Some("ops")),
+        Timestamp::from_unix_millis(1_795_000_000_000),
+    )
+}
+
 fn leaf_hashes(entries: &[LedgerEntry]) -> Vec<Hash> {
     entries.iter().map(LedgerEntry::leaf_hash).collect()
 }
@@ -1366,6 +1628,15 @@ impl Store for CountingStore {
     async fn ledger_entries(&self, after: u64, limit: u32) -> Result<Vec<LedgerEntry>> {
         self.inner.ledger_entries(after, limit).await
     }
+    async fn ledger_leaves(&self, after: u64, limit: u32) -> Result<Vec<LedgerLeaf>> {
+        self.inner.ledger_leaves(after, limit).await
+    }
+    async fn append_admin(&self, entry: NewAdminEntry) -> Result<AdminEntry> {
+        self.inner.append_admin(entry).await
+    }
+    async fn admin_entries(&self, after: u64, limit: u32) -> Result<Vec<AdminEntry>> {
+        self.inner.admin_entries(after, limit).await
+    }
     async fn subject_salt(&self, subject: &SubjectId) -> Result<Option<SubjectSalt>> {
         self.inner.subject_salt(subject).await
     }
@@ -1373,8 +1644,9 @@ impl Store for CountingStore {
         &self,
         subject: &SubjectId,
         erasure: Vec<NewEvent>,
+        by: &Attribution,
     ) -> Result<Vec<ConsentEvent>> {
-        self.inner.erase_subject(subject, erasure).await
+        self.inner.erase_subject(subject, erasure, by).await
     }
     async fn erased_subjects(&self) -> Result<Vec<SubjectId>> {
         self.inner.erased_subjects().await
@@ -1412,8 +1684,11 @@ impl Store for CountingStore {
     async fn rebuild_projection(&self) -> Result<u64> {
         self.inner.rebuild_projection().await
     }
-    async fn insert_api_key(&self, key: &ApiKey) -> Result<()> {
-        self.inner.insert_api_key(key).await
+    async fn insert_api_key(&self, key: &ApiKey, by: &Attribution) -> Result<AdminEntry> {
+        self.inner.insert_api_key(key, by).await
+    }
+    async fn revoke_api_key(&self, id: &str, by: &Attribution) -> Result<Option<AdminEntry>> {
+        self.inner.revoke_api_key(id, by).await
     }
     async fn find_api_key(&self, id: &str) -> Result<Option<ApiKey>> {
         self.inner.find_api_key(id).await
@@ -1432,10 +1707,10 @@ impl Store for CountingStore {
         digest: Digest256,
         canonical: String,
         source: String,
-        at: Timestamp,
+        by: &Attribution,
     ) -> Result<StoredCatalog> {
         self.inner
-            .publish_catalog(digest, canonical, source, at)
+            .publish_catalog(digest, canonical, source, by)
             .await
     }
     async fn remember_once(&self, name: &str, value: &str) -> Result<String> {
@@ -1491,12 +1766,16 @@ async fn an_erased_pseudonym_is_held_only_while_a_sink_is_behind<S: Store + crat
         .erase_subject(
             &SubjectId::from_bytes([1; 32]),
             vec![erase_entry(1, "newsletter", 1)],
+            &by(),
         )
         .await
         .unwrap();
     let batch = store.outbox_events(0, 100).await.unwrap();
     assert!(batch.events.is_empty());
-    assert_eq!(batch.through, 2);
+    assert_eq!(
+        batch.through, 2,
+        "the erasure's admin entry (3) is not for sinks"
+    );
 
     // A sink behind the erasure: the subject's events keep their pseudonym until the
     // sink's cursor has passed the erasure.
@@ -1510,10 +1789,11 @@ async fn an_erased_pseudonym_is_held_only_while_a_sink_is_behind<S: Store + crat
         .erase_subject(
             &SubjectId::from_bytes([2; 32]),
             vec![erase_entry(2, "newsletter", 3)],
+            &by(),
         )
         .await
         .unwrap();
-    assert_eq!(erased[0].seq, 4);
+    assert_eq!(erased[0].seq, 5);
     let batch = store.outbox_events(2, 100).await.unwrap();
     assert_eq!(batch.events.len(), 2);
     assert!(batch
@@ -1521,16 +1801,16 @@ async fn an_erased_pseudonym_is_held_only_while_a_sink_is_behind<S: Store + crat
         .iter()
         .all(|e| e.event.subject == SubjectId::from_bytes([2; 32])));
     assert_eq!(batch.events[1].event.action, Action::Erase);
-    store.set_sink_cursor("webhook:a", 4).await.unwrap();
+    store.set_sink_cursor("webhook:a", 5).await.unwrap();
     assert_eq!(
         store.outbox_events(2, 100).await.unwrap().events.len(),
         2,
         "webhook:b has not delivered the erasure yet"
     );
-    store.set_sink_cursor("webhook:b", 4).await.unwrap();
+    store.set_sink_cursor("webhook:b", 5).await.unwrap();
     let batch = store.outbox_events(2, 100).await.unwrap();
     assert!(batch.events.is_empty(), "every sink is past: forgotten");
-    assert_eq!(batch.through, 4);
+    assert_eq!(batch.through, 5);
 }
 
 async fn webhooks_and_dead_letters_are_kept_and_go_together<S: Store + crate::Outbox>(

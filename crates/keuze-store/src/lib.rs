@@ -10,6 +10,7 @@ pub use group_commit::{CommitHook, GroupCommit, GroupCommitConfig};
 pub use outbox::{DeadLetter, Outbox, OutboxBatch, StoredWebhook};
 
 use async_trait::async_trait;
+use keuze_core::admin::{AdminEntry, Attribution, LedgerLeaf, NewAdminEntry};
 use keuze_core::catalog::Digest256;
 use keuze_core::merkle::Hash;
 use keuze_core::receipt::{LedgerEntry, SubjectSalt};
@@ -71,6 +72,8 @@ pub struct ApiKey {
     pub scopes: Vec<Scope>,
     pub label: String,
     pub created_at: Timestamp,
+    /// When the key was revoked; a revoked key authenticates nothing.
+    pub revoked_at: Option<Timestamp>,
 }
 
 /// A published catalog version.
@@ -127,9 +130,21 @@ pub trait Store: Send + Sync + 'static {
     /// Answers in the order asked; a node that is not stored is `StoreError::Corrupt`.
     async fn tree_nodes(&self, wanted: &[(u8, u64)]) -> Result<Vec<Hash>>;
 
-    /// Ledger rows as the leaves commit to them, `seq > after`, oldest first, at most
-    /// `limit`, including those of erased subjects (which carry only the commitment).
+    /// Consent ledger rows as the leaves commit to them, `seq > after`, oldest first, at
+    /// most `limit`, including those of erased subjects (which carry only the commitment).
+    /// Admin entries are left out (their seqs are gaps here); `ledger_leaves` has both.
     async fn ledger_entries(&self, after: u64, limit: u32) -> Result<Vec<LedgerEntry>>;
+
+    /// Every leaf of the tree, consent and admin entries alike, `seq > after`, oldest
+    /// first, at most `limit`: what `keuze ledger verify` recomputes the tree from.
+    async fn ledger_leaves(&self, after: u64, limit: u32) -> Result<Vec<LedgerLeaf>>;
+
+    /// Appends an admin entry (the audit trail) as the next seq and leaf of the same
+    /// ledger and tree, in one transaction, serialised with every other append.
+    async fn append_admin(&self, entry: NewAdminEntry) -> Result<AdminEntry>;
+
+    /// Admin entries with `seq > after`, oldest first, at most `limit`.
+    async fn admin_entries(&self, after: u64, limit: u32) -> Result<Vec<AdminEntry>>;
 
     /// The subject's salt; `None` if the subject is unknown or erased.
     async fn subject_salt(&self, subject: &SubjectId) -> Result<Option<SubjectSalt>>;
@@ -140,11 +155,14 @@ pub trait Store: Send + Sync + 'static {
     /// drops its projection rows and remembers that the pseudonym is erased. `erasure` must
     /// hold at least one entry, each an `Action::Erase` event of `subject`; otherwise
     /// nothing is written. Erasing an erased subject is `StoreError::Erased`; erasing a
-    /// subject never seen records the erasure all the same.
+    /// subject never seen records the erasure all the same. The same transaction appends
+    /// the admin entry `subject_erased` attributed to `by`, right after the erase entries
+    /// (it is not among the events returned).
     async fn erase_subject(
         &self,
         subject: &SubjectId,
         erasure: Vec<NewEvent>,
+        by: &Attribution,
     ) -> Result<Vec<ConsentEvent>>;
 
     /// Every erased pseudonym, for the decision index.
@@ -182,15 +200,22 @@ pub trait Store: Send + Sync + 'static {
     /// Ledger events with `seq > after`, oldest first, at most `limit`.
     async fn events_after(&self, after: u64, limit: u32) -> Result<Vec<ConsentEvent>>;
 
-    /// How many events the ledger holds.
+    /// How many entries the ledger holds, consent and admin: its last seq, which equals
+    /// the tree size.
     async fn event_count(&self) -> Result<u64>;
 
     /// Throws the projection away and recomputes it from the ledger, in one transaction.
     /// Returns the number of projection rows.
     async fn rebuild_projection(&self) -> Result<u64>;
 
-    /// Stores a new key; a key with the same id already stored is an error.
-    async fn insert_api_key(&self, key: &ApiKey) -> Result<()>;
+    /// Stores a new key and, in the same transaction, the admin entry `key_created`
+    /// attributed to `by`; a key with the same id already stored is an error.
+    async fn insert_api_key(&self, key: &ApiKey, by: &Attribution) -> Result<AdminEntry>;
+
+    /// Revokes a key at `by.at` and, in the same transaction, appends the admin entry
+    /// `key_revoked`. `None` (and nothing written) if there is no such key or it is
+    /// revoked already.
+    async fn revoke_api_key(&self, id: &str, by: &Attribution) -> Result<Option<AdminEntry>>;
 
     async fn find_api_key(&self, id: &str) -> Result<Option<ApiKey>>;
 
@@ -202,13 +227,14 @@ pub trait Store: Send + Sync + 'static {
 
     async fn catalog_version(&self, number: u32) -> Result<Option<StoredCatalog>>;
 
-    /// Stores the next catalog version (number = latest + 1) and returns it.
+    /// Stores the next catalog version (number = latest + 1), published at `by.at`, and
+    /// in the same transaction the admin entry `catalog_published`; returns the version.
     async fn publish_catalog(
         &self,
         digest: Digest256,
         canonical: String,
         source: String,
-        at: Timestamp,
+        by: &Attribution,
     ) -> Result<StoredCatalog>;
 
     /// Remembers `value` under `name` unless a value is remembered there already, and

@@ -49,8 +49,9 @@ pub struct Manifest {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LedgerSummary {
-    pub events: u64,
-    /// The Merkle tree's root over every event, hex; `None` for an empty ledger.
+    /// Every ledger entry: consent events and admin actions (they share the seq).
+    pub entries: u64,
+    /// The Merkle tree's root over every entry, hex; `None` for an empty ledger.
     pub root: Option<String>,
     /// Subjects erased before the backup was taken.
     pub erased_subjects: u64,
@@ -164,8 +165,8 @@ pub async fn backup(settings: &Settings, dir: &Path, now: Timestamp) -> Result<(
         }
     };
     outln!(
-        "backed up {} events (root {}), {} erased subjects and {} files from {} to {} in {:.2} s",
-        manifest.ledger.events,
+        "backed up {} ledger entries (root {}), {} erased subjects and {} files from {} to {} in {:.2} s",
+        manifest.ledger.entries,
         manifest.ledger.root.as_deref().unwrap_or("none"),
         manifest.ledger.erased_subjects,
         manifest.files.len(),
@@ -213,12 +214,12 @@ pub async fn restore(
         })?;
         if verified.ledger != manifest.ledger {
             return Err(refused(format!(
-                "{} holds {} events with root {} but its manifest says {} events with root {}: \
+                "{} holds {} ledger entries with root {} but its manifest says {} with root {}: \
                  the backup is damaged; nothing was restored",
                 dir.display(),
-                verified.ledger.events,
+                verified.ledger.entries,
                 verified.ledger.root.as_deref().unwrap_or("none"),
-                manifest.ledger.events,
+                manifest.ledger.entries,
                 manifest.ledger.root.as_deref().unwrap_or("none")
             )));
         }
@@ -253,8 +254,8 @@ pub async fn restore(
     };
     put_in_place(&staging, target)?;
     outln!(
-        "ok: {} events, {} tree nodes and {} checkpoints verified; root {}",
-        verified.ledger.events,
+        "ok: {} ledger entries, {} tree nodes and {} checkpoints verified; root {}",
+        verified.ledger.entries,
         verified.nodes_checked,
         verified.checkpoints,
         verified.ledger.root.as_deref().unwrap_or("none")
@@ -332,7 +333,7 @@ async fn verify_store(store: &SqliteStore, dir: &Path) -> Result<Verified, Failu
     let latest = store.latest_checkpoint().await?;
     Ok(Verified {
         ledger: LedgerSummary {
-            events: report.events,
+            entries: report.events,
             root: report.root,
             erased_subjects: store.erased_subjects().await?.len() as u64,
         },
@@ -399,7 +400,9 @@ async fn reapply_erasures(old: &Path, restored: &Path, now: Timestamp) -> Result
                     })
                 })
                 .collect();
-            store.erase_subject(subject, erasure).await?;
+            store
+                .erase_subject(subject, erasure, &crate::cli_attribution())
+                .await?;
         }
         Ok::<_, Failure>(missing.len() as u64)
     }

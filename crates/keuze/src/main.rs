@@ -111,6 +111,27 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Read the audit trail: admin actions, as entries of the ledger.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditCommand {
+    /// List admin actions (keys created and revoked, catalogs published, erasures,
+    /// webhooks created and deleted, log key rotations), oldest first, one per line:
+    /// seq, time, action, actor, target, details. `keuze ledger verify` checks them with
+    /// the rest of the ledger.
+    List {
+        #[command(flatten)]
+        data: DataArgs,
+        /// Only entries with a larger seq.
+        #[arg(long, default_value_t = 0)]
+        after: u64,
+        /// At most this many entries.
+        #[arg(long, default_value_t = 1000)]
+        limit: u32,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -302,11 +323,33 @@ enum KeyCommand {
         #[arg(long, default_value = "")]
         label: String,
     },
-    /// List API keys (ids, scopes, labels; never the secrets).
+    /// List API keys (ids, scopes, creation time, label, and `revoked <time>` for revoked
+    /// keys; never the secrets).
     List {
         #[command(flatten)]
         data: DataArgs,
     },
+    /// Revoke an API key: it stops authenticating at once on servers without a cached
+    /// copy, and within 5 seconds on those that read it just before. Recorded in the
+    /// audit trail. A revoked key cannot be restored; create a new one.
+    Revoke {
+        #[command(flatten)]
+        data: DataArgs,
+        /// The key's id: the 16 hex digits after `kz_` (see `keuze key list`).
+        id: String,
+    },
+}
+
+/// The command line as the actor of an admin action now: `cli`, with the operating
+/// system user if the environment names one (an employee, never a customer).
+fn cli_attribution() -> keuze_core::admin::Attribution {
+    let user = std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .ok();
+    keuze_core::admin::Attribution::new(
+        keuze_core::admin::Actor::cli(user.as_deref()),
+        keuze_server::Clock::now(&SystemClock),
+    )
 }
 
 fn parse_scope(s: &str) -> Result<Scope, String> {
@@ -405,14 +448,13 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             let store = open_database(&settings, false).await?.store;
             let history = catalogs::load_history(&*store).await?;
             let source = read_source(&file)?;
-            let now = keuze_server::Clock::now(&SystemClock);
             let name = file.display().to_string();
             match catalogs::publish(
                 &*store,
                 history.as_ref().map(CatalogHistory::current),
                 &name,
                 &source,
-                now,
+                &cli_attribution(),
             )
             .await
             .map_err(publish_failure)?
@@ -462,7 +504,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             let store = open_database(&settings, false).await?.store;
             let before = store.event_count().await?;
             let rows = store.rebuild_projection().await?;
-            outln!("rebuilt the projection from {before} ledger events: {rows} current choices");
+            outln!("rebuilt the projection from {before} ledger entries: {rows} current choices");
             Ok(())
         }
         Command::Ledger(LedgerCommand::Verify { data, keys }) => ledger_verify(&data, &keys).await,
@@ -492,6 +534,15 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                     created_at: now,
                 })
                 .await?;
+            // Key ids only (`<name>+<key id>+<key>`): the audit trail names which key.
+            let id = |v: String| v.split('+').nth(1).unwrap_or_default().to_owned();
+            let entry = keuze_core::admin::NewAdminEntry::log_key_rotated(
+                &cli_attribution(),
+                &id(old.verifier_key_string()),
+                &id(new.verifier_key_string()),
+            )
+            .map_err(|e| refused(format!("the rotation cannot be audited: {e}")))?;
+            store.append_admin(entry).await?;
             eprintln!("new checkpoints will be signed with this key (restart the server):");
             outln!("{}", new.verifier_key_string());
             Ok(())
@@ -513,10 +564,10 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             let store = open_database(&settings, false).await?.store;
             scopes.sort();
             scopes.dedup();
-            let now = keuze_server::Clock::now(&SystemClock);
+            let by = cli_attribution();
             let (secret, key) =
-                keuze_server::auth::mint_api_key(scopes, label, now, &mut rand::rngs::OsRng);
-            store.insert_api_key(&key).await?;
+                keuze_server::auth::mint_api_key(scopes, label, by.at, &mut rand::rngs::OsRng);
+            store.insert_api_key(&key, &by).await?;
             let names: Vec<&str> = key.scopes.iter().map(|s| s.as_str()).collect();
             eprintln!(
                 "created API key {} with scopes {}; it is shown only once:",
@@ -531,12 +582,70 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             let store = open_database(&settings, false).await?.store;
             for k in store.list_api_keys().await? {
                 let names: Vec<&str> = k.scopes.iter().map(|s| s.as_str()).collect();
+                let revoked = k
+                    .revoked_at
+                    .map(|at| format!("\trevoked {at}"))
+                    .unwrap_or_default();
                 outln!(
-                    "{}\t{}\t{}\t{}",
+                    "{}\t{}\t{}\t{}{revoked}",
                     k.id,
                     names.join(","),
                     k.created_at,
                     k.label
+                );
+            }
+            Ok(())
+        }
+        Command::Key(KeyCommand::Revoke { data, id }) => {
+            let settings = settings(&data)?;
+            let store = open_database(&settings, false).await?.store;
+            let Some(key) = store.find_api_key(&id).await? else {
+                return Err(refused(format!(
+                    "there is no API key `{id}` in {}; `keuze key list` shows the ids (the 16 \
+                     hex digits after `kz_`)",
+                    settings.data.display()
+                )));
+            };
+            if let Some(at) = key.revoked_at {
+                return Err(refused(format!(
+                    "API key {id} was revoked already, at {at}; nothing was changed"
+                )));
+            }
+            match store.revoke_api_key(&id, &cli_attribution()).await? {
+                Some(entry) => {
+                    outln!(
+                        "revoked API key {id} ({}); audit entry {}",
+                        key.label,
+                        entry.seq
+                    );
+                    eprintln!(
+                        "running servers refuse it within {} s",
+                        keuze_server::auth::KEY_CACHE_TTL_MS / 1000
+                    );
+                    Ok(())
+                }
+                None => Err(refused(format!(
+                    "API key {id} was revoked meanwhile by someone else; nothing was changed"
+                ))),
+            }
+        }
+        Command::Audit(AuditCommand::List { data, after, limit }) => {
+            let settings = settings(&data)?;
+            let store = open_database(&settings, false).await?.store;
+            for e in store.admin_entries(after, limit).await? {
+                let detail: Vec<String> = e
+                    .detail
+                    .iter()
+                    .map(|(k, v)| format!("{}={v}", k.as_str()))
+                    .collect();
+                outln!(
+                    "{}\t{}\t{}\t{}\t{}\t{}",
+                    e.seq,
+                    e.recorded_at,
+                    e.action,
+                    e.actor,
+                    e.target,
+                    detail.join(" ")
                 );
             }
             Ok(())
@@ -702,7 +811,8 @@ async fn catalog_to_serve(
         }
     };
     let current = history.as_ref().map(CatalogHistory::current);
-    match catalogs::publish(store, current, &name, &source, now)
+    let by = keuze_core::admin::Attribution::new(cli_attribution().actor, now);
+    match catalogs::publish(store, current, &name, &source, &by)
         .await
         .map_err(publish_failure)?
     {
@@ -782,8 +892,11 @@ async fn ledger_verify(data: &DataArgs, keys: &[String]) -> Result<(), Failure> 
         Ok(report) => {
             let secs = started.elapsed().as_secs_f64();
             outln!(
-                "ok: {} events, {} tree nodes and {} checkpoints verified in {:.2} s{}",
+                "ok: {} ledger entries ({} consent events, {} admin actions), {} tree nodes \
+                 and {} checkpoints verified in {:.2} s{}",
                 report.events,
+                report.events - report.admin_entries,
+                report.admin_entries,
                 report.nodes_checked,
                 report.checkpoints,
                 secs,

@@ -186,9 +186,9 @@ async fn a_backup_taken_while_serving_restores_every_write_acknowledged_before_i
         serde_json::from_str(&std::fs::read_to_string(bk.join("manifest.json")).unwrap()).unwrap();
     assert_eq!(manifest["format"], 1);
     assert_eq!(manifest["ledger"]["erased_subjects"], 1);
-    let events = manifest["ledger"]["events"].as_u64().unwrap();
+    let entries = manifest["ledger"]["entries"].as_u64().unwrap();
     let max_before = before.iter().map(|(_, seq, _)| *seq).max().unwrap();
-    assert!(events >= max_before, "{manifest}");
+    assert!(entries >= max_before, "{manifest}");
     assert_eq!(
         manifest["ledger"]["root"].as_str().unwrap().len(),
         64,
@@ -200,7 +200,10 @@ async fn a_backup_taken_while_serving_restores_every_write_acknowledged_before_i
 
     let out = run(dir.path(), &["restore", "bk", "--data", "restored"]);
     let said = ok(&out);
-    assert!(said.contains(&format!("ok: {events} events")), "{said}");
+    assert!(
+        said.contains(&format!("ok: {entries} ledger entries")),
+        "{said}"
+    );
     assert!(said.contains("restored the backup of"), "{said}");
     let warned = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -212,7 +215,7 @@ async fn a_backup_taken_while_serving_restores_every_write_acknowledged_before_i
         &["ledger", "verify", "--data", "restored"],
     ));
     assert!(
-        verified.starts_with(&format!("ok: {events} events")),
+        verified.starts_with(&format!("ok: {entries} ledger entries")),
         "{verified}"
     );
     ok(&run(
@@ -248,7 +251,7 @@ async fn a_backup_taken_while_serving_restores_every_write_acknowledged_before_i
         // Nothing written after the snapshot appears.
         assert!(histories[who]
             .iter()
-            .all(|e| e["seq"].as_u64().unwrap() <= events));
+            .all(|e| e["seq"].as_u64().unwrap() <= entries));
     }
     assert_eq!(
         reason(&client, &server.base, &key, "erased-before").await,
@@ -305,11 +308,11 @@ async fn a_damaged_backup_is_refused_and_nothing_is_restored() {
     let path = dir.path().join("lying/manifest.json");
     let mut manifest: Value =
         serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-    manifest["ledger"]["events"] = json!(2);
+    manifest["ledger"]["entries"] = json!(2);
     std::fs::write(&path, manifest.to_string()).unwrap();
     let err = refused(&run(dir.path(), &["restore", "lying", "--data", "t"]), 1);
     assert!(
-        err.contains("holds 3 events") && err.contains("manifest says 2 events"),
+        err.contains("holds 5 ledger entries") && err.contains("manifest says 2 with root"),
         "{err}"
     );
 

@@ -538,9 +538,9 @@ async fn settings_come_from_flags_then_environment_then_the_config_file() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown key `dat`"));
 }
 
-/// A data directory with 40 events over several subjects and purposes, and checkpoints
-/// at several sizes; returns (dir, an audit+record key, a receipt for event 3, the log's
-/// verifier keys).
+/// A data directory with 40 events over several subjects and purposes after 2 admin
+/// entries (the key created, the sample catalog published), and checkpoints at several
+/// sizes; returns (dir, a receipt for event 5, the log's verifier keys).
 async fn proven_ledger() -> (tempfile::TempDir, Value, Vec<String>) {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
@@ -575,7 +575,7 @@ async fn proven_ledger() -> (tempfile::TempDir, Value, Vec<String>) {
     let receipt: Value = client
         .post(format!("{}/v1/receipts", server.base))
         .bearer_auth(&key)
-        .json(&json!({"subject": {"id": "klant2@example.nl"}, "seq": 3}))
+        .json(&json!({"subject": {"id": "klant2@example.nl"}, "seq": 5}))
         .send()
         .await
         .unwrap()
@@ -630,7 +630,7 @@ async fn a_receipt_verifies_offline_and_any_change_to_it_fails() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(String::from_utf8_lossy(&out.stdout).contains("ok: event 3"));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("ok: event 5"));
 
     let changes: [(&str, Value); 6] = [
         ("/event/action", json!("withdraw")),
@@ -641,7 +641,7 @@ async fn a_receipt_verifies_offline_and_any_change_to_it_fails() {
             "/event/recorded_at_ms",
             json!(receipt["event"]["recorded_at_ms"].as_i64().unwrap() + 1),
         ),
-        ("/proof/leaf_index", json!(4)),
+        ("/proof/leaf_index", json!(6)),
     ];
     for (pointer, value) in changes {
         let mut changed = receipt.clone();
@@ -685,9 +685,37 @@ async fn tamper(db: &Path, rng: &mut rand::rngs::StdRng, events: i64) -> String 
             .await
             .unwrap();
     }
+    let consent: Vec<i64> = sqlx::query("SELECT seq FROM events ORDER BY seq")
+        .fetch_all(&mut conn)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
     let expected = match rng.gen_range(0..10) {
-        0..=6 => {
-            let seq = rng.gen_range(1..=events);
+        6 => {
+            // An admin entry of the audit trail: who did it, or what to.
+            let admin: Vec<i64> = sqlx::query("SELECT seq FROM admin_events ORDER BY seq")
+                .fetch_all(&mut conn)
+                .await
+                .unwrap()
+                .iter()
+                .map(|r| r.get(0))
+                .collect();
+            let seq = admin[rng.gen_range(0..admin.len())];
+            let col = ["actor", "target", "recorded_at"][rng.gen_range(0..3)];
+            let sql = match col {
+                "recorded_at" => {
+                    "UPDATE admin_events SET recorded_at = recorded_at + 1 WHERE seq = ?"
+                }
+                "actor" => "UPDATE admin_events SET actor = 'cli:someone' WHERE seq = ?",
+                _ => "UPDATE admin_events SET target = target || '0' WHERE seq = ?",
+            };
+            sqlx::query(sql).bind(seq).execute(&mut conn).await.unwrap();
+            format!("event {seq}:")
+        }
+        0..=5 => {
+            let seq = consent[rng.gen_range(0..consent.len())];
             let columns = [
                 "subject_commitment",
                 "purpose",
@@ -832,7 +860,8 @@ async fn ledger_verify_finds_every_changed_byte_and_names_the_event() {
     );
     let ok = String::from_utf8_lossy(&out.stdout);
     assert!(
-        ok.contains("ok: 40 events") && ok.contains("checkpoints verified"),
+        ok.contains("ok: 42 ledger entries (40 consent events, 2 admin actions)")
+            && ok.contains("checkpoints verified"),
         "{ok}"
     );
 
@@ -844,7 +873,7 @@ async fn ledger_verify_finds_every_changed_byte_and_names_the_event() {
             let f = f.unwrap().path();
             std::fs::copy(&f, copy.join(f.file_name().unwrap())).unwrap();
         }
-        let expected = tamper(&copy.join("keuze.db"), &mut rng, 40).await;
+        let expected = tamper(&copy.join("keuze.db"), &mut rng, 42).await;
         let out = run(d, &["ledger", "verify", "--data", copy.to_str().unwrap()]);
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(
@@ -963,7 +992,8 @@ async fn after_a_key_rotation_old_and_new_checkpoints_and_receipts_verify() {
     let new_receipt: Value = client
         .post(format!("{}/v1/receipts", server.base))
         .bearer_auth(&key)
-        .json(&json!({"subject": {"id": "nieuw@example.nl"}, "seq": 41}))
+        // 42 entries, the rotation's and the new key's admin entries, then these.
+        .json(&json!({"subject": {"id": "nieuw@example.nl"}, "seq": 45}))
         .send()
         .await
         .unwrap()
@@ -1286,7 +1316,29 @@ async fn propagation_loses_nothing_when_killed_mid_dispatch() {
         .await
         .unwrap();
     let total = res["events"][0]["seq"].as_u64().unwrap();
-    let all: std::collections::BTreeSet<u64> = (1..=total).collect();
+    // Every consent event up to it; the seqs of admin entries (the key, the catalog) are
+    // not for webhooks.
+    let db = dir.path().join("keuze-data").join("keuze.db");
+    let mut conn = <sqlx::SqliteConnection as sqlx::Connection>::connect(&format!(
+        "sqlite://{}",
+        db.display()
+    ))
+    .await
+    .unwrap();
+    let all: std::collections::BTreeSet<u64> =
+        sqlx::query_scalar::<_, i64>("SELECT seq FROM events WHERE seq <= ?")
+            .bind(total as i64)
+            .fetch_all(&mut conn)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|s| s as u64)
+            .collect();
+    assert_eq!(
+        all.len(),
+        321,
+        "the acknowledged writes and the one after the restart"
+    );
     let mut arrived = false;
     for _ in 0..3000 {
         let got: std::collections::BTreeSet<u64> = deliveries
@@ -1368,13 +1420,14 @@ async fn propagation_loses_nothing_when_killed_mid_dispatch() {
             .await
             .unwrap()
             .clone();
+        let events = all.len() as u64;
         assert_eq!(
-            stream_info.state.messages, total,
+            stream_info.state.messages, events,
             "JetStream must hold each event once"
         );
         let s = js.get_stream(&stream).await.unwrap();
         let mut ids = std::collections::BTreeSet::new();
-        for n in 1..=total {
+        for n in 1..=events {
             let msg = s.get_raw_message(n).await.unwrap();
             let id: u64 = msg
                 .headers
@@ -1405,4 +1458,102 @@ fn metric(text: &str, name: &str) -> f64 {
     text.lines()
         .find_map(|l| l.strip_prefix(name).and_then(|v| v.trim().parse().ok()))
         .unwrap_or(0.0)
+}
+
+/// `keuze key revoke` refuses the key at a running server, `keuze key list` shows it as
+/// revoked, `keuze audit list` shows who created and revoked it, and the ledger, admin
+/// entries and all, verifies.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revoked_key_is_refused_and_the_audit_trail_says_who() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let key = create_key(d, "keuze-data", &["decide", "audit"]);
+    let id = &key[3..19];
+    let server = Server::start(d, &[], &d.join("log"));
+    let client = reqwest::Client::new();
+    let decide = || {
+        client
+            .post(format!("{}/v1/decide", server.base))
+            .bearer_auth(&key)
+            .json(&json!({"subject": {"id": "a"}, "purpose": "newsletter"}))
+            .send()
+    };
+    assert_eq!(decide().await.unwrap().status(), 200);
+
+    let mut revoke = keuze(d);
+    revoke
+        .args(["key", "revoke", "--data", "keuze-data", id])
+        .env("USER", "ops");
+    let out = revoke.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains(&format!("revoked API key {id}")));
+    // Refused within the documented bound (the key cache's 5 s).
+    let started = std::time::Instant::now();
+    loop {
+        let status = decide().await.unwrap().status();
+        if status == 401 {
+            break;
+        }
+        assert_eq!(status, 200);
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(7),
+            "a revoked key still works"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(server.terminate().success());
+
+    // Twice, or an unknown key: refused, exit 1, nothing written.
+    let again = run(d, &["key", "revoke", "--data", "keuze-data", id]);
+    assert_eq!(again.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("revoked already"));
+    let unknown = run(
+        d,
+        &["key", "revoke", "--data", "keuze-data", "0000000000000000"],
+    );
+    assert_eq!(unknown.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("keuze key list"));
+
+    let list = run(d, &["key", "list", "--data", "keuze-data"]);
+    let list = String::from_utf8_lossy(&list.stdout);
+    assert!(list.contains(id) && list.contains("\trevoked "), "{list}");
+
+    let audit = run(d, &["audit", "list", "--data", "keuze-data"]);
+    assert!(audit.status.success());
+    let lines: Vec<Vec<String>> = String::from_utf8_lossy(&audit.stdout)
+        .lines()
+        .map(|l| l.split('\t').map(str::to_owned).collect())
+        .collect();
+    let summary: Vec<(&str, &str, &str)> = lines
+        .iter()
+        .map(|l| (l[2].as_str(), l[4].as_str(), l[0].as_str()))
+        .collect();
+    let target = format!("key:{id}");
+    assert_eq!(
+        summary,
+        [
+            ("key_created", target.as_str(), "1"),
+            ("catalog_published", "catalog:1", "2"),
+            ("key_revoked", target.as_str(), "3"),
+        ]
+    );
+    assert_eq!(lines[2][3], "cli:ops", "the revoking user");
+    assert!(lines[1][3].starts_with("cli"));
+
+    let out = run(d, &["ledger", "verify"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .starts_with("ok: 3 ledger entries (0 consent events, 3 admin actions)"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
 }

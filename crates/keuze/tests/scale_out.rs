@@ -211,8 +211,17 @@ async fn two_nodes_on_one_postgres_agree_and_keep_one_verifiable_ledger() {
         .await
         .unwrap();
     assert_eq!(
-        store.event_count().await.unwrap(),
+        store.ledger_entries(0, u32::MAX).await.unwrap().len() as u64,
         20 * 2 + 1 + erased + 6 * 40
+    );
+    // Between them, the admin entries: keys created, the catalog published, the erasure.
+    let audit = store.admin_entries(0, 1000).await.unwrap();
+    assert_eq!(
+        audit
+            .iter()
+            .filter(|a| a.action == keuze_core::admin::AdminAction::SubjectErased)
+            .count(),
+        1
     );
     let out = cluster.keuze(1, &["ledger", "verify"]);
     assert!(
@@ -222,7 +231,9 @@ async fn two_nodes_on_one_postgres_agree_and_keep_one_verifiable_ledger() {
         String::from_utf8_lossy(&out.stderr)
     );
     let events = store.event_count().await.unwrap();
-    assert!(String::from_utf8_lossy(&out.stdout).starts_with(&format!("ok: {events} events")));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).starts_with(&format!("ok: {events} ledger entries"))
+    );
     // The projection both nodes kept equals one rebuilt from the ledger.
     let kept = store.projection().await.unwrap();
     store.rebuild_projection().await.unwrap();

@@ -51,7 +51,7 @@ async fn the_cache_follows_grants_and_withdrawals() {
             catalog.digest(),
             catalog.canonical_json(),
             SAMPLE_CATALOG.into(),
-            t0,
+            &keuze_core::admin::Attribution::new(keuze_core::admin::Actor::cli(None), t0),
         )
         .await
         .unwrap();
@@ -88,7 +88,8 @@ async fn the_cache_follows_grants_and_withdrawals() {
         t0,
         &mut rand::thread_rng(),
     );
-    store.insert_api_key(&stored_key).await.unwrap();
+    let by = keuze_core::admin::Attribution::new(keuze_core::admin::Actor::cli(None), t0);
+    store.insert_api_key(&stored_key, &by).await.unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let app = keuze_server::app(state);
@@ -116,7 +117,9 @@ async fn the_cache_follows_grants_and_withdrawals() {
             .await
             .unwrap();
         assert_eq!(res.status(), 201);
-        last += 1;
+        // The event's own seq: admin entries (the catalog, the key) take seqs too.
+        let body: serde_json::Value = res.json().await.unwrap();
+        last = body["events"][0]["seq"].as_u64().unwrap();
     }
 
     // The stream is created by Keuze's first publish; wait for it.

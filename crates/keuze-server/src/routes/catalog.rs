@@ -72,7 +72,7 @@ pub struct PublishResult {
 )]
 pub async fn publish(
     State(state): State<AppState>,
-    _auth: Authorized<AdminScope>,
+    auth: Authorized<AdminScope>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<(StatusCode, Json<PublishResult>), ApiError> {
@@ -99,7 +99,7 @@ pub async fn publish(
         Some(history.current()),
         "catalog.toml",
         source,
-        state.now(),
+        &auth.attribution(state.now()),
     )
     .await
     .map_err(|e| match e {

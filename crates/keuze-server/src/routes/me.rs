@@ -957,7 +957,17 @@ pub async fn erase(
         );
     }
     let done = labels(&locale).erased_done;
-    match erase_subject(&state, session.subject(), Source::PreferenceCenter, &locale).await {
+    // The customer, and nothing that names them: the erasure must stay crypto-shredded.
+    let by = keuze_core::admin::Attribution::new(keuze_core::admin::Actor::Customer, state.now());
+    match erase_subject(
+        &state,
+        session.subject(),
+        Source::PreferenceCenter,
+        &locale,
+        &by,
+    )
+    .await
+    {
         Ok(_) | Err(ApiError::Store(StoreError::Erased)) => {
             erased_page(&state, &locale, StatusCode::OK, done)
         }

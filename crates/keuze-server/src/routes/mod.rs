@@ -1,5 +1,6 @@
 //! HTTP handlers: extract, call the domain, map the error. One module per resource.
 
+pub mod audit;
 pub mod banner;
 pub mod catalog;
 pub mod consents;

@@ -11,6 +11,7 @@ use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
 use axum::Json;
+use keuze_core::admin::Attribution;
 use keuze_core::merkle::hash_to_hex;
 use keuze_core::receipt::{subject_commitment, NoticeContext, Receipt, ReceiptProof};
 use keuze_core::{Action, ConsentEvent, Locale, NewEvent, Source, SubjectId};
@@ -299,11 +300,12 @@ pub struct Erased {
 )]
 pub async fn erase(
     State(state): State<AppState>,
-    _auth: Authorized<AdminScope>,
+    auth: Authorized<AdminScope>,
     JsonBody(req): JsonBody<EraseRequest>,
 ) -> Result<Json<Erased>, ApiError> {
     let subject = req.subject.resolve_in_body(&state)?;
-    let events = erase_subject(&state, subject, Source::Api, &Locale::en()).await?;
+    let by = auth.attribution(state.now());
+    let events = erase_subject(&state, subject, Source::Api, &Locale::en(), &by).await?;
     Ok(Json(Erased {
         subject: subject.to_hex(),
         events: events.iter().map(EventView::from).collect(),
@@ -311,16 +313,18 @@ pub async fn erase(
 }
 
 /// Erases a subject with one erasure event per purpose of the current catalog, recorded
-/// as coming from `source` in `locale`. The one path every erasure takes.
+/// as coming from `source` in `locale`, and its admin entry attributed to `by`. The one
+/// path every erasure takes.
 pub(crate) async fn erase_subject(
     state: &AppState,
     subject: SubjectId,
     source: Source,
     locale: &Locale,
+    by: &Attribution,
 ) -> Result<Vec<ConsentEvent>, ApiError> {
     let history = state.catalog();
     let current = history.current();
-    let now = state.now();
+    let now = by.at;
     let erasure: Vec<NewEvent> = current
         .catalog
         .purposes
@@ -340,5 +344,5 @@ pub(crate) async fn erase_subject(
             })
         })
         .collect();
-    Ok(state.erase(subject, erasure).await?)
+    Ok(state.erase(subject, erasure, by).await?)
 }

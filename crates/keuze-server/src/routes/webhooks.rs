@@ -9,6 +9,7 @@ use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
+use keuze_core::admin::NewAdminEntry;
 use keuze_core::PurposeId;
 use keuze_store::{DeadLetter, StoreError};
 use serde::{Deserialize, Serialize};
@@ -181,7 +182,7 @@ fn check_url(url: &str) -> Result<(), FieldError> {
 )]
 pub async fn create(
     State(state): State<AppState>,
-    _auth: Authorized<AdminScope>,
+    auth: Authorized<AdminScope>,
     JsonBody(req): JsonBody<NewWebhook>,
 ) -> Result<(StatusCode, Json<WebhookView>), ApiError> {
     let propagator = propagator(&state)?;
@@ -225,9 +226,32 @@ pub async fn create(
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
+    // Only the origin goes into the audit trail: a URL's path and query may hold a token.
+    let origin = reqwest::Url::parse(&req.url)
+        .map(|u| u.origin().ascii_serialization())
+        .unwrap_or_default();
     let webhook = propagator
         .create_webhook(req.url, purposes, req.from_seq)
         .await?;
+    let audit =
+        NewAdminEntry::webhook_created(&auth.attribution(state.now()), &webhook.id, &origin)
+            .map_err(|e| {
+                ApiError::field(
+                    "/url",
+                    format!("its origin `{origin}` cannot be recorded: {e}"),
+                )
+            });
+    let recorded = match audit {
+        Ok(entry) => state.record_admin(entry).await.map_err(ApiError::from),
+        Err(e) => Err(e),
+    };
+    if let Err(e) = recorded {
+        // Not created unless audited: take it back, so the answer is the whole truth.
+        if let Err(undo) = propagator.delete_webhook(&webhook.id).await {
+            tracing::error!(webhook = %webhook.id, error = %undo, "a webhook whose creation could not be audited could not be deleted again");
+        }
+        return Err(e);
+    }
     let secret = webhook.secret.clone();
     let delivered = req.from_seq.map_or(head, |s| s.saturating_sub(1));
     let mut view = WebhookView::new(WebhookStatus { webhook, delivered }, head);
@@ -278,10 +302,23 @@ pub async fn list(
 )]
 pub async fn delete(
     State(state): State<AppState>,
-    _auth: Authorized<AdminScope>,
+    auth: Authorized<AdminScope>,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    propagator(&state)?.delete_webhook(&id).await?;
+    let propagator = propagator(&state)?;
+    let exists = propagator
+        .webhooks()
+        .await?
+        .iter()
+        .any(|s| s.webhook.id == id);
+    if exists {
+        // Recorded before it is done: should the deletion then fail, the trail says it
+        // was attempted, and a retry records it again; it never misses one that happened.
+        let entry = NewAdminEntry::webhook_deleted(&auth.attribution(state.now()), &id)
+            .map_err(|e| ApiError::NotFound(format!("no webhook `{id}`: {e}")))?;
+        state.record_admin(entry).await?;
+    }
+    propagator.delete_webhook(&id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -1,4 +1,4 @@
-use crate::helpers::{spawn_app, T0};
+use crate::helpers::{spawn_app, SETUP, T0};
 use serde_json::{json, Value};
 
 const SWITCHABLE: [&str; 6] = [
@@ -144,7 +144,7 @@ async fn several_purposes_in_one_request_are_one_atomic_write() {
         .iter()
         .map(|e| e["seq"].as_u64().unwrap())
         .collect();
-    assert_eq!(seqs, [1, 2, 3]);
+    assert_eq!(seqs, [SETUP + 1, SETUP + 2, SETUP + 3]);
     let e = &body["events"][0];
     assert_eq!(e["catalog_version"], 1);
     assert_eq!(e["recorded_at"], T0.to_rfc3339());

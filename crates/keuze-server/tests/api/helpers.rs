@@ -1,3 +1,4 @@
+use keuze_core::admin::{Actor, Attribution};
 use keuze_core::catalog::{parse_catalog, SAMPLE_CATALOG};
 use keuze_core::{CatalogHistory, CatalogVersion, Pseudonymizer, Timestamp};
 use keuze_server::listen::ConnectionLimits;
@@ -9,6 +10,16 @@ use serde_json::{json, Value};
 use std::sync::Arc;
 
 pub const T0: Timestamp = Timestamp::from_unix_millis(1_800_000_000_000);
+
+/// The setup's admin entries (the first catalog published, the test key created) take
+/// seqs 1 and 2 of the ledger; the first consent event is seq 3.
+pub const SETUP: u64 = 2;
+
+/// The command line at `at`: how the tests' own setup (the first catalog, keys) is
+/// attributed in the audit trail.
+pub fn cli_at(at: Timestamp) -> Attribution {
+    Attribution::new(Actor::cli(Some("test")), at)
+}
 
 pub struct TestApp {
     pub base: String,
@@ -49,7 +60,7 @@ pub async fn spawn_app_at_edge(
             catalog.digest(),
             catalog.canonical_json(),
             SAMPLE_CATALOG.into(),
-            T0,
+            &cli_at(T0),
         )
         .await
         .unwrap();
@@ -105,7 +116,7 @@ impl TestApp {
             T0,
             &mut rand::thread_rng(),
         );
-        self.store.insert_api_key(&key).await.unwrap();
+        self.store.insert_api_key(&key, &cli_at(T0)).await.unwrap();
         secret
     }
 
@@ -155,8 +166,15 @@ impl TestApp {
         res.json().await.unwrap()
     }
 
+    /// The consent events in the ledger (admin entries, two of which the setup makes,
+    /// are not counted).
+    pub async fn consent_seqs(&self) -> std::collections::BTreeSet<u64> {
+        let entries = self.store.ledger_entries(0, u32::MAX).await.unwrap();
+        entries.iter().map(|e| e.seq).collect()
+    }
+
     pub async fn ledger_len(&self) -> u64 {
-        self.store.event_count().await.unwrap()
+        self.store.ledger_entries(0, u32::MAX).await.unwrap().len() as u64
     }
 }
 

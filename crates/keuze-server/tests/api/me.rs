@@ -2,7 +2,7 @@
 //! every form, one customer never reaching another's data, switches, presets, export,
 //! receipts and erasure.
 
-use crate::helpers::{problem, spawn_app, TestApp, T0};
+use crate::helpers::{problem, spawn_app, TestApp, SETUP, T0};
 use crate::privacy::{assert_valid_html, sel, text};
 use keuze_core::catalog::SAMPLE_CATALOG;
 use keuze_core::Timestamp;
@@ -535,7 +535,10 @@ async fn a_switch_is_one_click_either_way_and_the_api_agrees() {
         lines[2].contains("Newsletter: you said yes, on this page."),
         "{lines:?}"
     );
-    assert!(lines[0].ends_with("Download receipt no. 3"), "{lines:?}");
+    assert!(
+        lines[0].ends_with(&format!("Download receipt no. {}", SETUP + 3)),
+        "{lines:?}"
+    );
 }
 
 #[tokio::test]
@@ -649,7 +652,11 @@ async fn the_export_holds_the_history_and_receipts_come_from_the_same_path_as_th
         history,
         [("newsletter", "grant"), ("product_reviews", "grant")]
     );
-    assert_eq!(export["receipts"][1]["download"], "/me/receipts/2");
+    let second = SETUP + 2;
+    assert_eq!(
+        export["receipts"][1]["download"],
+        format!("/me/receipts/{second}")
+    );
     assert_eq!(export["organisation"], "Fietsenwinkel B.V.");
     let newsletter = export["state"]["purposes"]
         .as_array()
@@ -659,17 +666,17 @@ async fn the_export_holds_the_history_and_receipts_come_from_the_same_path_as_th
         .unwrap();
     assert_eq!(newsletter["reason"], "granted");
 
-    let res = browser.get("/me/receipts/2").await;
+    let res = browser.get(&format!("/me/receipts/{second}")).await;
     assert_eq!(res.status(), 200);
     assert_eq!(
         res.headers()["content-disposition"],
-        "attachment; filename=\"receipt-2.json\""
+        format!("attachment; filename=\"receipt-{second}.json\"").as_str()
     );
     let mine: Value = res.json().await.unwrap();
     let api: Value = app
         .post(
             "/v1/receipts",
-            &json!({"subject": {"id": "anna@example.com"}, "seq": 2}),
+            &json!({"subject": {"id": "anna@example.com"}, "seq": second}),
         )
         .await
         .json()
@@ -727,6 +734,20 @@ async fn erasure_needs_confirmation_then_ends_the_session() {
     );
     let decision = app.decide("anna@example.com", "newsletter").await;
     assert_eq!(decision["reason"], "subject_erased");
+    // The audit trail says a customer erased themselves, and nothing more of who.
+    let trail = app.get("/v1/audit/events").await.text().await.unwrap();
+    let trail: Value = serde_json::from_str(&trail).unwrap();
+    let last = trail["entries"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["action"], "subject_erased");
+    assert_eq!(last["actor"], "customer");
+    let pseudonym = app
+        .state
+        .pseudonymizer()
+        .pseudonym(&keuze_core::SubjectKey::Customer("anna@example.com".into()))
+        .to_hex();
+    for secret in ["anna", &pseudonym] {
+        assert!(!trail.to_string().contains(secret), "{secret} in {trail}");
+    }
     // The browser's cookie is gone; the session is over.
     assert_eq!(browser.get("/me").await.status(), 401);
 }

@@ -33,6 +33,7 @@ async fn every_route_is_documented_and_every_documented_route_exists() {
         "GET /privacy",
         "GET /privacy.json",
         "GET /privacy/changes",
+        "GET /v1/audit/events",
         "GET /v1/banner/decide",
         "GET /v1/banner/prompt",
         "GET /v1/catalog",

@@ -1,7 +1,7 @@
 //! The public transparency pages: `/privacy`, `/privacy.json` and `/privacy/changes`, in
 //! English and Dutch, without an account, and as well-formed, accessible HTML.
 
-use crate::helpers::{spawn_app, TestApp, T0};
+use crate::helpers::{cli_at, spawn_app, TestApp, T0};
 use html5ever::tendril::TendrilSink;
 use html5ever::tokenizer::states::RawKind;
 use html5ever::tokenizer::{
@@ -589,7 +589,7 @@ async fn publish(app: &TestApp, source: &str, days_later: i64) -> Catalog {
             catalog.digest(),
             catalog.canonical_json(),
             source.into(),
-            at,
+            &cli_at(at),
         )
         .await
         .unwrap();

@@ -1,6 +1,6 @@
 //! Provable consent over HTTP: checkpoints, proofs, receipts, erasure.
 
-use crate::helpers::{problem, spawn_app, TestApp};
+use crate::helpers::{problem, spawn_app, TestApp, SETUP};
 use keuze_core::checkpoint::{open, LogVerifier};
 use keuze_core::merkle::{hash_from_hex, verify_consistency, verify_inclusion};
 use keuze_core::receipt::{verify_receipt, Receipt};
@@ -27,7 +27,9 @@ async fn receipt(app: &TestApp, subject: &str, seq: u64) -> reqwest::Response {
 #[tokio::test]
 async fn checkpoints_are_signed_and_consistent() {
     let app = spawn_app().await;
-    problem(app.get("/v1/log/checkpoint").await, 404).await;
+    // The setup's admin entries are the first leaves.
+    let note0 = app.get("/v1/log/checkpoint").await.text().await.unwrap();
+    assert_eq!(open(&note0, &verifiers(&app).await).unwrap().size, SETUP);
     app.record(
         "a",
         &[("newsletter", "grant"), ("product_reviews", "grant")],
@@ -36,16 +38,16 @@ async fn checkpoints_are_signed_and_consistent() {
     let note1 = app.get("/v1/log/checkpoint").await.text().await.unwrap();
     let keys = verifiers(&app).await;
     let cp1 = open(&note1, &keys).unwrap();
-    assert_eq!(cp1.size, 2);
+    assert_eq!(cp1.size, SETUP + 2);
     assert_eq!(cp1.origin, "keuze.test/log");
 
     app.record("b", &[("newsletter", "grant")]).await;
     let note2 = app.get("/v1/log/checkpoint").await.text().await.unwrap();
     let cp2 = open(&note2, &keys).unwrap();
-    assert_eq!(cp2.size, 3);
+    assert_eq!(cp2.size, SETUP + 3);
 
     let c: Value = app
-        .get("/v1/log/proof/consistency?from=2&to=3")
+        .get("/v1/log/proof/consistency?from=4&to=5")
         .await
         .json()
         .await
@@ -56,17 +58,17 @@ async fn checkpoints_are_signed_and_consistent() {
         .iter()
         .map(|h| hash_from_hex(h.as_str().unwrap()).unwrap())
         .collect();
-    verify_consistency(2, 3, &cp1.root, &cp2.root, &proof).unwrap();
+    verify_consistency(SETUP + 2, SETUP + 3, &cp1.root, &cp2.root, &proof).unwrap();
 
     let i: Value = app
-        .get("/v1/log/proof/inclusion?seq=3")
+        .get("/v1/log/proof/inclusion?seq=5")
         .await
         .json()
         .await
         .unwrap();
     assert_eq!(
         (i["leaf_index"].as_u64(), i["tree_size"].as_u64()),
-        (Some(2), Some(3))
+        (Some(SETUP + 2), Some(SETUP + 3))
     );
     problem(app.get("/v1/log/proof/inclusion?seq=9").await, 422).await;
 }
@@ -78,17 +80,17 @@ async fn a_receipt_verifies_offline_and_every_field_counts() {
         .await;
     app.record("bert@example.com", &[("newsletter", "grant")])
         .await;
-    let res = receipt(&app, "anna@example.com", 1).await;
+    let res = receipt(&app, "anna@example.com", SETUP + 1).await;
     assert_eq!(res.status(), 200);
     let text = res.text().await.unwrap();
     let r: Receipt = serde_json::from_str(&text).unwrap();
     let keys = verifiers(&app).await;
     let verified = verify_receipt(&r, &keys).unwrap();
-    assert_eq!(verified.entry.seq, 1);
+    assert_eq!(verified.entry.seq, SETUP + 1);
     assert_eq!(r.controller.name, "Fietsenwinkel B.V.");
     assert_eq!(r.purpose.id.as_str(), "newsletter");
     // Nobody gets a receipt for someone else's event.
-    problem(receipt(&app, "anna@example.com", 2).await, 404).await;
+    problem(receipt(&app, "anna@example.com", SETUP + 2).await, 404).await;
     // Changing a field breaks it.
     let mut v: Value = serde_json::from_str(&text).unwrap();
     v["event"]["action"] = json!("withdraw");
@@ -103,7 +105,7 @@ async fn erasure_forgets_the_subject_and_keeps_the_proofs() {
         .await;
     app.record("dirk@example.com", &[("newsletter", "grant")])
         .await;
-    let before: Receipt = receipt(&app, "carla@example.com", 1)
+    let before: Receipt = receipt(&app, "carla@example.com", SETUP + 1)
         .await
         .json()
         .await
@@ -166,7 +168,11 @@ async fn erasure_forgets_the_subject_and_keeps_the_proofs() {
     let note = app.get("/v1/log/checkpoint").await.text().await.unwrap();
     let cp = open(&note, &keys).unwrap();
     let i: Value = app
-        .get(&format!("/v1/log/proof/inclusion?seq=1&size={}", cp.size))
+        .get(&format!(
+            "/v1/log/proof/inclusion?seq={}&size={}",
+            SETUP + 1,
+            cp.size
+        ))
         .await
         .json()
         .await
@@ -178,7 +184,7 @@ async fn erasure_forgets_the_subject_and_keeps_the_proofs() {
         .map(|h| hash_from_hex(h.as_str().unwrap()).unwrap())
         .collect();
     let leaf = before.entry().leaf_hash();
-    verify_inclusion(&leaf, 0, cp.size, &proof, &cp.root).unwrap();
+    verify_inclusion(&leaf, SETUP, cp.size, &proof, &cp.root).unwrap();
 
     // And the whole ledger verifies.
     let report = keuze_server::audit::verify_ledger(&*app.store, &keys, |_, _| {})
