@@ -14,7 +14,7 @@ use axum::http::request::Parts;
 use keuze_core::admin::{Actor, Attribution};
 use keuze_core::catalog::Digest256;
 use keuze_core::Timestamp;
-use keuze_store::{ApiKey, Scope};
+use keuze_store::{ApiKey, Scope, StoreError};
 use std::collections::HashMap;
 use std::marker::PhantomData;
 use std::sync::RwLock;
@@ -67,6 +67,12 @@ impl KeyCache {
         // A clock that went back makes the entry stale too.
         let age = now.unix_millis().checked_sub(read_at.unix_millis())?;
         (0..KEY_CACHE_TTL_MS).contains(&age).then(|| key.clone())
+    }
+
+    /// The key as last read, however long ago: for when storage cannot be asked.
+    fn last_known(&self, id: &str) -> Option<ApiKey> {
+        let map = self.0.read().ok()?;
+        map.get(id).map(|(key, _)| key.clone())
     }
 
     fn put(&self, key: ApiKey, now: Timestamp) {
@@ -133,13 +139,22 @@ impl<S: RequiredScope + Send + Sync> FromRequestParts<AppState> for Authorized<S
         let now = state.now();
         let key = match state.keys().get(id, now) {
             Some(k) => Some(k),
-            None => {
-                let found = state.store().find_api_key(id).await?;
-                if let Some(k) = &found {
-                    state.keys().put(k.clone(), now);
+            None => match state.store().find_api_key(id).await {
+                Ok(found) => {
+                    if let Some(k) = &found {
+                        state.keys().put(k.clone(), now);
+                    }
+                    found
                 }
-                found
-            }
+                // During a database outage decisions go on from memory; so does the key
+                // they carry, as last read (a revocation then takes effect once the
+                // database is back).
+                Err(StoreError::Unavailable(e)) => match state.keys().last_known(id) {
+                    Some(k) => Some(k),
+                    None => return Err(ApiError::Store(StoreError::Unavailable(e))),
+                },
+                Err(e) => return Err(e.into()),
+            },
         };
         let key = key
             .filter(|k| k.secret_hash == Digest256::of(secret.as_bytes()))
