@@ -195,9 +195,15 @@ pub enum CookieInput {
 #[derive(Debug, Clone, Arbitrary)]
 pub enum BodyInput {
     /// A valid body for the route, changed by structure-aware edits.
-    Template { which: u8, edits: Vec<JsonEdit> },
+    Template {
+        which: u8,
+        edits: Vec<JsonEdit>,
+    },
     /// A valid body's bytes, changed byte by byte.
-    Bytes { which: u8, edits: Vec<ByteEdit> },
+    Bytes {
+        which: u8,
+        edits: Vec<ByteEdit>,
+    },
     Raw(Vec<u8>),
 }
 
@@ -249,8 +255,23 @@ pub enum QueryInput {
 
 /// Query parameter names the routes read.
 const QUERY_NAMES: &[&str] = &[
-    "lang", "token", "notice", "purpose", "index", "seq", "size", "old_size", "new_size",
-    "from", "after", "limit", "locale", "since", "version", "categories", "category",
+    "lang",
+    "token",
+    "notice",
+    "purpose",
+    "index",
+    "seq",
+    "size",
+    "old_size",
+    "new_size",
+    "from",
+    "after",
+    "limit",
+    "locale",
+    "since",
+    "version",
+    "categories",
+    "category",
 ];
 
 fn customer_id(n: u8) -> String {
@@ -290,10 +311,18 @@ fn form_encode(doc: &Value) -> Vec<u8> {
         match v {
             Value::Array(items) => {
                 for item in items {
-                    pairs.push(format!("{}={}", encode(k.as_bytes()), encode(text(item).as_bytes())));
+                    pairs.push(format!(
+                        "{}={}",
+                        encode(k.as_bytes()),
+                        encode(text(item).as_bytes())
+                    ));
                 }
             }
-            other => pairs.push(format!("{}={}", encode(k.as_bytes()), encode(text(other).as_bytes()))),
+            other => pairs.push(format!(
+                "{}={}",
+                encode(k.as_bytes()),
+                encode(text(other).as_bytes())
+            )),
         }
     }
     pairs.join("&").into_bytes()
@@ -424,15 +453,35 @@ impl App {
                 {"purpose": "service_analytics", "action": "object"}
             ]});
             let res = app
-                .send(Method::POST, "/v1/consents", Some(("application/json", body.to_string().into_bytes())), &[])
+                .send(
+                    Method::POST,
+                    "/v1/consents",
+                    Some(("application/json", body.to_string().into_bytes())),
+                    &[],
+                )
                 .await;
-            assert_eq!(res.0, StatusCode::CREATED, "{}", String::from_utf8_lossy(&res.2));
+            assert_eq!(
+                res.0,
+                StatusCode::CREATED,
+                "{}",
+                String::from_utf8_lossy(&res.2)
+            );
         }
         let body = json!({"url": WEBHOOK_URL}).to_string().into_bytes();
         let res = app
-            .send(Method::POST, "/v1/webhooks", Some(("application/json", body)), &[])
+            .send(
+                Method::POST,
+                "/v1/webhooks",
+                Some(("application/json", body)),
+                &[],
+            )
             .await;
-        assert_eq!(res.0, StatusCode::CREATED, "{}", String::from_utf8_lossy(&res.2));
+        assert_eq!(
+            res.0,
+            StatusCode::CREATED,
+            "{}",
+            String::from_utf8_lossy(&res.2)
+        );
         let created: Value = serde_json::from_slice(&res.2).unwrap();
         app.webhook = created["id"].as_str().unwrap().to_owned();
         app
@@ -457,7 +506,10 @@ impl App {
         headers: &[(&str, String)],
     ) -> Answer {
         let mut req = Request::builder().method(method).uri(path);
-        if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("authorization")) {
+        if !headers
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case("authorization"))
+        {
             req = req.header(header::AUTHORIZATION, format!("Bearer {}", self.key));
         }
         for (k, v) in headers {
@@ -591,13 +643,21 @@ impl App {
         }
     }
 
-    fn headers(&self, h: &Headers, customer: u8, session: &CustomerSession) -> Vec<(&'static str, String)> {
+    fn headers(
+        &self,
+        h: &Headers,
+        customer: u8,
+        session: &CustomerSession,
+    ) -> Vec<(&'static str, String)> {
         let mut out = Vec::new();
         match &h.auth {
             AuthInput::Full => {}
             AuthInput::Scope(i) => out.push((
                 "authorization",
-                format!("Bearer {}", self.scoped[usize::from(*i) % self.scoped.len()]),
+                format!(
+                    "Bearer {}",
+                    self.scoped[usize::from(*i) % self.scoped.len()]
+                ),
             )),
             // An empty value: no key at all.
             AuthInput::Missing => out.push(("authorization", String::new())),
@@ -701,14 +761,23 @@ impl App {
         let headers = self.headers(&input.headers, input.customer, &session);
         let before = self.counts().await;
         let answer = self
-            .send(route.method.clone(), &path, Some((&content_type, body)), &headers)
+            .send(
+                route.method.clone(),
+                &path,
+                Some((&content_type, body)),
+                &headers,
+            )
             .await;
         let after = self.counts().await;
         let what = format!("{} {path}", route.method);
         let raw_path = matches!(input.path, PathInput::Raw(_)) && route.path.contains('{');
         check_answer(&what, route.kind == BodyKind::Form, raw_path, &answer);
         if answer.0.is_client_error() {
-            assert_eq!(before, after, "{what} answered {} but changed the store", answer.0);
+            assert_eq!(
+                before, after,
+                "{what} answered {} but changed the store",
+                answer.0
+            );
         }
         // A created webhook is removed at once, so nothing is ever delivered to it.
         if route.path == "/v1/webhooks" && answer.0 == StatusCode::CREATED {
@@ -780,9 +849,20 @@ impl App {
             && answer.0.is_success()
             && after.events >= before.events;
         if gpc_recorded {
-            assert_eq!(Counts { events: before.events, ..after }, before, "{what}");
+            assert_eq!(
+                Counts {
+                    events: before.events,
+                    ..after
+                },
+                before,
+                "{what}"
+            );
         } else {
-            assert_eq!(before, after, "{what} answered {} but changed the store", answer.0);
+            assert_eq!(
+                before, after,
+                "{what} answered {} but changed the store",
+                answer.0
+            );
         }
     }
 }

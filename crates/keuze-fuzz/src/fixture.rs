@@ -7,9 +7,7 @@ use keuze_core::catalog::{parse_catalog, Catalog, SAMPLE_CATALOG};
 use keuze_core::checkpoint::{sign, Checkpoint, LogKey, LogVerifier};
 use keuze_core::merkle::{inclusion_proof, Hash, MemoryTree};
 use keuze_core::receipt::{LedgerEntry, NoticeContext, Receipt, ReceiptProof, SubjectSalt};
-use keuze_core::{
-    Action, ConsentEvent, Locale, NewEvent, PurposeId, Source, SubjectId, Timestamp,
-};
+use keuze_core::{Action, ConsentEvent, Locale, NewEvent, PurposeId, Source, SubjectId, Timestamp};
 use std::sync::OnceLock;
 
 /// The log's origin, which is also its key's name.

@@ -21,8 +21,16 @@ pub fn accept_language(data: &[u8]) {
         );
     }
     // A range for a language no page speaks changes nothing, wherever it stands.
-    assert_eq!(best_of_accept_language(&format!("{header},zz")), best, "`{header}`");
-    assert_eq!(best_of_accept_language(&format!("zz;q=0.5,{header}")), best, "`{header}`");
+    assert_eq!(
+        best_of_accept_language(&format!("{header},zz")),
+        best,
+        "`{header}`"
+    );
+    assert_eq!(
+        best_of_accept_language(&format!("zz;q=0.5,{header}")),
+        best,
+        "`{header}`"
+    );
     // `?lang=` wins when it names a language of ours; the header decides otherwise.
     assert_eq!(negotiate(Some("nl"), Some(header)), Locale::nl());
     assert_eq!(

@@ -58,7 +58,10 @@ fn path_root(leaf: &Hash, index: u64, size: u64, proof: &[Hash]) -> Option<Hash>
     if index < k {
         Some(node_hash(&path_root(leaf, index, k, rest)?, sibling))
     } else {
-        Some(node_hash(sibling, &path_root(leaf, index - k, size - k, rest)?))
+        Some(node_hash(
+            sibling,
+            &path_root(leaf, index - k, size - k, rest)?,
+        ))
     }
 }
 
@@ -93,15 +96,37 @@ pub enum ClaimEdit {
 /// A change to a proof's list of hashes.
 #[derive(Debug, Clone, Arbitrary)]
 pub enum ProofEdit {
-    Replace { at: u8, with: [u8; 32] },
-    FlipBit { at: u8, bit: u8 },
-    Remove { at: u8 },
-    Insert { at: u8, with: [u8; 32] },
+    Replace {
+        at: u8,
+        with: [u8; 32],
+    },
+    FlipBit {
+        at: u8,
+        bit: u8,
+    },
+    Remove {
+        at: u8,
+    },
+    Insert {
+        at: u8,
+        with: [u8; 32],
+    },
     /// Insert a real node hash: a leaf of the tree or a root of one of its prefixes.
-    InsertReal { at: u8, leaf: u8, root: bool },
-    Duplicate { at: u8 },
-    Swap { a: u8, b: u8 },
-    Truncate { len: u8 },
+    InsertReal {
+        at: u8,
+        leaf: u8,
+        root: bool,
+    },
+    Duplicate {
+        at: u8,
+    },
+    Swap {
+        a: u8,
+        b: u8,
+    },
+    Truncate {
+        len: u8,
+    },
     Reverse,
 }
 
@@ -134,7 +159,11 @@ fn edit_proof(proof: &mut Vec<Hash>, edit: &ProofEdit) {
         ProofEdit::InsertReal { at: i, leaf, root } => {
             let i = at(i, proof.len() + 1);
             let n = usize::from(leaf) % r.leaves.len();
-            let h = if root { mth(&r.leaves[..=n]) } else { r.leaves[n] };
+            let h = if root {
+                mth(&r.leaves[..=n])
+            } else {
+                r.leaves[n]
+            };
             proof.insert(i, h);
         }
         ProofEdit::Duplicate { at: i } => {
@@ -195,8 +224,7 @@ pub fn merkle_proofs(input: &ProofInput) {
         edit_proof(&mut proof, e);
     }
     let verdict = verify_inclusion(&claim.leaf, claim.index, claim.size, &proof, &claim.root);
-    let leads_to_root =
-        path_root(&claim.leaf, claim.index, claim.size, &proof) == Some(claim.root);
+    let leads_to_root = path_root(&claim.leaf, claim.index, claim.size, &proof) == Some(claim.root);
     assert_eq!(
         verdict.is_ok(),
         leads_to_root,

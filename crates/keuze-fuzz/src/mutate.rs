@@ -12,28 +12,75 @@ use serde_json::{Map, Number, Value};
 pub enum JsonEdit {
     /// Put in the value at the same place in another document of the same kind (another
     /// receipt, another valid body): the most plausible forgery.
-    Splice { at: u16, from: u8 },
-    SetNumber { at: u16, value: i64 },
-    SetBigNumber { at: u16, value: u64 },
-    SetFloat { at: u16, value: f64 },
-    AddToNumber { at: u16, delta: i8 },
-    SetString { at: u16, value: String },
+    Splice {
+        at: u16,
+        from: u8,
+    },
+    SetNumber {
+        at: u16,
+        value: i64,
+    },
+    SetBigNumber {
+        at: u16,
+        value: u64,
+    },
+    SetFloat {
+        at: u16,
+        value: f64,
+    },
+    AddToNumber {
+        at: u16,
+        delta: i8,
+    },
+    SetString {
+        at: u16,
+        value: String,
+    },
     /// Replace a string with one of [`INTERESTING`].
-    SetInteresting { at: u16, which: u8 },
+    SetInteresting {
+        at: u16,
+        which: u8,
+    },
     /// Change one character of a string.
-    EditString { at: u16, position: u16, to: char },
+    EditString {
+        at: u16,
+        position: u16,
+        to: char,
+    },
     /// Cut a string at a character.
-    TruncateString { at: u16, position: u16 },
-    SetBool { at: u16, value: bool },
-    SetNull { at: u16 },
+    TruncateString {
+        at: u16,
+        position: u16,
+    },
+    SetBool {
+        at: u16,
+        value: bool,
+    },
+    SetNull {
+        at: u16,
+    },
     /// An empty object, or an empty array.
-    SetEmpty { at: u16, array: bool },
-    Remove { at: u16 },
-    AddKey { at: u16, key: String },
+    SetEmpty {
+        at: u16,
+        array: bool,
+    },
+    Remove {
+        at: u16,
+    },
+    AddKey {
+        at: u16,
+        key: String,
+    },
     /// Copy an array's element to its end, or wrap the node in an array.
-    Duplicate { at: u16, times: u8 },
+    Duplicate {
+        at: u16,
+        times: u8,
+    },
     /// Nest the node in arrays, deeply.
-    Nest { at: u16, depth: u8 },
+    Nest {
+        at: u16,
+        depth: u8,
+    },
 }
 
 /// Strings that parsers and validators tend to get wrong.
@@ -264,12 +311,26 @@ fn remove(doc: &mut Value, pointer: &str) {
 /// One change to a byte string.
 #[derive(Debug, Clone, Arbitrary)]
 pub enum ByteEdit {
-    Set { at: u32, byte: u8 },
-    Insert { at: u32, bytes: Vec<u8> },
-    Delete { at: u32, len: u16 },
-    Truncate { at: u32 },
+    Set {
+        at: u32,
+        byte: u8,
+    },
+    Insert {
+        at: u32,
+        bytes: Vec<u8>,
+    },
+    Delete {
+        at: u32,
+        len: u16,
+    },
+    Truncate {
+        at: u32,
+    },
     /// Insert one of [`INTERESTING`].
-    InsertInteresting { at: u32, which: u8 },
+    InsertInteresting {
+        at: u32,
+        which: u8,
+    },
 }
 
 pub fn apply_bytes(data: &mut Vec<u8>, edit: &ByteEdit) {

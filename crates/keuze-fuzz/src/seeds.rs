@@ -10,7 +10,8 @@ use keuze_core::catalog::SAMPLE_CATALOG;
 /// `(target, file name, contents)` for every seed.
 pub fn expected() -> Vec<(&'static str, String, Vec<u8>)> {
     let mut out = Vec::new();
-    let mut add = |target: &'static str, name: String, bytes: Vec<u8>| out.push((target, name, bytes));
+    let mut add =
+        |target: &'static str, name: String, bytes: Vec<u8>| out.push((target, name, bytes));
     add("catalog_toml", "sample.toml".into(), SAMPLE_CATALOG.into());
     add(
         "catalog_toml",
@@ -23,10 +24,18 @@ pub fn expected() -> Vec<(&'static str, String, Vec<u8>)> {
         add("receipt_json", format!("receipt-{:02}.json", i + 1), json);
     }
     for (c, note) in l.notes.iter().step_by(6) {
-        add("checkpoint_note", format!("note-size-{:02}", c.size), note.clone().into_bytes());
+        add(
+            "checkpoint_note",
+            format!("note-size-{:02}", c.size),
+            note.clone().into_bytes(),
+        );
     }
     for (i, note) in l.other_notes.iter().enumerate() {
-        add("checkpoint_note", format!("other-note-{i}"), note.clone().into_bytes());
+        add(
+            "checkpoint_note",
+            format!("other-note-{i}"),
+            note.clone().into_bytes(),
+        );
     }
     add(
         "checkpoint_note",
@@ -47,7 +56,11 @@ pub fn expected() -> Vec<(&'static str, String, Vec<u8>)> {
     .iter()
     .enumerate()
     {
-        add("accept_language", format!("header-{i}"), header.as_bytes().to_vec());
+        add(
+            "accept_language",
+            format!("header-{i}"),
+            header.as_bytes().to_vec(),
+        );
     }
     out
 }

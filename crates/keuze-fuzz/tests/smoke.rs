@@ -21,7 +21,10 @@ fn run(name: &str, default: usize) {
         .unwrap()
         .1;
     let done = smoke(name, &target, inputs(default), 0x6b65757a65);
-    eprintln!("{name}: {} seeds, {} generated inputs", done.seeds, done.generated);
+    eprintln!(
+        "{name}: {} seeds, {} generated inputs",
+        done.seeds, done.generated
+    );
 }
 
 #[test]
@@ -64,14 +67,20 @@ fn api_bodies_and_queries() {
         }
     };
     let done = smoke("api_bodies", &bodies, inputs(1_500), 0x6b65757a65);
-    eprintln!("api_bodies: {} seeds, {} generated inputs", done.seeds, done.generated);
+    eprintln!(
+        "api_bodies: {} seeds, {} generated inputs",
+        done.seeds, done.generated
+    );
     let queries = |data: &[u8]| {
         if let Some(input) = keuze_fuzz::structured(data) {
             api.query_request(&input);
         }
     };
     let done = smoke("api_queries", &queries, inputs(1_500), 0x6b65757a65);
-    eprintln!("api_queries: {} seeds, {} generated inputs", done.seeds, done.generated);
+    eprintln!(
+        "api_queries: {} seeds, {} generated inputs",
+        done.seeds, done.generated
+    );
 }
 
 /// A route that takes a body cannot be added without fuzz coverage.
@@ -87,6 +96,9 @@ fn every_body_taking_route_is_fuzzed() {
     let documented = keuze_fuzz::api::documented_body_routes();
     for r in keuze_fuzz::api::BODY_ROUTES {
         let name = format!("{} {}", r.method, r.path);
-        assert!(documented.contains(&name), "{name} is not in the OpenAPI document");
+        assert!(
+            documented.contains(&name),
+            "{name} is not in the OpenAPI document"
+        );
     }
 }
