@@ -60,7 +60,7 @@ fn accept_language() {
 /// The API targets share one application, as in a long run.
 #[test]
 fn api_bodies_and_queries() {
-    let api = ApiTarget::new();
+    let api = ApiTarget::for_smoke();
     let bodies = |data: &[u8]| {
         if let Some(input) = keuze_fuzz::structured(data) {
             api.body_request(&input);
