@@ -12,12 +12,13 @@ use super::prompt::{changes_for, prompt_for, ChangedPurpose};
 use super::proofs::{erase_subject, receipt_for};
 use super::subjects::{state_of, SubjectState};
 use super::{EventView, SubjectRef};
+use crate::json::QueryParams;
 use crate::problem::ApiError;
 use crate::session::{open_link, CustomerSession, SessionError};
 use crate::state::AppState;
 use askama::Template;
 use axum::extract::rejection::FormRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Form;
@@ -675,7 +676,7 @@ pub struct MeQuery {
 )]
 pub async fn page(
     State(state): State<AppState>,
-    Query(q): Query<MeQuery>,
+    QueryParams(q): QueryParams<MeQuery>,
     headers: HeaderMap,
 ) -> Response {
     let locale = negotiate(q.lang.as_deref(), accept_language(&headers));
@@ -1013,14 +1014,21 @@ pub struct LangQuery {
 )]
 pub async fn receipt(
     State(state): State<AppState>,
-    Path(seq): Path<u64>,
-    Query(q): Query<LangQuery>,
+    Path(seq): Path<String>,
+    QueryParams(q): QueryParams<LangQuery>,
     headers: HeaderMap,
 ) -> Response {
     let locale = negotiate(q.lang.as_deref(), accept_language(&headers));
     let session = match customer(&state, &headers) {
         Ok(s) => s,
         Err(r) => return refused(&state, &locale, r),
+    };
+    // Not a number: no event of the customer's, said as a problem like any other miss.
+    let Ok(seq) = seq.parse::<u64>() else {
+        return ApiError::NotFound(format!(
+            "`{seq}` is not the number of one of your choices; /me/export lists them"
+        ))
+        .into_response();
     };
     match receipt_for(&state, session.subject(), seq).await {
         Ok(r) => attachment(&r, &format!("receipt-{seq}.json")),
@@ -1066,7 +1074,7 @@ pub struct ReceiptLink {
 )]
 pub async fn export(
     State(state): State<AppState>,
-    Query(q): Query<LangQuery>,
+    QueryParams(q): QueryParams<LangQuery>,
     headers: HeaderMap,
 ) -> Response {
     let locale = negotiate(q.lang.as_deref(), accept_language(&headers));

@@ -8,9 +8,10 @@ use super::plain::{
     is_dutch, pick, retention_sentence, Frame,
 };
 pub use super::plain::{best_of_accept_language, negotiate};
+use crate::json::QueryParams;
 use crate::state::AppState;
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -614,7 +615,7 @@ impl ChangesPage {
 )]
 pub async fn page(
     State(state): State<AppState>,
-    Query(query): Query<PageQuery>,
+    QueryParams(query): QueryParams<PageQuery>,
     headers: HeaderMap,
 ) -> Response {
     let locale = negotiate(query.lang.as_deref(), accept_language(&headers));
@@ -636,7 +637,7 @@ pub async fn page(
 )]
 pub async fn document(
     State(state): State<AppState>,
-    Query(query): Query<DocumentQuery>,
+    QueryParams(query): QueryParams<DocumentQuery>,
     headers: HeaderMap,
 ) -> Response {
     let history = state.catalog();
@@ -677,7 +678,7 @@ pub async fn document(
 )]
 pub async fn changes(
     State(state): State<AppState>,
-    Query(query): Query<PageQuery>,
+    QueryParams(query): QueryParams<PageQuery>,
     headers: HeaderMap,
 ) -> Response {
     let locale = negotiate(query.lang.as_deref(), accept_language(&headers));

@@ -396,6 +396,12 @@ async fn a_session_for_one_customer_cannot_read_or_change_another() {
     // Bert's receipt is not Anna's to download.
     let res = anna.get(&format!("/me/receipts/{bert_seq}")).await;
     problem(res, 404).await;
+    // Nor is a seq that is not a number; that too is a problem, not a plain-text 400
+    // (found by fuzzing, docs/fuzzing.md).
+    for seq in ["I", "-1", "18446744073709551616"] {
+        let res = anna.get(&format!("/me/receipts/{seq}")).await;
+        problem(res, 404).await;
+    }
 
     // A cookie that was tampered with, or Bert's link used as a cookie, is no session.
     let mut cookie = String::new();

@@ -742,3 +742,30 @@ async fn the_changes_page_lists_every_version_newest_first() {
     assert_eq!(health["category"], "health.activity");
     assert_eq!(health["sensitive"], true);
 }
+
+/// A query string a page cannot read (a parameter given twice) is a problem, not axum's
+/// plain-text 400 (found by fuzzing, docs/fuzzing.md).
+#[tokio::test]
+async fn an_unreadable_query_is_a_problem() {
+    let app = spawn_app().await;
+    for path in [
+        "/privacy?lang=en&lang=nl",
+        "/privacy.json?lang=en&lang=nl",
+        "/privacy/changes?lang=en&lang=nl",
+        "/me?token=&token=x",
+        "/me/export?lang=en&lang=nl",
+        "/me/receipts/1?lang=en&lang=nl",
+    ] {
+        let res = app
+            .client
+            .get(format!("{}{path}", app.base))
+            .send()
+            .await
+            .unwrap();
+        let body = crate::helpers::problem(res, 422).await;
+        assert!(body["errors"][0]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("duplicate field"));
+    }
+}
