@@ -153,9 +153,6 @@ struct App {
     scoped: Vec<String>,
     /// A webhook made at start, for `/v1/webhooks/{id}/…`.
     webhook: String,
-    /// Retry a failed delete of a just-created webhook (the open finding in
-    /// docs/fuzzing.md) instead of failing at once, so the CI smoke does not flake on it.
-    retry_webhook_delete: bool,
     _dir: tempfile::TempDir,
 }
 
@@ -352,13 +349,10 @@ impl ApiTarget {
         Self { rt, app }
     }
 
-    /// As [`ApiTarget::new`], but a webhook delete that fails with 503 right after the
-    /// create is retried for up to a second: the open finding "a webhook deleted while its
-    /// sink writes" (docs/fuzzing.md) made the CI smoke flaky. Long runs stay strict.
+    /// The target the CI smoke runs: the same as the long runs'. (It once retried a
+    /// webhook delete that failed with 503, the finding in docs/fuzzing.md, since fixed.)
     pub fn for_smoke() -> Self {
-        let mut target = Self::new();
-        target.app.retry_webhook_delete = true;
-        target
+        Self::new()
     }
 
     /// What the store holds now.
@@ -456,7 +450,6 @@ impl App {
             key,
             scoped,
             webhook: String::new(),
-            retry_webhook_delete: false,
             _dir: dir,
         };
         // Some history to read, and a webhook to replay.
@@ -796,18 +789,9 @@ impl App {
         if route.path == "/v1/webhooks" && answer.0 == StatusCode::CREATED {
             let created: Value = serde_json::from_slice(&answer.2).unwrap();
             let id = created["id"].as_str().unwrap();
-            let mut res = self
+            let res = self
                 .send(Method::DELETE, &format!("/v1/webhooks/{id}"), None, &[])
                 .await;
-            for _ in 0..20 {
-                if !(self.retry_webhook_delete && res.0 == StatusCode::SERVICE_UNAVAILABLE) {
-                    break;
-                }
-                tokio::time::sleep(Duration::from_millis(50)).await;
-                res = self
-                    .send(Method::DELETE, &format!("/v1/webhooks/{id}"), None, &[])
-                    .await;
-            }
             assert!(
                 res.0.is_success(),
                 "could not delete webhook {id}: {} {}",

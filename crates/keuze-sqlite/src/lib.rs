@@ -254,11 +254,27 @@ impl SqliteStore {
 
     /// Starts a write transaction holding SQLite's write lock from the first statement,
     /// so reading the next number and writing it cannot race another process.
+    ///
+    /// A caller that gives up while its BEGIN is on the way (a client gone, a request
+    /// past its deadline, a stopped task) leaves the writer connection inside a
+    /// transaction that no one holds, with SQLite's write lock: every later write would
+    /// fail. That connection is closed (SQLite rolls the transaction back) and the
+    /// write begins on a new one.
     async fn begin_write(&self) -> Result<Transaction<'static, Sqlite>> {
-        self.writer
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(db_error)
+        match self.writer.begin_with("BEGIN IMMEDIATE").await {
+            Err(e) if is_stranded_transaction(&e) => {
+                tracing::warn!(
+                    "a cancelled write left the writer connection inside a transaction; reopening it"
+                );
+                let stranded = self.writer.acquire().await.map_err(db_error)?;
+                let _ = stranded.detach().close().await;
+                self.writer
+                    .begin_with("BEGIN IMMEDIATE")
+                    .await
+                    .map_err(db_error)
+            }
+            other => other.map_err(db_error),
+        }
     }
 
     async fn fetch_events(&self, query: SqliteQuery<'_>) -> Result<Vec<ConsentEvent>> {
@@ -1260,6 +1276,11 @@ impl Store for SqliteStore {
         tx.commit().await.map_err(db_error)?;
         Ok(kept)
     }
+}
+
+/// sqlx's answer to a BEGIN on a connection that is already inside a transaction.
+fn is_stranded_transaction(e: &sqlx::Error) -> bool {
+    e.to_string().contains("non-zero transaction depth")
 }
 
 /// Maps a driver error: the database being unreachable or locked is `Unavailable` (worth

@@ -71,6 +71,7 @@ where
     the_first_value_given_is_remembered(fresh().await).await;
     admin_entries_share_the_ledger(fresh().await).await;
     audited_writes_commit_with_their_admin_entry(fresh().await).await;
+    a_cancelled_write_leaves_the_store_writable(fresh().await).await;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1558,6 +1559,30 @@ fn assert_events_with_seqs(got: &[ConsentEvent], sent: &[NewEvent], first: u64) 
         got, expected,
         "append returns the events under consecutive seqs"
     );
+}
+
+/// A write whose caller gives up part-way (a client gone, a request past its deadline, a
+/// stopped task) is either done or not, and never leaves the store unable to write: the
+/// next write succeeds. Cancelled at every point from before its BEGIN to after its
+/// COMMIT, by timeouts from 0 to 400 µs.
+pub async fn a_cancelled_write_leaves_the_store_writable(store: Arc<dyn Store>) {
+    for i in 0..400u64 {
+        let cancelled = tokio::time::timeout(
+            std::time::Duration::from_micros(i),
+            store.remember_once(&format!("cancelled-{i}"), "x"),
+        )
+        .await;
+        if let Ok(done) = cancelled {
+            assert_eq!(done.unwrap(), "x");
+        }
+        assert_eq!(
+            store
+                .remember_once(&format!("after-{i}"), "y")
+                .await
+                .unwrap_or_else(|e| panic!("the write after a write cancelled at {i} µs: {e}")),
+            "y"
+        );
+    }
 }
 
 /// `remember_once` keeps the first value under a name and answers it to everyone after,
