@@ -392,12 +392,14 @@ impl App {
         let store: Arc<dyn Store> = sqlite.clone();
         let outbox: Arc<dyn Outbox> = sqlite;
         let (catalog, _) = parse_catalog("sample", SAMPLE_CATALOG).unwrap();
+        let setup =
+            keuze_core::admin::Attribution::new(keuze_core::admin::Actor::cli(Some("fuzz")), T0);
         let stored = store
             .publish_catalog(
                 catalog.digest(),
                 catalog.canonical_json(),
                 SAMPLE_CATALOG.into(),
-                T0,
+                &setup,
             )
             .await
             .unwrap();
@@ -430,16 +432,28 @@ impl App {
         })
         .await
         .unwrap();
-        let router = keuze_server::app(state.clone());
+        // The handlers are the target, not the rate limiter: with quotas every input past
+        // the first few hundred would be a 429.
+        let off = keuze_server::limits::Limit(None);
+        let edge = keuze_server::Edge {
+            limits: keuze_server::limits::Limits {
+                per_key: off,
+                per_client: off,
+                failed_auth: off,
+                trust_forwarded_for: false,
+            },
+            ..keuze_server::Edge::default()
+        };
+        let router = keuze_server::app_with(state.clone(), &edge);
         let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(7);
         let (key, full) =
             keuze_server::auth::mint_api_key(Scope::ALL.to_vec(), "fuzz".into(), T0, &mut rng);
-        store.insert_api_key(&full).await.unwrap();
+        store.insert_api_key(&full, &setup).await.unwrap();
         let mut scoped = Vec::new();
         for scope in Scope::ALL {
             let (secret, k) =
                 keuze_server::auth::mint_api_key(vec![scope], "fuzz".into(), T0, &mut rng);
-            store.insert_api_key(&k).await.unwrap();
+            store.insert_api_key(&k, &setup).await.unwrap();
             scoped.push(secret);
         }
         let mut app = Self {
