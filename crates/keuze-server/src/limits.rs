@@ -177,7 +177,8 @@ const RETAIN_EVERY: u64 = 4096;
 
 /// The limiters of one server.
 pub struct RateLimits {
-    per_key: Option<DefaultKeyedRateLimiter<String>>,
+    /// Keyed by a hash of the key id: no allocation per request on the decision path.
+    per_key: Option<DefaultKeyedRateLimiter<u64>>,
     per_client: Option<DefaultKeyedRateLimiter<ClientKey>>,
     failed_auth: Option<DefaultKeyedRateLimiter<ClientKey>>,
     /// Clients whose failed-auth quota ran out, until when.
@@ -223,9 +224,8 @@ impl RateLimits {
             return Ok(());
         };
         self.tidy();
-        // Keys are few and their ids short; a lookup by `&str` would need a String anyway.
         limiter
-            .check_key(&id.to_owned())
+            .check_key(&self.hasher.hash_one(id))
             .inspect_err(|_| {
                 metrics::counter!("keuze_rate_limited_total", "quota" => "per_key").increment(1);
             })
