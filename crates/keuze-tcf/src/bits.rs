@@ -67,8 +67,15 @@ impl BitReader {
         self.len - self.pos
     }
 
-    /// The next `n` bits (at most 57) as an integer, or `None` if fewer remain.
+    /// The next `n` bits (at most 64) as an integer, or `None` if fewer remain.
     pub(crate) fn read(&mut self, n: u32) -> Option<u64> {
+        if n > 57 {
+            if (n as usize) > self.remaining() || n > 64 {
+                return None;
+            }
+            let high = self.read(n - 32)?;
+            return Some(high << 32 | self.read(32)?);
+        }
         let value = self.peek(n)?;
         self.pos += n as usize;
         Some(value)
@@ -76,8 +83,7 @@ impl BitReader {
 
     /// The next `n` bits (at most 57) without consuming them.
     pub(crate) fn peek(&self, n: u32) -> Option<u64> {
-        debug_assert!(n <= 57);
-        if (n as usize) > self.remaining() {
+        if n > 57 || (n as usize) > self.remaining() {
             return None;
         }
         if n == 0 {
