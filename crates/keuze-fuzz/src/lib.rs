@@ -1,4 +1,4 @@
-//! Fuzz targets for Keuze. Each target is a plain function over bytes or over an
+//! Fuzz targets for Keuze (and its TC string codec). Each target is a plain function over bytes or over an
 //! [`arbitrary`] input and asserts properties, not just "no panic": an accepted catalog
 //! has one digest however it is spelled, a changed receipt never verifies, a wrong proof
 //! is never accepted, a refused API request changes nothing.
@@ -27,6 +27,7 @@ pub mod mutate;
 pub mod receipt;
 pub mod seeds;
 pub mod smoke;
+pub mod tcf;
 
 use arbitrary::{Arbitrary, Unstructured};
 use std::sync::OnceLock;
@@ -35,7 +36,7 @@ use std::sync::OnceLock;
 pub type Target = fn(&[u8]);
 
 /// Every target by the name its libFuzzer binary and its seed corpus carry.
-pub const TARGETS: [(&str, Target); 8] = [
+pub const TARGETS: [(&str, Target); 9] = [
     ("catalog_toml", catalog::catalog_toml),
     ("receipt_json", receipt::receipt_json),
     ("receipt_mutation", receipt_mutation),
@@ -44,6 +45,7 @@ pub const TARGETS: [(&str, Target); 8] = [
     ("accept_language", language::accept_language),
     ("api_bodies", api_bodies),
     ("api_queries", api_queries),
+    ("tc_string", tcf::tc_string),
 ];
 
 /// Decodes a structured input from fuzzer bytes; bytes that run out decode to the

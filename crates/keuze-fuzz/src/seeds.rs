@@ -62,5 +62,8 @@ pub fn expected() -> Vec<(&'static str, String, Vec<u8>)> {
             header.as_bytes().to_vec(),
         );
     }
+    for (name, bytes) in crate::tcf::seeds() {
+        add("tc_string", name, bytes);
+    }
     out
 }

@@ -53,6 +53,11 @@ fn merkle_proofs() {
 }
 
 #[test]
+fn tc_string() {
+    run("tc_string", 10_000);
+}
+
+#[test]
 fn accept_language() {
     run("accept_language", 10_000);
 }
