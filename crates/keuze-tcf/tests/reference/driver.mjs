@@ -4,6 +4,8 @@
 //
 //   node driver.mjs decode                  TC strings on stdin, one per line
 //   node driver.mjs encode COUNT SEED GVL   COUNT random models encoded by the library
+//   node driver.mjs bench ROUNDS GVL        times decoding (and re-encoding) the TC
+//                                           strings on stdin, for bench/src/bin/tcf.rs
 import fs from 'node:fs';
 import readline from 'node:readline';
 import { GVL, TCModel, TCString, PurposeRestriction } from '@iabtechlabtcf/core';
@@ -147,12 +149,33 @@ function encode(count, seed, gvlPath) {
   }
 }
 
+async function bench(rounds, gvlPath) {
+  const gvl = new GVL(JSON.parse(fs.readFileSync(gvlPath, 'utf8')));
+  const strings = [];
+  const lines = readline.createInterface({ input: process.stdin, crlfDelay: Infinity });
+  for await (const line of lines) if (line.trim()) strings.push(line.trim());
+  const decodeRates = [];
+  const encodeRates = [];
+  for (let r = 0; r < rounds; r++) {
+    let start = process.hrtime.bigint();
+    const models = strings.map((s) => TCString.decode(s));
+    decodeRates.push(strings.length / (Number(process.hrtime.bigint() - start) / 1e9));
+    models.forEach((m) => { m.gvl = gvl; });
+    start = process.hrtime.bigint();
+    for (const m of models) TCString.encode(m);
+    encodeRates.push(models.length / (Number(process.hrtime.bigint() - start) / 1e9));
+  }
+  console.log(JSON.stringify({ decode: decodeRates, encode: encodeRates }));
+}
+
 const [mode, ...args] = process.argv.slice(2);
 if (mode === 'decode') {
   await decode();
 } else if (mode === 'encode') {
   encode(Number(args[0]), Number(args[1]), args[2]);
+} else if (mode === 'bench') {
+  await bench(Number(args[0]), args[1]);
 } else {
-  console.error('usage: node driver.mjs decode | encode COUNT SEED GVL');
+  console.error('usage: node driver.mjs decode | encode COUNT SEED GVL | bench ROUNDS GVL');
   process.exit(2);
 }
