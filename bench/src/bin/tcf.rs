@@ -142,8 +142,9 @@ fn reference(strings: &[String], runs: usize) -> Option<(Runs, Runs)> {
     writer.join().ok()?.ok()?;
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).ok()?;
     let rates = |key: &str| Runs {
-        rates: v[key]
-            .as_array()
+        rates: v
+            .get(key)
+            .and_then(|x| x.as_array())
             .map(|a| a.iter().filter_map(|x| x.as_f64()).collect())
             .unwrap_or_default(),
     };
