@@ -148,3 +148,27 @@ fn a_model_from_an_older_policy_is_read_but_not_written() {
     let s = encode(&m).unwrap();
     assert_eq!(decode(&s).unwrap(), m);
 }
+
+#[test]
+fn pad_bits_may_be_anything_and_any_length() {
+    // An empty model's core is 259 bits (213 fixed, two empty vendor sections of 17,
+    // NumPubRestrictions 12), written as 44 characters: the last one holds bit 258, a
+    // zero, then five pad bits.
+    let m = TcModel::new(10, 1, time::macros::date!(2026 - 11 - 29));
+    let s = encode(&m).unwrap();
+    assert_eq!(s.len(), 44);
+    assert!(s.ends_with('A'));
+    let mut set_pad = s.clone();
+    set_pad.pop();
+    set_pad.push('f'); // 011111: the data bit 0, every pad bit 1
+    assert_eq!(decode(&set_pad).unwrap(), m);
+    // A length of 4k+1 characters, which a byte-oriented base64 decoder refuses.
+    assert_eq!(decode(&format!("{s}A")).unwrap(), m);
+    assert_eq!(decode(&format!("{s}A=")).unwrap(), m);
+    // One more data bit set is not padding: NumPubRestrictions becomes 1.
+    let mut one_more = s.clone();
+    one_more.pop();
+    one_more.push('g'); // 100000
+    let e = decode(&one_more).unwrap_err();
+    assert_eq!((e.field, e.bit), ("PurposeId", 259));
+}
