@@ -74,6 +74,9 @@ fn a_bad_list_is_refused_with_where_and_what() {
         .starts_with("vendor list"));
 }
 
+/// A change to the clean model, and the start of the finding it must cause.
+type Case = (&'static str, Box<dyn Fn(&mut TcModel)>);
+
 fn problems(m: &TcModel, gvl: &Gvl) -> Vec<String> {
     validate(m, gvl)
         .into_iter()
@@ -84,7 +87,7 @@ fn problems(m: &TcModel, gvl: &Gvl) -> Vec<String> {
 #[test]
 fn every_departure_from_the_list_or_policy_is_found() {
     let gvl = sample();
-    let cases: Vec<(&str, Box<dyn Fn(&mut TcModel)>)> = vec![
+    let cases: Vec<Case> = vec![
         ("VendorListVersion: the string names vendor list 8", Box::new(|m| m.vendor_list_version = 8)),
         ("TcfPolicyVersion: the string says policy 5", Box::new(|m| m.policy_version = 5)),
         ("Created: 2026-11-29T00:00:00.5Z is not at day precision", Box::new(|m| m.created.0 += 5)),
