@@ -13,7 +13,7 @@
 //! The order of purposes, of categories and of recipients is not compared: it changes
 //! what customers see first, not what is done with their data.
 
-use crate::catalog::{Catalog, LegalBasis, Organisation, Period, Purpose, Recipient, Text};
+use crate::catalog::{Catalog, LegalBasis, Organisation, Period, Purpose, Recipient, Tcf, Text};
 use crate::ids::{CategoryId, CountryCode, Locale, PurposeId};
 use crate::taxonomy::Taxonomy;
 use serde::{Serialize, Serializer};
@@ -64,10 +64,17 @@ pub enum Rule {
     OrganisationMoved,
     /// A category the catalog declares was marked sensitive or no longer sensitive.
     CategoryReclassified,
+    /// A grant now also consents, in TC strings, to a TCF purpose or special feature
+    /// it did not before.
+    TcfSignalAdded,
+    /// A grant now also reaches, in TC strings, a vendor it did not before.
+    TcfVendorAdded,
+    /// The CMP or publisher country the TC strings name changed.
+    TcfSettingsChanged,
 }
 
 impl Rule {
-    pub const ALL: [Rule; 13] = [
+    pub const ALL: [Rule; 16] = [
         Self::CategoryAdded,
         Self::RecipientAdded,
         Self::RecipientOutsideEea,
@@ -81,6 +88,9 @@ impl Rule {
         Self::RecipientMovedWithinEea,
         Self::OrganisationMoved,
         Self::CategoryReclassified,
+        Self::TcfSignalAdded,
+        Self::TcfVendorAdded,
+        Self::TcfSettingsChanged,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -98,6 +108,9 @@ impl Rule {
             Self::RecipientMovedWithinEea => "recipient_moved_within_eea",
             Self::OrganisationMoved => "organisation_moved",
             Self::CategoryReclassified => "category_reclassified",
+            Self::TcfSignalAdded => "tcf_signal_added",
+            Self::TcfVendorAdded => "tcf_vendor_added",
+            Self::TcfSettingsChanged => "tcf_settings_changed",
         }
     }
 
@@ -111,12 +124,15 @@ impl Rule {
             | Self::LegalBasisChanged
             | Self::MeaningChanged
             | Self::ConsentLifetimeLengthened
-            | Self::GpcNoLongerHonoured => Materiality::Material,
+            | Self::GpcNoLongerHonoured
+            | Self::TcfSignalAdded
+            | Self::TcfVendorAdded => Materiality::Material,
             Self::Wording
             | Self::Narrowing
             | Self::RecipientMovedWithinEea
             | Self::OrganisationMoved
-            | Self::CategoryReclassified => Materiality::Minor,
+            | Self::CategoryReclassified
+            | Self::TcfSettingsChanged => Materiality::Minor,
         }
     }
 }
@@ -226,6 +242,46 @@ pub enum ChangeKind {
         name: Text,
         sensitive: bool,
     },
+    /// A grant now also consents, in TC strings, to these TCF purposes and special
+    /// features.
+    TcfSignalsAdded {
+        purposes: Vec<u8>,
+        special_features: Vec<u8>,
+    },
+    TcfSignalsRemoved {
+        purposes: Vec<u8>,
+        special_features: Vec<u8>,
+    },
+    /// A grant now also reaches these vendors (Global Vendor List ids) in TC strings.
+    TcfVendorsAdded {
+        vendors: Vec<u16>,
+    },
+    TcfVendorsRemoved {
+        vendors: Vec<u16>,
+    },
+    /// The CMP or publisher country of the TC strings changed.
+    TcfSettingsChanged {
+        from: TcfSettings,
+        to: TcfSettings,
+    },
+}
+
+/// What a TC string says about who made it, as the `[tcf]` table sets it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TcfSettings {
+    pub cmp_id: u16,
+    pub cmp_version: u16,
+    pub publisher_country: CountryCode,
+}
+
+impl TcfSettings {
+    fn of(tcf: &Tcf) -> Self {
+        Self {
+            cmp_id: tcf.cmp_id,
+            cmp_version: tcf.cmp_version,
+            publisher_country: tcf.publisher_country.clone(),
+        }
+    }
 }
 
 /// One change, its materiality and the rule that decided it.
@@ -452,7 +508,8 @@ pub fn diff(old: &Catalog, new: &Catalog) -> Result<CatalogDiff, DiffError> {
         let (kind, changes) = match old.purpose(n.id.as_str()) {
             None => (PurposeDiffKind::Added, Vec::new()),
             Some(o) => {
-                let changes = purpose_changes(o, n, &old.taxonomy, &new.taxonomy);
+                let mut changes = purpose_changes(o, n, &old.taxonomy, &new.taxonomy);
+                changes.extend(tcf_changes(o, n, tcf_vendors(old, o), tcf_vendors(new, n)));
                 if changes.is_empty() {
                     continue;
                 }
@@ -476,9 +533,19 @@ pub fn diff(old: &Catalog, new: &Catalog) -> Result<CatalogDiff, DiffError> {
             });
         }
     }
+    let mut organisation = organisation_changes(&old.organisation, &new.organisation);
+    if let (Some(o), Some(n)) = (&old.tcf, &new.tcf) {
+        let (from, to) = (TcfSettings::of(o), TcfSettings::of(n));
+        if from != to {
+            organisation.push(Change::new(
+                ChangeKind::TcfSettingsChanged { from, to },
+                Rule::TcfSettingsChanged,
+            ));
+        }
+    }
     Ok(CatalogDiff {
         purposes,
-        organisation: organisation_changes(&old.organisation, &new.organisation),
+        organisation,
         categories: category_changes(&old.taxonomy, &new.taxonomy),
     })
 }
@@ -796,6 +863,70 @@ fn purpose_changes(
             },
             Rule::Wording,
         );
+    }
+    out
+}
+
+/// The vendors a grant of `purpose` reaches in TC strings: the catalog's, if the purpose
+/// maps to TCF.
+fn tcf_vendors<'a>(catalog: &'a Catalog, purpose: &Purpose) -> &'a [u16] {
+    match &catalog.tcf {
+        Some(tcf) if purpose.maps_to_tcf() => &tcf.vendors,
+        _ => &[],
+    }
+}
+
+/// What a grant of the purpose passes on in TC strings, and to whom: more is material,
+/// less narrows.
+fn tcf_changes(
+    old: &Purpose,
+    new: &Purpose,
+    old_vendors: &[u16],
+    new_vendors: &[u16],
+) -> Vec<Change> {
+    fn minus<T: Copy + PartialEq>(a: &[T], b: &[T]) -> Vec<T> {
+        a.iter().copied().filter(|x| !b.contains(x)).collect()
+    }
+    let mut out = Vec::new();
+    let added = (
+        minus(&new.tcf_purposes, &old.tcf_purposes),
+        minus(&new.tcf_special_features, &old.tcf_special_features),
+    );
+    if !added.0.is_empty() || !added.1.is_empty() {
+        out.push(Change::new(
+            ChangeKind::TcfSignalsAdded {
+                purposes: added.0,
+                special_features: added.1,
+            },
+            Rule::TcfSignalAdded,
+        ));
+    }
+    let removed = (
+        minus(&old.tcf_purposes, &new.tcf_purposes),
+        minus(&old.tcf_special_features, &new.tcf_special_features),
+    );
+    if !removed.0.is_empty() || !removed.1.is_empty() {
+        out.push(Change::new(
+            ChangeKind::TcfSignalsRemoved {
+                purposes: removed.0,
+                special_features: removed.1,
+            },
+            Rule::Narrowing,
+        ));
+    }
+    let vendors = minus(new_vendors, old_vendors);
+    if !vendors.is_empty() {
+        out.push(Change::new(
+            ChangeKind::TcfVendorsAdded { vendors },
+            Rule::TcfVendorAdded,
+        ));
+    }
+    let vendors = minus(old_vendors, new_vendors);
+    if !vendors.is_empty() {
+        out.push(Change::new(
+            ChangeKind::TcfVendorsRemoved { vendors },
+            Rule::Narrowing,
+        ));
     }
     out
 }
@@ -1336,6 +1467,96 @@ fn explain(what: &ChangeKind, lang: Lang, locale: &Locale) -> String {
                 ),
             },
             mid_sentence(name.get(locale))
+        ),
+        ChangeKind::TcfSignalsAdded {
+            purposes,
+            special_features,
+        } => format!(
+            "{} {}.",
+            lang.pick(
+                "We now also pass your yes on to the vendors we work with (through the IAB's TCF), for:",
+                "We geven je ja nu ook door aan de partijen waarmee we werken (via de TCF van IAB), voor:"
+            ),
+            tcf_signals(purposes, special_features, locale)
+        ),
+        ChangeKind::TcfSignalsRemoved {
+            purposes,
+            special_features,
+        } => format!(
+            "{} {}.",
+            lang.pick(
+                "We no longer pass your yes on to vendors for:",
+                "We geven je ja niet meer door aan partijen voor:"
+            ),
+            tcf_signals(purposes, special_features, locale)
+        ),
+        ChangeKind::TcfVendorsAdded { vendors } => format!(
+            "{} {}.",
+            lang.pick(
+                "We now also pass your yes on to these vendors on the IAB's vendor list:",
+                "We geven je ja nu ook door aan deze partijen op de lijst van IAB:"
+            ),
+            vendor_ids(vendors, lang)
+        ),
+        ChangeKind::TcfVendorsRemoved { vendors } => format!(
+            "{} {}.",
+            lang.pick(
+                "We no longer pass your yes on to these vendors on the IAB's vendor list:",
+                "We geven je ja niet meer door aan deze partijen op de lijst van IAB:"
+            ),
+            vendor_ids(vendors, lang)
+        ),
+        ChangeKind::TcfSettingsChanged { from, to } => match lang {
+            Lang::En => format!(
+                "We changed technical details of the consent signals (TC strings) we make: {} (before: {}).",
+                tcf_settings(to, lang, locale),
+                tcf_settings(from, lang, locale)
+            ),
+            Lang::Nl => format!(
+                "We hebben technische gegevens van onze toestemmingssignalen (TC-strings) aangepast: {} (eerst: {}).",
+                tcf_settings(to, lang, locale),
+                tcf_settings(from, lang, locale)
+            ),
+        },
+    }
+}
+
+/// TCF purposes and special features by name, mid-sentence: `create profiles for
+/// personalised advertising; use precise geolocation data`.
+fn tcf_signals(purposes: &[u8], features: &[u8], locale: &Locale) -> String {
+    let purposes = purposes.iter().map(|&id| {
+        crate::tcf::purpose_name(id, locale).map_or_else(|| id.to_string(), mid_sentence)
+    });
+    let features = features.iter().map(|&id| {
+        crate::tcf::special_feature_name(id, locale).map_or_else(|| id.to_string(), mid_sentence)
+    });
+    purposes.chain(features).collect::<Vec<_>>().join("; ")
+}
+
+/// Vendor ids as a list: at most ten, then how many more.
+fn vendor_ids(vendors: &[u16], lang: Lang) -> String {
+    let shown: Vec<String> = vendors.iter().take(10).map(u16::to_string).collect();
+    let mut out = shown.join(", ");
+    if vendors.len() > 10 {
+        let more = vendors.len() - 10;
+        out.push_str(&match lang {
+            Lang::En => format!(" and {more} more"),
+            Lang::Nl => format!(" en nog {more}"),
+        });
+    }
+    out
+}
+
+fn tcf_settings(s: &TcfSettings, lang: Lang, locale: &Locale) -> String {
+    let country = country_name(&s.publisher_country, locale);
+    match lang {
+        Lang::En => format!(
+            "CMP {} version {}, publisher country {country}",
+            s.cmp_id, s.cmp_version
+        ),
+        Lang::Nl => format!(
+            "CMP {} versie {}, land van de uitgever {country}",
+            s.cmp_id, s.cmp_version
         ),
     }
 }

@@ -17,9 +17,10 @@ pub mod readability;
 pub mod receipt;
 pub mod subject;
 pub mod taxonomy;
+pub mod tcf;
 pub mod time;
 
-pub use catalog::{Catalog, LegalBasis, Period, PeriodUnit, Purpose, Recipient, Text};
+pub use catalog::{Catalog, LegalBasis, Period, PeriodUnit, Purpose, Recipient, Tcf, Text};
 pub use decision::{decide, Decision, LastChoice, Reason};
 pub use event::{Action, ConsentEvent, NewEvent, Source};
 pub use ids::{CategoryId, CountryCode, Locale, PurposeId};

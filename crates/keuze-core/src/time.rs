@@ -22,6 +22,15 @@ impl Timestamp {
         Self(self.0 + days * 86_400_000)
     }
 
+    /// The day this time falls on in UTC (1970-01-01 for a time the calendar cannot
+    /// hold).
+    pub fn utc_date(self) -> ::time::Date {
+        let nanos = i128::from(self.0) * 1_000_000;
+        ::time::OffsetDateTime::from_unix_timestamp_nanos(nanos)
+            .unwrap_or(::time::OffsetDateTime::UNIX_EPOCH)
+            .date()
+    }
+
     /// RFC 3339 in UTC with millisecond precision, e.g. `2026-11-29T10:00:00.000Z`.
     pub fn to_rfc3339(self) -> String {
         let nanos = i128::from(self.0) * 1_000_000;
@@ -52,6 +61,10 @@ mod tests {
         assert_eq!(
             Timestamp::from_unix_millis(1_795_000_000_123).to_rfc3339(),
             "2026-11-18T11:06:40.123Z"
+        );
+        assert_eq!(
+            Timestamp::from_unix_millis(1_795_000_000_123).utc_date(),
+            ::time::macros::date!(2026 - 11 - 18)
         );
         assert_eq!(
             Timestamp::from_unix_millis(0).plus_days(1).unix_millis(),

@@ -791,3 +791,291 @@ fn the_sample_presets_run_from_nothing_to_everything() {
     assert_eq!(granted("everything"), switchable);
     assert!(preset_choices(&catalog, "no_such_preset").is_none());
 }
+
+// --- IAB TCF ---------------------------------------------------------------------------
+
+const TCF: &str = r#"
+[tcf]
+cmp_id = 300
+cmp_version = 1
+publisher_country = "NL"
+vendors = [755, 12]
+"#;
+
+/// The newsletter with `mapping` lines added (`tcf_purposes = [...]`, ...).
+fn newsletter_mapping(mapping: &str) -> String {
+    NEWSLETTER.replace(
+        "retention = \"2 years\"\n",
+        &format!("retention = \"2 years\"\n{mapping}\n"),
+    )
+}
+
+/// A legitimate-interest purpose that passes every check.
+const ANALYTICS: &str = r#"
+[[purposes]]
+id = "service_analytics"
+legal_basis = "legitimate_interest"
+categories = ["behaviour.browsing"]
+retention = "14 months"
+title = { en = "Improve our website", nl = "Onze website beter maken" }
+description = { en = "We count visits.", nl = "We tellen bezoeken." }
+benefit = { en = "A faster site.", nl = "Een snellere site." }
+alternative = { en = "We leave you out.", nl = "We tellen je niet mee." }
+"#;
+
+fn sample_vendor_list() -> keuze_tcf::Gvl {
+    keuze_tcf::Gvl::from_json(keuze_core::tcf::SAMPLE_VENDOR_LIST).unwrap()
+}
+
+#[test]
+fn a_tcf_mapping_is_read_in_ascending_order() {
+    let source = with_org(&format!(
+        "{}{TCF}",
+        newsletter_mapping("tcf_purposes = [4, 1, 3]\ntcf_special_features = [1]")
+    ));
+    let (catalog, report) =
+        parse_catalog("catalog.toml", &source).unwrap_or_else(|e| panic!("{}", e.0.render()));
+    assert!(report.diagnostics.is_empty(), "{}", report.render());
+    let p = catalog.purpose("newsletter").unwrap();
+    assert_eq!(p.tcf_purposes, [1, 3, 4]);
+    assert_eq!(p.tcf_special_features, [1]);
+    let tcf = catalog.tcf.as_ref().unwrap();
+    assert_eq!((tcf.cmp_id, tcf.cmp_version), (300, 1));
+    assert_eq!(tcf.publisher_country.as_str(), "NL");
+    assert_eq!(tcf.vendors, [12, 755]);
+    // The order they are written in does not change what the catalog means.
+    let reordered = source
+        .replace("[4, 1, 3]", "[3, 4, 1]")
+        .replace("[755, 12]", "[12, 755]");
+    assert_eq!(
+        parse_catalog("catalog.toml", &reordered)
+            .unwrap()
+            .0
+            .digest(),
+        catalog.digest()
+    );
+}
+
+/// A catalog without TCF has the canonical form, and so the digest, it had before TCF
+/// existed (the digest below is the one Keuze gave this catalog then).
+#[test]
+fn a_catalog_without_tcf_keeps_its_digest() {
+    let (catalog, _) = parse_catalog("catalog.toml", CANONICAL).unwrap();
+    assert!(!catalog.canonical_json().contains("tcf"));
+    assert_eq!(
+        catalog.digest().to_string(),
+        "sha256:1d5c1cff8f8e07251723a66c217f7dc87f88d3b27abb7f32ada8a9922143dd1f"
+    );
+}
+
+#[test]
+fn tcf_ids_are_checked() {
+    let source = with_org(&format!(
+        "{}{TCF}",
+        newsletter_mapping("tcf_purposes = [0, 3, 12, \"4\"]\ntcf_special_features = [3]")
+    ));
+    let report = refused(&source);
+    assert_eq!(
+        messages(&report),
+        [
+            "0 in `tcf_purposes` of purpose `newsletter` is not a TCF purpose: they run from 1 to 11",
+            "12 in `tcf_purposes` of purpose `newsletter` is not a TCF purpose: they run from 1 to 11",
+            "a string in `tcf_purposes` of purpose `newsletter` is not a TCF purpose: they run from 1 to 11",
+            "3 in `tcf_special_features` of purpose `newsletter` is not a TCF special feature: they run from 1 to 2",
+        ]
+    );
+    insta::assert_snapshot!(report.render());
+}
+
+#[test]
+fn only_consent_purposes_map_to_tcf() {
+    let li = ANALYTICS.replace(
+        "retention = \"14 months\"\n",
+        "retention = \"14 months\"\ntcf_purposes = [9]\n",
+    );
+    let contract = NEWSLETTER
+        .replace("\"newsletter\"", "\"orders\"")
+        .replace("\"consent\"", "\"contract\"")
+        .replace(
+            "consent_lifetime = \"13 months\"\n",
+            "tcf_special_features = [1]\n",
+        );
+    let source = with_org(&format!(
+        "{}{li}{contract}{TCF}",
+        newsletter_mapping("tcf_purposes = [1]")
+    ));
+    let report = refused(&source);
+    assert_eq!(
+        messages(&report),
+        [
+            "purpose `service_analytics` has `tcf_purposes`, but its legal basis is `legitimate_interest`; only consent purposes map to TCF",
+            "purpose `orders` has `tcf_special_features`, but its legal basis is `contract`; only consent purposes map to TCF",
+        ]
+    );
+    let help: Vec<&str> = report.errors().filter_map(|d| d.help.as_deref()).collect();
+    assert!(help[0].contains("never legitimate interest"), "{}", help[0]);
+    assert!(help[1].contains("cannot switch"), "{}", help[1]);
+}
+
+#[test]
+fn a_tcf_purpose_is_mapped_from_one_purpose_only() {
+    let second = newsletter_mapping("tcf_purposes = [3, 4]\ntcf_special_features = [2]")
+        .replace("\"newsletter\"", "\"ads\"");
+    let source = with_org(&format!(
+        "{}{second}{TCF}",
+        newsletter_mapping("tcf_purposes = [1, 3]\ntcf_special_features = [2]")
+    ));
+    let report = refused(&source);
+    assert_eq!(
+        messages(&report),
+        [
+            "TCF purpose 3 is mapped from both `newsletter` and `ads`",
+            "TCF special feature 2 is mapped from both `newsletter` and `ads`",
+        ]
+    );
+    // The error points at the second mapping and names the line of the first.
+    let (line, _) = report.line_column(report.errors().next().unwrap());
+    assert_eq!(
+        source.lines().nth(line - 1).unwrap(),
+        "tcf_purposes = [3, 4]"
+    );
+    insta::assert_snapshot!(report.render());
+}
+
+#[test]
+fn a_mapping_needs_a_tcf_table() {
+    let report = refused(&with_org(&newsletter_mapping("tcf_purposes = [1]")));
+    assert_eq!(
+        messages(&report),
+        ["purpose `newsletter` maps to TCF, but the catalog has no [tcf] table"]
+    );
+    insta::assert_snapshot!(report.render());
+}
+
+#[test]
+fn a_tcf_table_needs_a_mapping() {
+    let report = refused(&with_org(&format!("{NEWSLETTER}{TCF}")));
+    assert_eq!(
+        messages(&report),
+        ["the catalog has a [tcf] table, but no purpose maps to a TCF purpose or special feature"]
+    );
+}
+
+#[test]
+fn the_tcf_table_is_checked() {
+    let mapped = newsletter_mapping("tcf_purposes = [1]");
+    let cases: [(&str, &[&str]); 7] = [
+        (
+            "[tcf]\ncmp_id = 1\ncmp_version = 4096\npublisher_country = \"nl\"\nvendors = [755]\n",
+            &[
+                "`cmp_id` in [tcf] is 1; it runs from 2 to 4095",
+                "`cmp_version` in [tcf] is 4096; it runs from 0 to 4095",
+                "`nl` is not a country code (publisher_country of [tcf])",
+            ],
+        ),
+        (
+            "[tcf]\ncmp_id = \"300\"\ncmp_version = -1\npublisher_country = \"NL\"\nvendors = []\n",
+            &[
+                "`cmp_id` in [tcf] must be a whole number, but it is a string",
+                "`cmp_version` in [tcf] is -1; it runs from 0 to 4095",
+                "`vendors` of [tcf] is empty",
+            ],
+        ),
+        (
+            "[tcf]\ncmp_id = 300\ncmp_version = 1\npublisher_country = \"NL\"\nvendors = [0, 755, 70000, 755]\n",
+            &[
+                "0 in `vendors` of [tcf] is not a vendor id: they run from 1 to 65535",
+                "70000 in `vendors` of [tcf] is not a vendor id: they run from 1 to 65535",
+                "vendor 755 is listed twice in `vendors` of [tcf]",
+            ],
+        ),
+        (
+            "[tcf]\n",
+            &[
+                "[tcf] is missing `cmp_id`",
+                "[tcf] is missing `cmp_version`",
+                "[tcf] is missing `publisher_country`",
+                "[tcf] is missing `vendors`",
+            ],
+        ),
+        (
+            "[tcf]\ncmp_id = 300\ncmp_verison = 1\npublisher_country = \"NL\"\nvendors = [755]\n",
+            &["unknown key `cmp_verison` in [tcf]"],
+        ),
+        ("tcf = 3\n", &["`tcf` in the catalog must be a table, but it is a number"]),
+        (
+            "[tfc]\ncmp_id = 300\n",
+            &["unknown key `tfc` in the catalog"],
+        ),
+    ];
+    for (table, expected) in cases {
+        // A bare `tcf = 3` goes above the first table, or TOML puts it in that table.
+        let source = if table.starts_with('[') {
+            with_org(&format!("{mapped}\n{table}"))
+        } else {
+            format!("{table}{}", with_org(&mapped))
+        };
+        let report = refused(&source);
+        assert_eq!(messages(&report), expected, "{}", report.render());
+        for d in report.errors() {
+            assert!(d.help.as_deref().is_some_and(|h| !h.is_empty()));
+        }
+    }
+}
+
+#[test]
+fn tcf_vendors_are_checked_against_a_vendor_list() {
+    use keuze_core::catalog::parse_catalog_against;
+    let mut gvl = sample_vendor_list();
+    gvl.vendors.get_mut(&12).unwrap().deleted_date = Some("2023-05-01T00:00:00Z".into());
+    let source = with_org(&format!(
+        "{}{}",
+        newsletter_mapping("tcf_purposes = [1, 2]"),
+        TCF.replace("[755, 12]", "[755, 12, 9999, 950, 46]")
+    ));
+    // Without a list, any id is taken at its word.
+    assert!(parse_catalog("catalog.toml", &source).is_ok());
+    let report = match parse_catalog_against("catalog.toml", &source, &gvl) {
+        Ok((_, r)) => panic!("accepted:\n{}", r.render()),
+        Err(e) => e.0,
+    };
+    assert_eq!(
+        messages(&report),
+        [
+            "vendor 12 (BeeswaxIO Corporation) was deleted from the vendor list on 2023-05-01T00:00:00Z (version 7)",
+            "vendor 9999 is not on the vendor list (version 7)",
+        ]
+    );
+    // A vendor that could never get consent from this catalog's mappings is a warning:
+    // 950 declares no purpose at all, 46 only purposes 7 and 8.
+    let warnings: Vec<&str> = report.warnings().map(|d| d.message.as_str()).collect();
+    assert_eq!(warnings.len(), 2, "{warnings:?}");
+    assert!(
+        warnings[0].starts_with("vendor 950 (Stream Eye OOD) declares none of the TCF purposes")
+    );
+    assert!(warnings[1].starts_with("vendor 46 (Skimbit Ltd) declares none"));
+    insta::assert_snapshot!(report.render());
+
+    // Mapping purpose 7, which 46 declares as flexible, is enough for it.
+    let source = with_org(&format!(
+        "{}{}",
+        newsletter_mapping("tcf_purposes = [1, 7]"),
+        TCF.replace("[755, 12]", "[755, 46]")
+    ));
+    let (_, report) = parse_catalog_against("catalog.toml", &source, &sample_vendor_list())
+        .unwrap_or_else(|e| panic!("{}", e.0.render()));
+    assert!(report.diagnostics.is_empty(), "{}", report.render());
+}
+
+#[test]
+fn the_sample_catalog_maps_to_tcf_and_fits_the_sample_vendor_list() {
+    let (catalog, report) = keuze_core::catalog::parse_catalog_against(
+        "catalog.toml",
+        SAMPLE_CATALOG,
+        &sample_vendor_list(),
+    )
+    .unwrap_or_else(|e| panic!("{}", e.0.render()));
+    assert!(report.diagnostics.is_empty(), "{}", report.render());
+    assert!(catalog.tcf.is_some());
+    assert!(catalog.tcf_mapped().count() >= 1);
+}

@@ -44,6 +44,9 @@ const NEWSLETTER_CATEGORIES: &str =
     r#"categories = ["contact.email", "contact.name", "behaviour.email_engagement"]"#;
 const MAILJET: &str = "name = \"Mailjet\"\ncountry = \"FR\"\n";
 const NEWSLETTER_DESCRIPTION_EN: &str = "We send you an e-mail about once a month.";
+const ADS_TCF: &str = "tcf_purposes = [1, 2, 3, 4]\n";
+const TCF_VENDORS: &str = "vendors = [755]";
+const TCF_TABLE: &str = "[tcf]\ncmp_id = 300\ncmp_version = 1\npublisher_country = \"NL\"\nvendors = [755]  # Google Advertising Products\n";
 
 /// Where a row looks for its changes.
 #[derive(Clone, Copy, Debug)]
@@ -289,6 +292,69 @@ const ROWS: &[Row] = &[
         old: &[],
         new: &[("nl = \"Je fietsmaat en zithouding\"", "nl = \"Je framemaat en zithouding\"")],
         expected: &[(Rule::Wording, Minor)],
+    },
+    Row {
+        name: "a grant consents to one more TCF purpose",
+        target: Target::Purpose("advertising_partners"),
+        old: &[],
+        new: &[(ADS_TCF, "tcf_purposes = [1, 2, 3, 4, 7]\n")],
+        expected: &[(Rule::TcfSignalAdded, Material)],
+    },
+    Row {
+        name: "a grant opts in to a TCF special feature",
+        target: Target::Purpose("advertising_partners"),
+        old: &[],
+        new: &[(ADS_TCF, "tcf_purposes = [1, 2, 3, 4]\ntcf_special_features = [1]\n")],
+        expected: &[(Rule::TcfSignalAdded, Material)],
+    },
+    Row {
+        name: "a TCF purpose is no longer mapped",
+        target: Target::Purpose("advertising_partners"),
+        old: &[],
+        new: &[(ADS_TCF, "tcf_purposes = [1, 3, 4]\n")],
+        expected: &[(Rule::Narrowing, Minor)],
+    },
+    Row {
+        name: "another consent purpose starts to map to TCF",
+        target: Target::Purpose("newsletter"),
+        old: &[],
+        new: &[(NEWSLETTER_ID, "id = \"newsletter\"\ntcf_purposes = [9]\n")],
+        expected: &[(Rule::TcfSignalAdded, Material), (Rule::TcfVendorAdded, Material)],
+    },
+    Row {
+        name: "the catalog starts to make TC strings",
+        target: Target::Purpose("advertising_partners"),
+        old: &[(ADS_TCF, ""), (TCF_TABLE, "")],
+        new: &[],
+        expected: &[(Rule::TcfSignalAdded, Material), (Rule::TcfVendorAdded, Material)],
+    },
+    Row {
+        name: "a TCF vendor is added",
+        target: Target::Purpose("advertising_partners"),
+        old: &[],
+        new: &[(TCF_VENDORS, "vendors = [12, 755]")],
+        expected: &[(Rule::TcfVendorAdded, Material)],
+    },
+    Row {
+        name: "a TCF vendor is removed",
+        target: Target::Purpose("advertising_partners"),
+        old: &[(TCF_VENDORS, "vendors = [12, 755]")],
+        new: &[],
+        expected: &[(Rule::Narrowing, Minor)],
+    },
+    Row {
+        name: "the CMP version changes",
+        target: Target::Organisation,
+        old: &[],
+        new: &[("cmp_version = 1", "cmp_version = 2")],
+        expected: &[(Rule::TcfSettingsChanged, Minor)],
+    },
+    Row {
+        name: "the TCF publisher country changes",
+        target: Target::Organisation,
+        old: &[],
+        new: &[("publisher_country = \"NL\"", "publisher_country = \"BE\"")],
+        expected: &[(Rule::TcfSettingsChanged, Minor)],
     },
     Row {
         name: "a declared category becomes sensitive",
@@ -555,12 +621,14 @@ fn rich_diff() -> (Catalog, Catalog, CatalogDiff) {
             "name = { en = \"Your frame size and fit\"",
         ),
     ]);
-    // Reviews are dropped, service reminders are new.
+    // Reviews are dropped, service reminders are new; the TC strings stay as they were.
     let cut = source
         .find("\n[[purposes]]\nid = \"product_reviews\"")
         .unwrap();
     source.truncate(cut);
     source.push_str(NEW_PURPOSE);
+    source.push('\n');
+    source.push_str(TCF_TABLE);
     let new = parse(&source);
     let d = diff(&old, &new).unwrap();
     (old, new, d)
@@ -673,4 +741,50 @@ fn a_renamed_organisation_ends_its_sentence_once() {
     assert!(!en.contains("B.V.."), "{en}");
     let nl = d.render(&keuze_core::Locale::nl());
     assert!(!nl.contains("B.V.."), "{nl}");
+}
+
+#[test]
+fn tcf_changes_explain_themselves() {
+    let d = diff_of(
+        &[],
+        &[
+            (
+                ADS_TCF,
+                "tcf_purposes = [1, 3, 4, 7]\ntcf_special_features = [1]\n",
+            ),
+            (TCF_VENDORS, "vendors = [12, 755]"),
+            ("cmp_version = 1", "cmp_version = 2"),
+        ],
+    );
+    assert_eq!(
+        explain_for_customer(&d, "advertising_partners", &Locale::en()),
+        [
+            "We now also pass your yes on to the vendors we work with (through the IAB's TCF), for: measure advertising performance; use precise geolocation data.",
+            "We no longer pass your yes on to vendors for: use limited data to select advertising.",
+            "We now also pass your yes on to these vendors on the IAB's vendor list: 12.",
+        ]
+    );
+    assert_eq!(
+        explain_for_customer(&d, "advertising_partners", &Locale::nl()),
+        [
+            "We geven je ja nu ook door aan de partijen waarmee we werken (via de TCF van IAB), voor: meten hoe advertenties presteren; precieze locatiegegevens gebruiken.",
+            "We geven je ja niet meer door aan partijen voor: beperkte gegevens gebruiken om advertenties te kiezen.",
+            "We geven je ja nu ook door aan deze partijen op de lijst van IAB: 12.",
+        ]
+    );
+    assert!(d.purpose("advertising_partners").unwrap().is_material());
+    assert_eq!(
+        d.organisation[0].explain(&Locale::en()),
+        "We changed technical details of the consent signals (TC strings) we make: CMP 300 version 2, publisher country the Netherlands (before: CMP 300 version 1, publisher country the Netherlands)."
+    );
+}
+
+/// A catalog that never used TCF diffs as it did before TCF existed: no TCF changes.
+#[test]
+fn catalogs_without_tcf_have_no_tcf_changes() {
+    let d = diff_of(
+        &[(ADS_TCF, ""), (TCF_TABLE, "")],
+        &[(ADS_TCF, ""), (TCF_TABLE, "")],
+    );
+    assert!(d.is_empty());
 }

@@ -11,7 +11,9 @@ use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::fmt;
 
-pub use parse::{parse_catalog, CatalogError, CatalogReport, Diagnostic, Severity};
+pub use parse::{
+    parse_catalog, parse_catalog_against, CatalogError, CatalogReport, Diagnostic, Severity,
+};
 
 /// The sample catalog of a Dutch bicycle shop: what `keuze init` writes, and the example
 /// in docs/catalog.md.
@@ -30,6 +32,26 @@ pub struct Catalog {
     /// catalogs written before presets existed keep their digest.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub presets: Vec<Preset>,
+    /// The organisation as an IAB TCF publisher: which CMP makes its TC strings and
+    /// which vendors it works with. Left out of the canonical form while absent, so
+    /// catalogs written before TCF existed keep their digest.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tcf: Option<Tcf>,
+}
+
+/// The `[tcf]` table: what a TC string needs that is not a customer's choice. Which
+/// customer choices it carries is said per purpose ([`Purpose::tcf_purposes`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Tcf {
+    /// The id the IAB assigned to the organisation's CMP, 2 to 4095.
+    pub cmp_id: u16,
+    /// The CMP's version, 0 to 4095; raise it when what customers are shown changes.
+    pub cmp_version: u16,
+    /// The country whose law governs the organisation as a publisher.
+    pub publisher_country: CountryCode,
+    /// Global Vendor List ids of the vendors the organisation works with and discloses
+    /// to customers; ascending, each once.
+    pub vendors: Vec<u16>,
 }
 
 /// A ready-made set of choices: applying it grants the purposes it lists and says no to
@@ -80,6 +102,15 @@ pub struct Purpose {
     /// digest.
     #[serde(skip_serializing_if = "is_first_revision")]
     pub revision: u32,
+    /// IAB TCF purposes (1 to 11) a grant of this purpose consents to in TC strings;
+    /// ascending. Only consent purposes map, and each TCF purpose from one purpose at
+    /// most. Left out of the canonical form while empty.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tcf_purposes: Vec<u8>,
+    /// IAB TCF special features (1 to 2) a grant of this purpose opts in to; as
+    /// `tcf_purposes`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tcf_special_features: Vec<u8>,
 }
 
 fn is_first_revision(revision: &u32) -> bool {
@@ -306,6 +337,11 @@ impl Catalog {
         self.presets.iter().find(|p| p.id.as_str() == id)
     }
 
+    /// The purposes whose choices a TC string carries, in catalog order.
+    pub fn tcf_mapped(&self) -> impl Iterator<Item = &Purpose> {
+        self.purposes.iter().filter(|p| p.maps_to_tcf())
+    }
+
     /// The canonical form: compact JSON with fields in declaration order and text maps
     /// sorted by locale. Two catalogs that mean the same thing have the same bytes,
     /// whatever their TOML formatting or comments.
@@ -362,6 +398,11 @@ impl Purpose {
 
     pub fn notice_digest(&self, locale: &Locale, taxonomy: &Taxonomy) -> Digest256 {
         Digest256::of(self.notice(locale, taxonomy).as_bytes())
+    }
+
+    /// Whether a choice for this purpose goes into TC strings.
+    pub fn maps_to_tcf(&self) -> bool {
+        !self.tcf_purposes.is_empty() || !self.tcf_special_features.is_empty()
     }
 
     /// Whether `category` (or one of its ancestors) is declared for this purpose.

@@ -3,12 +3,14 @@
 //! and how to fix it.
 
 use super::{
-    Catalog, LegalBasis, Organisation, Period, Preset, Purpose, Recipient, Text,
+    Catalog, LegalBasis, Organisation, Period, Preset, Purpose, Recipient, Tcf, Text,
     CONSENT_MODE_SIGNALS,
 };
 use crate::ids::{CategoryId, CountryCode, Locale, PurposeId};
 use crate::readability::{self, Readability};
 use crate::taxonomy::{Category, Taxonomy};
+use crate::tcf::{self, MAX_PURPOSE, MAX_SPECIAL_FEATURE};
+use keuze_tcf::Gvl;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ops::Range;
@@ -20,7 +22,7 @@ pub const MAX_DESCRIPTION_CHARS: usize = 600;
 /// The widest underline `render` draws, in bytes.
 const MAX_UNDERLINE: usize = 60;
 
-const ROOT_KEYS: &[&str] = &["organisation", "categories", "purposes", "presets"];
+const ROOT_KEYS: &[&str] = &["organisation", "categories", "purposes", "presets", "tcf"];
 const ORGANISATION_KEYS: &[&str] = &["name", "contact", "privacy_contact", "country"];
 const CATEGORY_KEYS: &[&str] = &["id", "name", "sensitive"];
 const PURPOSE_KEYS: &[&str] = &[
@@ -32,6 +34,8 @@ const PURPOSE_KEYS: &[&str] = &[
     "gpc",
     "consent_mode",
     "revision",
+    "tcf_purposes",
+    "tcf_special_features",
     "title",
     "description",
     "benefit",
@@ -40,6 +44,7 @@ const PURPOSE_KEYS: &[&str] = &[
 ];
 const RECIPIENT_KEYS: &[&str] = &["name", "country"];
 const PRESET_KEYS: &[&str] = &["id", "title", "description", "grants"];
+const TCF_KEYS: &[&str] = &["cmp_id", "cmp_version", "publisher_country", "vendors"];
 
 const PERIOD_FORMS: &str =
     "write a whole number and a unit: `30 days`, `6 weeks`, `13 months` or `7 years`";
@@ -136,10 +141,32 @@ pub struct CatalogError(pub CatalogReport);
 /// Returns the catalog with a report that holds only warnings (if any), or an error whose
 /// report holds every problem found.
 pub fn parse_catalog(file: &str, source: &str) -> Result<(Catalog, CatalogReport), CatalogError> {
+    check(file, source, None)
+}
+
+/// [`parse_catalog`], and each vendor of the `[tcf]` table checked against a Global
+/// Vendor List: one it does not list, or lists as deleted, is an error; one that
+/// declares none of the TCF purposes or special features the catalog maps is a warning.
+pub fn parse_catalog_against(
+    file: &str,
+    source: &str,
+    vendor_list: &Gvl,
+) -> Result<(Catalog, CatalogReport), CatalogError> {
+    check(file, source, Some(vendor_list))
+}
+
+fn check(
+    file: &str,
+    source: &str,
+    vendor_list: Option<&Gvl>,
+) -> Result<(Catalog, CatalogReport), CatalogError> {
     let mut checker = Checker {
         source,
         diagnostics: Vec::new(),
         readability: Vec::new(),
+        vendor_list,
+        tcf_mappings: Vec::new(),
+        tcf_keys: Vec::new(),
     };
     let catalog = match ImDocument::parse(source) {
         Ok(doc) => checker.catalog(doc.as_table()),
@@ -426,6 +453,67 @@ struct Checker<'s> {
     source: &'s str,
     diagnostics: Vec<Diagnostic>,
     readability: Vec<ReadabilityRow>,
+    vendor_list: Option<&'s Gvl>,
+    /// Every valid TCF id a purpose maps to, in file order.
+    tcf_mappings: Vec<TcfMapping>,
+    /// Where a purpose has a `tcf_purposes` or `tcf_special_features` key, valid or not,
+    /// and which purpose it is.
+    tcf_keys: Vec<(Range<usize>, String)>,
+}
+
+/// What a TCF id names: a purpose or a special feature.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TcfKind {
+    Purpose,
+    SpecialFeature,
+}
+
+impl TcfKind {
+    fn key(self) -> &'static str {
+        match self {
+            Self::Purpose => "tcf_purposes",
+            Self::SpecialFeature => "tcf_special_features",
+        }
+    }
+
+    fn noun(self) -> &'static str {
+        match self {
+            Self::Purpose => "TCF purpose",
+            Self::SpecialFeature => "TCF special feature",
+        }
+    }
+
+    fn max(self) -> u8 {
+        match self {
+            Self::Purpose => MAX_PURPOSE,
+            Self::SpecialFeature => MAX_SPECIAL_FEATURE,
+        }
+    }
+
+    fn name(self, id: u8) -> &'static str {
+        let en = crate::ids::Locale::en();
+        match self {
+            Self::Purpose => tcf::purpose_name(id, &en),
+            Self::SpecialFeature => tcf::special_feature_name(id, &en),
+        }
+        .unwrap_or("")
+    }
+
+    /// `1 (Store and/or access ...), 2 (...)`: every id with its name.
+    fn list(self) -> String {
+        (1..=self.max())
+            .map(|id| format!("{id} ({})", self.name(id)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// One TCF id a purpose maps to.
+struct TcfMapping {
+    kind: TcfKind,
+    id: u8,
+    purpose: String,
+    span: Range<usize>,
 }
 
 impl Checker<'_> {
@@ -486,11 +574,13 @@ impl Checker<'_> {
         let (taxonomy, declared) = self.taxonomy(&root);
         let purposes = self.purposes(&root, &taxonomy, &declared);
         let presets = self.presets(&root);
+        let tcf = self.tcf(&root);
         Some(Catalog {
             organisation: organisation?,
             taxonomy,
             purposes: purposes?,
             presets: presets?,
+            tcf: tcf?,
         })
     }
 
@@ -712,6 +802,8 @@ impl Checker<'_> {
         let alternative = self.text(node, "alternative", switchable);
         let recipients = self.recipients(node);
         let revision = self.revision(node);
+        let tcf_purposes = self.tcf_ids(node, TcfKind::Purpose, legal_basis);
+        let tcf_special_features = self.tcf_ids(node, TcfKind::SpecialFeature, legal_basis);
         for (key, text) in SCORED_TEXTS
             .into_iter()
             .zip([&description, &benefit, &alternative])
@@ -759,6 +851,8 @@ impl Checker<'_> {
             gpc,
             consent_mode: consent_mode?,
             revision: revision?,
+            tcf_purposes: tcf_purposes?,
+            tcf_special_features: tcf_special_features?,
         })
     }
 
@@ -1012,6 +1106,336 @@ impl Checker<'_> {
                 None
             }
         }
+    }
+
+    /// `tcf_purposes` or `tcf_special_features`: ids the purpose's grants consent to in TC
+    /// strings. Only consent purposes map; ids are recorded for the checks across
+    /// purposes ([`Checker::tcf`]).
+    fn tcf_ids(
+        &mut self,
+        node: &Node<'_>,
+        kind: TcfKind,
+        basis: Option<LegalBasis>,
+    ) -> Option<Vec<u8>> {
+        let key = kind.key();
+        let example = match kind {
+            TcfKind::Purpose => "tcf_purposes = [1, 3, 4]",
+            TcfKind::SpecialFeature => "tcf_special_features = [1]",
+        };
+        let Some(field) = node.field(key) else {
+            return Some(Vec::new());
+        };
+        self.tcf_keys
+            .push((field.key_span.clone(), node.what.clone()));
+        let Some(array) = field.item.as_array() else {
+            self.wrong_type(&field, key, node, "an array of whole numbers", example);
+            return None;
+        };
+        let mut all_good = true;
+        match basis {
+            Some(LegalBasis::Consent) | None => {}
+            Some(basis) => {
+                let why = if basis == LegalBasis::LegitimateInterest {
+                    "Keuze's TC strings carry consent only, never legitimate interest: customers object to this purpose, they do not opt in"
+                } else {
+                    "customers cannot switch this purpose, so there is no choice to pass on"
+                };
+                self.error(
+                    field.key_span.clone(),
+                    format!(
+                        "{} has `{key}`, but its legal basis is `{basis}`; only consent purposes map to TCF",
+                        node.what
+                    ),
+                    format!("{why}. Remove `{key}`, or map a consent purpose instead"),
+                );
+                all_good = false;
+            }
+        }
+        let purpose = node
+            .peek_str("id")
+            .map_or_else(|| node.what.clone(), str::to_owned);
+        let mut out: Vec<u8> = Vec::new();
+        for value in array.iter() {
+            let span = value.span().unwrap_or_else(|| field.span.clone());
+            let id = value
+                .as_integer()
+                .and_then(|n| u8::try_from(n).ok())
+                .filter(|n| (1..=kind.max()).contains(n));
+            let Some(id) = id else {
+                let shown = match value.as_integer() {
+                    Some(n) => format!("{n}"),
+                    None => value_type(value).to_owned(),
+                };
+                self.error(
+                    span,
+                    format!(
+                        "{shown} in `{key}` of {} is not a {}: they run from 1 to {}",
+                        node.what,
+                        kind.noun(),
+                        kind.max()
+                    ),
+                    match kind {
+                        TcfKind::Purpose => format!(
+                            "write TCF purpose ids as numbers from 1 to {}, e.g. `{example}`; docs/catalog.md says what each means",
+                            kind.max()
+                        ),
+                        TcfKind::SpecialFeature => format!(
+                            "write TCF special feature ids as numbers: {}",
+                            kind.list()
+                        ),
+                    },
+                );
+                all_good = false;
+                continue;
+            };
+            if out.contains(&id) {
+                self.warning(
+                    span,
+                    format!("{} lists {} {id} twice", node.what, kind.noun()),
+                    "remove the second one",
+                );
+                continue;
+            }
+            out.push(id);
+            self.tcf_mappings.push(TcfMapping {
+                kind,
+                id,
+                purpose: purpose.clone(),
+                span,
+            });
+        }
+        out.sort_unstable();
+        all_good.then_some(out)
+    }
+
+    /// `[tcf]`, and the rules across purposes: each TCF purpose and special feature is
+    /// mapped from one purpose at most, and a mapping needs the table as the table needs
+    /// a mapping. `Some(None)` when there is no table and no mapping.
+    fn tcf(&mut self, root: &Node<'_>) -> Option<Option<Tcf>> {
+        let mut all_good = true;
+        let mut first: Vec<&TcfMapping> = Vec::new();
+        let mut twice: Vec<(Range<usize>, String, String)> = Vec::new();
+        for m in &self.tcf_mappings {
+            match first.iter().find(|f| f.kind == m.kind && f.id == m.id) {
+                Some(f) => {
+                    let line = line_column(self.source, f.span.start).0;
+                    twice.push((
+                        m.span.clone(),
+                        format!(
+                            "{} {} is mapped from both `{}` and `{}`",
+                            m.kind.noun(),
+                            m.id,
+                            f.purpose,
+                            m.purpose
+                        ),
+                        format!(
+                            "a TC string has one bit per {0}, so a customer who says yes to `{1}` and no to `{2}` could not be told apart from one who says the opposite: map {0} {3} from one purpose only (`{1}` maps it on line {line}), or merge the two purposes",
+                            m.kind.noun(),
+                            f.purpose,
+                            m.purpose,
+                            m.id
+                        ),
+                    ));
+                }
+                None => first.push(m),
+            }
+        }
+        for (span, message, help) in twice {
+            self.error(span, message, help);
+            all_good = false;
+        }
+        let Some(field) = root.field("tcf") else {
+            if let Some((span, what)) = self.tcf_keys.first().cloned() {
+                if !has_typo_of(root, "tcf") {
+                    self.error(
+                        span,
+                        format!("{what} maps to TCF, but the catalog has no [tcf] table"),
+                        "add a [tcf] table with `cmp_id`, `cmp_version`, `publisher_country` and `vendors` (see `[tcf]` in docs/catalog.md), or remove the purposes' `tcf_purposes` and `tcf_special_features`",
+                    );
+                }
+                return None;
+            }
+            return all_good.then_some(None);
+        };
+        let node = self.table(&field, "tcf", root, "[tcf]".to_owned())?;
+        self.unknown_keys(&node, TCF_KEYS);
+        if self.tcf_keys.is_empty() {
+            self.error(
+                field.key_span.clone(),
+                "the catalog has a [tcf] table, but no purpose maps to a TCF purpose or special feature",
+                "every TC string would say no to everything: give the consent purposes whose yes is consent under the TCF `tcf_purposes = [...]` (and `tcf_special_features = [...]`), or remove [tcf]",
+            );
+            all_good = false;
+        }
+        let cmp_id = self.whole_number(
+            &node,
+            "cmp_id",
+            2..=4095,
+            "cmp_id = 300",
+            "use the id the IAB assigned to your consent management platform when it was registered; 0 and 1 are not CMP ids",
+        );
+        let cmp_version = self.whole_number(
+            &node,
+            "cmp_version",
+            0..=4095,
+            "cmp_version = 1",
+            "the version of your CMP, 0 to 4095; raise it when what customers are shown changes",
+        );
+        let country = self.country_at(&node, "publisher_country", r#"publisher_country = "NL""#);
+        let vendors = self.vendors(&node);
+        match (cmp_id, cmp_version, country, vendors, all_good) {
+            (Some(cmp_id), Some(cmp_version), Some(publisher_country), Some(vendors), true) => {
+                Some(Some(Tcf {
+                    cmp_id,
+                    cmp_version,
+                    publisher_country,
+                    vendors,
+                }))
+            }
+            _ => None,
+        }
+    }
+
+    /// A required whole number in `range`.
+    fn whole_number(
+        &mut self,
+        node: &Node<'_>,
+        key: &str,
+        range: std::ops::RangeInclusive<u16>,
+        example: &str,
+        help: &str,
+    ) -> Option<u16> {
+        let Some(field) = node.field(key) else {
+            self.missing(node, key, &format!("add `{example}`: {help}"));
+            return None;
+        };
+        let Some(n) = field.item.as_integer() else {
+            self.wrong_type(&field, key, node, "a whole number", example);
+            return None;
+        };
+        match u16::try_from(n) {
+            Ok(n) if range.contains(&n) => Some(n),
+            _ => {
+                self.error(
+                    field.span,
+                    format!(
+                        "`{key}` in {} is {n}; it runs from {} to {}",
+                        node.what,
+                        range.start(),
+                        range.end()
+                    ),
+                    help,
+                );
+                None
+            }
+        }
+    }
+
+    /// `vendors` of `[tcf]`: Global Vendor List ids, each once, checked against the
+    /// vendor list if there is one.
+    fn vendors(&mut self, node: &Node<'_>) -> Option<Vec<u16>> {
+        const EXAMPLE: &str = "vendors = [755, 793]";
+        let Some(field) = node.field("vendors") else {
+            self.missing(
+                node,
+                "vendors",
+                &format!("list the ids (on the IAB's Global Vendor List) of the vendors you work with and show your customers: `{EXAMPLE}`"),
+            );
+            return None;
+        };
+        let Some(array) = field.item.as_array() else {
+            self.wrong_type(&field, "vendors", node, "an array of vendor ids", EXAMPLE);
+            return None;
+        };
+        if array.is_empty() {
+            self.error(
+                field.span,
+                "`vendors` of [tcf] is empty",
+                format!("a TC string tells vendors what they may do; list the ids of the vendors you work with, e.g. `{EXAMPLE}`"),
+            );
+            return None;
+        }
+        let mapped: Vec<(TcfKind, u8)> = self.tcf_mappings.iter().map(|m| (m.kind, m.id)).collect();
+        let mut out: Vec<(u16, Range<usize>)> = Vec::new();
+        let mut all_good = true;
+        for value in array.iter() {
+            let span = value.span().unwrap_or_else(|| field.span.clone());
+            let Some(id) = value
+                .as_integer()
+                .and_then(|n| u16::try_from(n).ok())
+                .filter(|n| *n >= 1)
+            else {
+                let shown = match value.as_integer() {
+                    Some(n) => format!("{n}"),
+                    None => value_type(value).to_owned(),
+                };
+                self.error(
+                    span,
+                    format!("{shown} in `vendors` of [tcf] is not a vendor id: they run from 1 to 65535"),
+                    format!("write the ids as numbers, as the IAB's Global Vendor List has them: `{EXAMPLE}`"),
+                );
+                all_good = false;
+                continue;
+            };
+            if let Some((_, first)) = out.iter().find(|(v, _)| *v == id) {
+                let line = line_column(self.source, first.start).0;
+                self.error(
+                    span,
+                    format!("vendor {id} is listed twice in `vendors` of [tcf]"),
+                    format!("it is listed first on line {line}; remove this one"),
+                );
+                all_good = false;
+                continue;
+            }
+            if let Some(gvl) = self.vendor_list {
+                if let Some(problem) = tcf::vendor_problem(id, gvl) {
+                    let help = match problem {
+                        tcf::VendorProblem::NotOnList { .. } => "check the id on the IAB's Global Vendor List, or remove it; a newer vendor list (--tcf-vendor-list) may have it",
+                        tcf::VendorProblem::Deleted { .. } => "remove it: a vendor deleted from the list may no longer receive signals",
+                    };
+                    self.error(span.clone(), problem.to_string(), help);
+                    all_good = false;
+                } else if let Some(v) = gvl.active_vendor(id) {
+                    let on_consent = !v.purposes.is_empty() || !v.flexible_purposes.is_empty();
+                    let takes = mapped.iter().any(|&(kind, m)| match kind {
+                        TcfKind::Purpose => {
+                            v.purposes.contains(&m) || v.flexible_purposes.contains(&m)
+                        }
+                        TcfKind::SpecialFeature => on_consent && v.special_features.contains(&m),
+                    });
+                    if !takes && !mapped.is_empty() {
+                        let help = if on_consent {
+                            let declared: std::collections::BTreeSet<u8> = v
+                                .purposes
+                                .iter()
+                                .chain(&v.flexible_purposes)
+                                .copied()
+                                .collect();
+                            let declared: Vec<String> =
+                                declared.iter().map(u8::to_string).collect();
+                            format!(
+                                "it takes consent for TCF purposes {}: map one of them from a consent purpose, or remove the vendor",
+                                declared.join(", ")
+                            )
+                        } else {
+                            "it declares no purpose on consent, so it can never receive consent: remove it".to_owned()
+                        };
+                        self.warning(
+                            span.clone(),
+                            format!(
+                                "vendor {id} ({}) declares none of the TCF purposes and special features this catalog maps, so no TC string will ever give it consent",
+                                v.name
+                            ),
+                            help,
+                        );
+                    }
+                }
+            }
+            out.push((id, span));
+        }
+        let mut ids: Vec<u16> = out.into_iter().map(|(id, _)| id).collect();
+        ids.sort_unstable();
+        all_good.then_some(ids)
     }
 
     /// Scores each language of a purpose text, and warns when one is hard to read.
@@ -1307,7 +1731,11 @@ impl Checker<'_> {
     // --- values ----------------------------------------------------------------------
 
     fn country(&mut self, node: &Node<'_>, example: &str) -> Option<CountryCode> {
-        let (raw, span) = self.required_string(node, "country", example)?;
+        self.country_at(node, "country", example)
+    }
+
+    fn country_at(&mut self, node: &Node<'_>, key: &str, example: &str) -> Option<CountryCode> {
+        let (raw, span) = self.required_string(node, key, example)?;
         if let Ok(code) = CountryCode::parse(&raw) {
             if is_country(code.as_str()) {
                 return Some(code);
@@ -1321,7 +1749,7 @@ impl Checker<'_> {
         };
         self.error(
             span,
-            format!("`{raw}` is not a country code (country of {})", node.what),
+            format!("`{raw}` is not a country code ({key} of {})", node.what),
             help,
         );
         None
@@ -1677,6 +2105,7 @@ fn has_typo_of(node: &Node<'_>, key: &str) -> bool {
             PURPOSE_KEYS,
             RECIPIENT_KEYS,
             PRESET_KEYS,
+            TCF_KEYS,
         ]
         .iter()
         .any(|keys| keys.contains(&k));
