@@ -13,7 +13,10 @@ use crate::index::DecisionIndex;
 use crate::published::CatalogHistory;
 use crate::subject::SubjectId;
 use crate::time::Timestamp;
-use keuze_tcf::{EncodeError, Gvl, IdSet, Letters, TcModel, VendorSet};
+use keuze_tcf::{EncodeError, IdSet, Letters, TcModel, VendorSet};
+
+/// The vendor list type, so that users of this module need not name the codec.
+pub use keuze_tcf::Gvl;
 use std::fmt;
 
 /// A sample Global Vendor List (format 3, version 7, policy 4, 376 vendors): what the
@@ -209,12 +212,13 @@ pub struct SubjectTc {
 ///   purpose, or `now`'s day if there is none.
 /// - Service-specific, CMP and publisher country from the catalog, vendor list and
 ///   policy version from `gvl`, no legitimate interest signals.
+/// - Consent language: `language`, or English (the language every catalog text has).
 pub fn for_subject(
     history: &CatalogHistory,
     index: &DecisionIndex,
     subject: &SubjectId,
     gvl: &Gvl,
-    language: Letters,
+    language: Option<Letters>,
     now: Timestamp,
 ) -> Result<SubjectTc, TcfError> {
     let catalog = &history.current().catalog;
@@ -242,7 +246,7 @@ pub fn model(
     catalog: &Catalog,
     based_on: &[Basis],
     gvl: &Gvl,
-    language: Letters,
+    language: Option<Letters>,
     now: Timestamp,
 ) -> Result<TcModel, TcfError> {
     let tcf = catalog.tcf.as_ref().ok_or(TcfError::NoTcfTable)?;
@@ -284,8 +288,11 @@ pub fn model(
         .max()
         .unwrap_or(now)
         .utc_date();
+    // `new` writes English.
     let mut model = TcModel::new(tcf.cmp_id, tcf.cmp_version, day);
-    model.consent_language = language;
+    if let Some(language) = language {
+        model.consent_language = language;
+    }
     model.vendor_list_version = gvl.vendor_list_version;
     model.policy_version = gvl.tcf_policy_version;
     model.is_service_specific = true;

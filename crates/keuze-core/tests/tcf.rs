@@ -95,7 +95,7 @@ fn tc(history: &CatalogHistory, ledger: &Ledger, now: Timestamp) -> SubjectTc {
         &ledger.index,
         &ALICE,
         &gvl,
-        Letters::new("nl").unwrap(),
+        Letters::new("nl"),
         now,
     )
     .unwrap();
@@ -263,6 +263,13 @@ fn an_erased_subject_consents_to_nothing() {
 }
 
 #[test]
+fn without_a_language_the_string_says_english() {
+    let history = history(catalog());
+    let tc = for_subject(&history, &DecisionIndex::new(), &ALICE, &gvl(), None, NOW).unwrap();
+    assert_eq!(tc.model.consent_language.as_str(), "EN");
+}
+
+#[test]
 fn a_catalog_without_tcf_makes_no_string() {
     let source = SAMPLE_CATALOG
         .replacen("tcf_purposes = [1, 2, 3, 4]\n", "", 1)
@@ -271,14 +278,6 @@ fn a_catalog_without_tcf_makes_no_string() {
         .unwrap()
         .to_owned();
     let history = history(parse_catalog("plain", &source).unwrap().0);
-    let err = for_subject(
-        &history,
-        &DecisionIndex::new(),
-        &ALICE,
-        &gvl(),
-        Letters::new("en").unwrap(),
-        NOW,
-    )
-    .unwrap_err();
+    let err = for_subject(&history, &DecisionIndex::new(), &ALICE, &gvl(), None, NOW).unwrap_err();
     assert_eq!(err, TcfError::NoTcfTable);
 }

@@ -68,6 +68,8 @@ pub const BODY_ROUTES: &[BodyRoute] = &[
     route(Method::POST, "/v1/subjects/link", BodyKind::Json),
     route(Method::POST, "/v1/decide", BodyKind::Json),
     route(Method::POST, "/v1/decide/batch", BodyKind::Json),
+    route(Method::POST, "/v1/subjects/tcf", BodyKind::Json),
+    route(Method::POST, "/v1/tcf/decode", BodyKind::Json),
     route(Method::POST, "/v1/catalog/versions", BodyKind::Toml),
     route(Method::POST, "/v1/receipts", BodyKind::Json),
     route(Method::POST, "/v1/sessions", BodyKind::Json),
@@ -153,6 +155,8 @@ struct App {
     scoped: Vec<String>,
     /// A webhook made at start, for `/v1/webhooks/{id}/…`.
     webhook: String,
+    /// A customer's TC string, made at start, for `/v1/tcf/decode`.
+    tc_string: String,
     _dir: tempfile::TempDir,
 }
 
@@ -429,6 +433,9 @@ impl App {
             outbox: Some(Arc::clone(&outbox)),
             propagation,
             ledger_growth: None,
+            tcf_vendor_list: Some(Arc::new(
+                keuze_core::tcf::Gvl::from_json(keuze_core::tcf::SAMPLE_VENDOR_LIST).unwrap(),
+            )),
         })
         .await
         .unwrap();
@@ -464,13 +471,15 @@ impl App {
             key,
             scoped,
             webhook: String::new(),
+            tc_string: String::new(),
             _dir: dir,
         };
-        // Some history to read, and a webhook to replay.
+        // Some history to read, a TC string to decode, and a webhook to replay.
         for n in 0..4u8 {
             let body = json!({"subject": {"id": customer_id(n)}, "choices": [
                 {"purpose": "newsletter", "action": "grant"},
-                {"purpose": "service_analytics", "action": "object"}
+                {"purpose": "service_analytics", "action": "object"},
+                {"purpose": "advertising_partners", "action": "grant"}
             ]});
             let res = app
                 .send(
@@ -504,6 +513,18 @@ impl App {
         );
         let created: Value = serde_json::from_slice(&res.2).unwrap();
         app.webhook = created["id"].as_str().unwrap().to_owned();
+        let body = json!({"subject": {"id": customer_id(0)}}).to_string();
+        let res = app
+            .send(
+                Method::POST,
+                "/v1/subjects/tcf",
+                Some(("application/json", body.into_bytes())),
+                &[],
+            )
+            .await;
+        assert_eq!(res.0, StatusCode::OK, "{}", String::from_utf8_lossy(&res.2));
+        let made: Value = serde_json::from_slice(&res.2).unwrap();
+        app.tc_string = made["tcString"].as_str().unwrap().to_owned();
         app
     }
 
@@ -631,6 +652,16 @@ impl App {
                 {"subject": {"device_id": dev}, "purpose": "service_analytics"},
                 {"subject": {"pseudonym": pseudonym}, "purpose": "product_reviews", "categories": ["location.precise"]}
             ]})],
+            "/v1/subjects/tcf" => {
+                let mut t = by_subject(json!({"lang": "nl"}));
+                t.push(json!({"subject": {"id": id}}));
+                t
+            }
+            "/v1/tcf/decode" => vec![
+                json!({"tcString": self.tc_string}),
+                // The specification's service-specific sample: core and publisher TC.
+                json!({"tcString": "CLcVDxRMWfGmWAVAHCENAXCkAKDAADnAABRgA5mdfCKZuYJez-NQm0TBMYA4oCAAGQYIAAAAAAEAIAEgAA.argAC0gAAAAAAAAAAAA"}),
+            ],
             "/v1/catalog/versions" => vec![Value::from(SAMPLE_CATALOG)],
             "/v1/receipts" => vec![
                 json!({"subject": {"id": id}, "seq": 1}),

@@ -134,6 +134,7 @@ async fn main() {
         propagation,
         index_snapshot: None,
         ledger_growth: None,
+        tcf_vendor_list: None,
     })
     .await
     .unwrap();

@@ -3,10 +3,11 @@
 //! accept exactly the same catalogs.
 
 use keuze_core::admin::Attribution;
-use keuze_core::catalog::{parse_catalog, CatalogReport};
+use keuze_core::catalog::{parse_catalog, parse_catalog_against, CatalogReport};
 use keuze_core::diff::{diff, CatalogDiff, DiffError};
 use keuze_core::{CatalogHistory, CatalogVersion};
 use keuze_store::{Store, StoreError, StoredCatalog};
+use keuze_tcf::Gvl;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PublishError {
@@ -94,16 +95,21 @@ pub async fn load_newer(store: &dyn Store, after: u32) -> Result<Vec<CatalogVers
 /// Checks `source` and publishes it as the next version, at `by.at`, unless it is
 /// identical to the version in force; the store records the admin entry attributed to
 /// `by` with it. An invalid catalog, or one that lowers a purpose's revision, is refused
-/// and nothing is stored.
+/// and nothing is stored. With a `vendor_list`, a `[tcf]` vendor it does not list as
+/// active makes the catalog invalid too.
 pub async fn publish(
     store: &dyn Store,
     current: Option<&CatalogVersion>,
     file: &str,
     source: &str,
+    vendor_list: Option<&Gvl>,
     by: &Attribution,
 ) -> Result<Published, PublishError> {
-    let (catalog, _) =
-        parse_catalog(file, source).map_err(|e| PublishError::Invalid(Box::new(e.0)))?;
+    let parsed = match vendor_list {
+        Some(gvl) => parse_catalog_against(file, source, gvl),
+        None => parse_catalog(file, source),
+    };
+    let (catalog, _) = parsed.map_err(|e| PublishError::Invalid(Box::new(e.0)))?;
     let digest = catalog.digest();
     if let Some(cur) = current {
         if cur.digest == digest {

@@ -64,7 +64,7 @@ impl Modify for BearerAuth {
 }
 
 fn api_router() -> OpenApiRouter<AppState> {
-    use routes::{catalog, consents, decide, ops, prompt, proofs, subjects, webhooks};
+    use routes::{catalog, consents, decide, ops, prompt, proofs, subjects, tcf, webhooks};
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(consents::record))
         .routes(routes!(subjects::issue_device_id))
@@ -78,6 +78,9 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(prompt::changes_by_pseudonym))
         .routes(routes!(decide::decide_one))
         .routes(routes!(decide::decide_batch))
+        .routes(routes!(tcf::tcf_by_body))
+        .routes(routes!(tcf::tcf_by_pseudonym))
+        .routes(routes!(tcf::decode))
         .routes(routes!(catalog::current))
         .routes(routes!(catalog::publish))
         .routes(routes!(proofs::checkpoint))

@@ -65,6 +65,9 @@ pub enum ApiError {
     },
     #[error("not found: {0}")]
     NotFound(String),
+    /// TC strings cannot be made as the server is set up; the text says how to set it up.
+    #[error("TC strings are not configured: {0}")]
+    TcfNotConfigured(String),
     #[error("storage failed: {0}")]
     Store(#[from] StoreError),
 }
@@ -197,6 +200,14 @@ impl ApiError {
                 "not-found",
                 "Not found",
                 what.clone(),
+                vec![],
+                None,
+            ),
+            Self::TcfNotConfigured(how) => (
+                StatusCode::CONFLICT,
+                "tcf-not-configured",
+                "TC strings are not configured",
+                how.clone(),
                 vec![],
                 None,
             ),

@@ -9,6 +9,7 @@ use keuze_core::checkpoint::{LogKey, LogVerifier};
 use keuze_core::{CatalogHistory, CatalogVersion, DecisionIndex, Pseudonymizer, Timestamp};
 use keuze_store::StoredLogKey;
 use keuze_store::{CommitHook, GroupCommit, GroupCommitConfig, Outbox, Store, StoreError};
+use keuze_tcf::Gvl;
 use rand::rngs::StdRng;
 use rand::{RngCore, SeedableRng};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -75,6 +76,9 @@ pub struct ServerParts {
     /// by anyone's commits. The server then applies what others committed to its decision
     /// index (see [`follow_ledger`]). `None`: this process is the only writer.
     pub ledger_growth: Option<tokio::sync::watch::Receiver<u64>>,
+    /// The IAB Global Vendor List TC strings are made for and checked against; `None`
+    /// makes no TC strings.
+    pub tcf_vendor_list: Option<Arc<Gvl>>,
 }
 
 #[derive(Clone)]
@@ -94,6 +98,7 @@ struct Inner {
     propagator: Option<Arc<Propagator>>,
     /// The index holds every ledger event up to here (a gap-free prefix of the ledger).
     applied: Arc<AtomicU64>,
+    vendor_list: Option<Arc<Gvl>>,
 }
 
 impl AppState {
@@ -206,6 +211,7 @@ impl AppState {
             index_snapshot: parts.index_snapshot,
             propagator,
             applied,
+            vendor_list: parts.tcf_vendor_list,
         }));
         if let Some(growth) = parts.ledger_growth {
             tokio::spawn(follow_ledger(state.clone(), growth));
@@ -251,6 +257,11 @@ impl AppState {
         }
         *guard = Arc::new(next);
         Ok(())
+    }
+
+    /// The Global Vendor List TC strings are made for, if one was given.
+    pub fn vendor_list(&self) -> Option<&Arc<Gvl>> {
+        self.0.vendor_list.as_ref()
     }
 
     pub fn pseudonymizer(&self) -> &Pseudonymizer {

@@ -454,6 +454,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 history.as_ref().map(CatalogHistory::current),
                 &name,
                 &source,
+                None,
                 &cli_attribution(),
             )
             .await
@@ -812,7 +813,7 @@ async fn catalog_to_serve(
     };
     let current = history.as_ref().map(CatalogHistory::current);
     let by = keuze_core::admin::Attribution::new(cli_attribution().actor, now);
-    match catalogs::publish(store, current, &name, &source, &by)
+    match catalogs::publish(store, current, &name, &source, None, &by)
         .await
         .map_err(publish_failure)?
     {
@@ -1034,6 +1035,7 @@ async fn serve(args: ServeArgs) -> Result<(), Failure> {
         outbox: Some(database.outbox),
         ledger_growth: database.ledger_growth,
         propagation,
+        tcf_vendor_list: None,
     })
     .await?;
     tokio::spawn(follow_publications(state.clone()));

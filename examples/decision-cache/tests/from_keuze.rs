@@ -78,6 +78,7 @@ async fn the_cache_follows_grants_and_withdrawals() {
             ..PropagationConfig::default()
         },
         index_snapshot: None,
+        tcf_vendor_list: None,
         ledger_growth: None,
     })
     .await

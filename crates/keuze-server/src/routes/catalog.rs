@@ -99,6 +99,7 @@ pub async fn publish(
         Some(history.current()),
         "catalog.toml",
         source,
+        state.vendor_list().map(|gvl| &**gvl),
         &auth.attribution(state.now()),
     )
     .await

@@ -12,6 +12,7 @@ pub mod privacy;
 pub mod prompt;
 pub mod proofs;
 pub mod subjects;
+pub mod tcf;
 pub mod webhooks;
 
 use crate::problem::{ApiError, FieldError};

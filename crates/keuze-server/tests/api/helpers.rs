@@ -50,6 +50,31 @@ pub async fn spawn_app_at_edge(
     edge: &Edge,
     connections: ConnectionLimits,
 ) -> TestApp {
+    spawn(propagation, edge, connections, Some(sample_vendor_list())).await
+}
+
+/// The sample Global Vendor List, which `keuze serve` uses with the sample catalog.
+pub fn sample_vendor_list() -> keuze_tcf::Gvl {
+    keuze_tcf::Gvl::from_json(keuze_core::tcf::SAMPLE_VENDOR_LIST).unwrap()
+}
+
+/// An app that makes TC strings for `vendor_list`, or none without one.
+pub async fn spawn_app_with_vendor_list(vendor_list: Option<keuze_tcf::Gvl>) -> TestApp {
+    spawn(
+        PropagationConfig::default(),
+        &Edge::default(),
+        ConnectionLimits::default(),
+        vendor_list,
+    )
+    .await
+}
+
+async fn spawn(
+    propagation: PropagationConfig,
+    edge: &Edge,
+    connections: ConnectionLimits,
+    vendor_list: Option<keuze_tcf::Gvl>,
+) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
     let sqlite = Arc::new(SqliteStore::open(dir.path()).await.unwrap());
     let store: Arc<dyn Store> = sqlite.clone();
@@ -81,6 +106,7 @@ pub async fn spawn_app_at_edge(
         outbox: Some(Arc::clone(&outbox)),
         propagation,
         ledger_growth: None,
+        tcf_vendor_list: vendor_list.map(Arc::new),
     })
     .await
     .unwrap();

@@ -17,3 +17,4 @@ mod problems;
 mod proofs;
 mod propagation;
 mod reconsent;
+mod tcf;

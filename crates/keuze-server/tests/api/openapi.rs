@@ -46,6 +46,7 @@ async fn every_route_is_documented_and_every_documented_route_exists() {
         "GET /v1/subjects/{pseudonym}/history",
         "GET /v1/subjects/{pseudonym}/prompt",
         "GET /v1/subjects/{pseudonym}/state",
+        "GET /v1/subjects/{pseudonym}/tcf",
         "GET /v1/webhooks",
         "GET /v1/webhooks/{id}/dead-letters",
         "POST /me/choices",
@@ -65,6 +66,8 @@ async fn every_route_is_documented_and_every_documented_route_exists() {
         "POST /v1/subjects/link",
         "POST /v1/subjects/prompt",
         "POST /v1/subjects/state",
+        "POST /v1/subjects/tcf",
+        "POST /v1/tcf/decode",
         "POST /v1/webhooks",
         "POST /v1/webhooks/{id}/replay",
     ];
