@@ -22,6 +22,11 @@ catalog = "catalog.toml"
 # Address to listen on (KEUZE_LISTEN).
 listen = "127.0.0.1:8080"
 
+# The IAB Global Vendor List (format 3) that TC strings are made for and the catalog's
+# [tcf] vendors are checked against (KEUZE_TCF_VENDOR_LIST). `keuze init` writes a
+# sample; use the IAB's current list: https://vendor-list.consensu.org/v3/vendor-list.json
+tcf_vendor_list = "vendor-list.json"
+
 # Publish every consent event to NATS JetStream (KEUZE_NATS); see docs/propagation.md.
 # nats = "nats://127.0.0.1:4222"
 # nats_stream = "KEUZE_CONSENT"          # created if absent (KEUZE_NATS_STREAM)
@@ -99,6 +104,7 @@ pub struct Settings {
     pub header_read_timeout_ms: Option<u64>,
     pub tls_cert: Option<PathBuf>,
     pub tls_key: Option<PathBuf>,
+    pub tcf_vendor_list: Option<PathBuf>,
 }
 
 const KEYS: &str =
@@ -106,7 +112,8 @@ const KEYS: &str =
     `nats_subject_prefix`, `webhook_max_attempts`, `webhook_retry_base_ms`, \
     `webhook_retry_max_ms`, `webhook_timeout_ms`, `rate_limit_per_key`, \
     `rate_limit_per_client`, `trust_forwarded_for`, `request_timeout_ms`, \
-    `header_read_timeout_ms`, `tls_cert`, `tls_key` and `[[webhook]]` tables";
+    `header_read_timeout_ms`, `tls_cert`, `tls_key`, `tcf_vendor_list` and `[[webhook]]` \
+    tables";
 
 impl Settings {
     pub fn load(args: &DataArgs) -> anyhow::Result<Self> {
@@ -210,6 +217,7 @@ impl Settings {
                 "rate_limit_per_client" => settings.rate_limit_per_client = Some(value.to_owned()),
                 "tls_cert" => settings.tls_cert = Some(base.join(value)),
                 "tls_key" => settings.tls_key = Some(base.join(value)),
+                "tcf_vendor_list" => settings.tcf_vendor_list = Some(base.join(value)),
                 other => bail!("{file}: unknown key `{other}`; the config file takes {KEYS}"),
             }
         }

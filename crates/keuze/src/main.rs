@@ -25,11 +25,12 @@ macro_rules! outln {
 
 mod backup;
 mod projection;
+mod tcf;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use config::Settings;
-use keuze_core::catalog::{parse_catalog, CatalogReport, SAMPLE_CATALOG};
+use keuze_core::catalog::{parse_catalog, parse_catalog_against, CatalogReport, SAMPLE_CATALOG};
 use keuze_core::checkpoint::LogVerifier;
 use keuze_core::receipt::{verify_receipt, Receipt};
 use keuze_core::{Catalog, CatalogHistory, Pseudonymizer};
@@ -114,6 +115,38 @@ enum Command {
     /// Read the audit trail: admin actions, as entries of the ledger.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Read and write IAB TCF v2 TC strings. Needs no server and no data directory.
+    #[command(subcommand)]
+    Tcf(TcfCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum TcfCommand {
+    /// Print every field of a TC string: each segment, dates, language, purposes and
+    /// special features with their names, vendor sets as ranges, publisher restrictions.
+    /// With a vendor list, also what it finds wrong with the string. Exit 0 if the string
+    /// decodes (whatever the findings), 2 if it does not, naming the segment, the field
+    /// and the bit where reading failed.
+    Decode {
+        /// The TC string, e.g. from the `euconsent-v2` cookie or `__tcfapi`.
+        string: String,
+        /// Print the string's fields as JSON instead: the form `keuze tcf encode` reads.
+        /// Findings, if any, go to stderr.
+        #[arg(long)]
+        json: bool,
+        /// A Global Vendor List (format 3) to name purposes from and to check the string
+        /// against.
+        #[arg(long, env = "KEUZE_TCF_VENDOR_LIST", value_name = "FILE")]
+        tcf_vendor_list: Option<PathBuf>,
+    },
+    /// Encode a TC string from the JSON form `keuze tcf decode --json` prints (`-` reads
+    /// stdin) and print it. Created and last updated must be at midnight UTC and the
+    /// policy version 4 or later, as TCF policy requires. Exit 2 if the file is not such
+    /// a model, naming the field.
+    Encode {
+        /// The model as JSON, or `-` for stdin.
+        file: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -226,6 +259,11 @@ struct ServeArgs {
     /// them; otherwise any client can claim any address.
     #[arg(long, env = "KEUZE_TRUST_FORWARDED_FOR")]
     trust_forwarded_for: bool,
+    /// The IAB Global Vendor List (format 3) that TC strings are made for; the catalog's
+    /// [tcf] vendors must all be active on it, or nothing starts. Without one, the sample
+    /// catalog uses the sample list and other catalogs make no TC strings.
+    #[arg(long, env = "KEUZE_TCF_VENDOR_LIST", value_name = "FILE")]
+    tcf_vendor_list: Option<PathBuf>,
     /// Serve HTTPS with this PEM certificate chain (leaf first); needs --tls-key.
     #[arg(
         long,
@@ -258,6 +296,10 @@ enum CatalogCommand {
         /// Leave out the readability table.
         #[arg(long)]
         quiet: bool,
+        /// Also check the [tcf] vendors against this Global Vendor List (format 3): one
+        /// not on it, or deleted from it, is an error.
+        #[arg(long, env = "KEUZE_TCF_VENDOR_LIST", value_name = "FILE")]
+        tcf_vendor_list: Option<PathBuf>,
     },
     /// Publish a catalog as the next immutable version, after checking it. Prints what
     /// changed against the version in force and which purposes customers will be asked
@@ -267,6 +309,10 @@ enum CatalogCommand {
         file: PathBuf,
         #[command(flatten)]
         data: DataArgs,
+        /// Refuse the catalog if a [tcf] vendor is not active on this Global Vendor List
+        /// [default: the config file's `tcf_vendor_list`, if any].
+        #[arg(long, env = "KEUZE_TCF_VENDOR_LIST", value_name = "FILE")]
+        tcf_vendor_list: Option<PathBuf>,
     },
     /// Show what changed between two catalogs, purpose by purpose, each change material
     /// or minor with the rule that decided it. OLD and NEW are files or published
@@ -442,9 +488,25 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             file,
             strict,
             quiet,
-        }) => check(&file, strict, quiet),
-        Command::Catalog(CatalogCommand::Publish { file, data }) => {
+            tcf_vendor_list,
+        }) => {
+            let vendor_list = tcf_vendor_list
+                .as_deref()
+                .map(load_vendor_list)
+                .transpose()?;
+            check(&file, strict, quiet, vendor_list.as_ref())
+        }
+        Command::Catalog(CatalogCommand::Publish {
+            file,
+            data,
+            tcf_vendor_list,
+        }) => {
             let settings = settings(&data)?;
+            let vendor_list = tcf_vendor_list
+                .or_else(|| settings.tcf_vendor_list.clone())
+                .as_deref()
+                .map(load_vendor_list)
+                .transpose()?;
             let store = open_database(&settings, false).await?.store;
             let history = catalogs::load_history(&*store).await?;
             let source = read_source(&file)?;
@@ -454,7 +516,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 history.as_ref().map(CatalogHistory::current),
                 &name,
                 &source,
-                None,
+                vendor_list.as_ref(),
                 &cli_attribution(),
             )
             .await
@@ -630,6 +692,18 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 ))),
             }
         }
+        Command::Tcf(TcfCommand::Decode {
+            string,
+            json,
+            tcf_vendor_list,
+        }) => {
+            let vendor_list = tcf_vendor_list
+                .as_deref()
+                .map(load_vendor_list)
+                .transpose()?;
+            tcf::decode(&string, json, vendor_list.as_ref())
+        }
+        Command::Tcf(TcfCommand::Encode { file }) => tcf::encode(&file),
         Command::Audit(AuditCommand::List { data, after, limit }) => {
             let settings = settings(&data)?;
             let store = open_database(&settings, false).await?.store;
@@ -654,12 +728,33 @@ async fn run(cli: Cli) -> Result<(), Failure> {
     }
 }
 
-fn read_catalog(path: &Path) -> Result<(Catalog, CatalogReport, String), Failure> {
+/// Reads a Global Vendor List; one that cannot be read is a usage error (exit 2).
+fn load_vendor_list(path: &Path) -> Result<keuze_tcf::Gvl, Failure> {
+    let usage = |error: anyhow::Error| Failure { code: 2, error };
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("could not read the vendor list {}", path.display()))
+        .map_err(usage)?;
+    keuze_tcf::Gvl::from_json(&text).map_err(|e| {
+        usage(anyhow::anyhow!(
+            "{} is not a Global Vendor List Keuze can use: {e}. Give the IAB's vendor-list.json of format 3 (https://vendor-list.consensu.org/v3/vendor-list.json)",
+            path.display()
+        ))
+    })
+}
+
+fn read_catalog(
+    path: &Path,
+    vendor_list: Option<&keuze_tcf::Gvl>,
+) -> Result<(Catalog, CatalogReport, String), Failure> {
     let source = std::fs::read_to_string(path)
         .with_context(|| format!("could not read the catalog {}", path.display()))
         .map_err(|e| Failure { code: 1, error: e })?;
     let name = path.display().to_string();
-    match parse_catalog(&name, &source) {
+    let parsed = match vendor_list {
+        Some(gvl) => parse_catalog_against(&name, &source, gvl),
+        None => parse_catalog(&name, &source),
+    };
+    match parsed {
         Ok((catalog, report)) => Ok((catalog, report, source)),
         Err(e) => {
             eprint!("{}", e.0.render());
@@ -675,7 +770,7 @@ fn read_catalog(path: &Path) -> Result<(Catalog, CatalogReport, String), Failure
 async fn catalog_arg(arg: &str, data: &DataArgs) -> Result<(String, Catalog), Failure> {
     let path = Path::new(arg);
     if path.exists() || arg.parse::<u32>().is_err() {
-        let (catalog, _, _) = read_catalog(path)?;
+        let (catalog, _, _) = read_catalog(path, None)?;
         return Ok((arg.to_owned(), catalog));
     }
     let number: u32 = arg
@@ -729,8 +824,13 @@ async fn catalog_diff(
     Ok(())
 }
 
-fn check(file: &Path, strict: bool, quiet: bool) -> Result<(), Failure> {
-    let (catalog, report, _) = read_catalog(file)?;
+fn check(
+    file: &Path,
+    strict: bool,
+    quiet: bool,
+    vendor_list: Option<&keuze_tcf::Gvl>,
+) -> Result<(), Failure> {
+    let (catalog, report, _) = read_catalog(file, vendor_list)?;
     if !quiet {
         out!("{}", report.render_readability());
     }
@@ -757,6 +857,10 @@ fn init(dir: &Path, force: bool) -> Result<(), Failure> {
     let files = [
         ("catalog.toml", SAMPLE_CATALOG.to_owned()),
         ("keuze.toml", config::SAMPLE_CONFIG.to_owned()),
+        (
+            "vendor-list.json",
+            keuze_core::tcf::SAMPLE_VENDOR_LIST.to_owned(),
+        ),
     ];
     for (name, _) in &files {
         let path = dir.join(name);
@@ -800,6 +904,7 @@ fn publish_failure(e: PublishError) -> Failure {
 async fn catalog_to_serve(
     store: &dyn Store,
     file: Option<&Path>,
+    vendor_list: Option<&keuze_tcf::Gvl>,
     now: keuze_core::Timestamp,
 ) -> Result<CatalogHistory, Failure> {
     let history = catalogs::load_history(store).await?;
@@ -813,7 +918,7 @@ async fn catalog_to_serve(
     };
     let current = history.as_ref().map(CatalogHistory::current);
     let by = keuze_core::admin::Attribution::new(cli_attribution().actor, now);
-    match catalogs::publish(store, current, &name, &source, None, &by)
+    match catalogs::publish(store, current, &name, &source, vendor_list, &by)
         .await
         .map_err(publish_failure)?
     {
@@ -1007,6 +1112,14 @@ async fn serve(args: ServeArgs) -> Result<(), Failure> {
     let settings = settings(&args.data)?;
     let propagation = propagation(&args, &settings);
     let (edge, connections, tls) = edge(&args, &settings)?;
+    // Before the database: a bad vendor list is refused before anything is created.
+    let vendor_list = args
+        .tcf_vendor_list
+        .clone()
+        .or_else(|| settings.tcf_vendor_list.clone())
+        .as_deref()
+        .map(load_vendor_list)
+        .transpose()?;
     let listen = args
         .listen
         .or_else(|| settings.listen.clone())
@@ -1022,8 +1135,10 @@ async fn serve(args: ServeArgs) -> Result<(), Failure> {
     same_secret_as_the_database(&*store, &pseudonymizer, &settings.data).await?;
     let clock = Arc::new(SystemClock);
     let now = keuze_server::Clock::now(&*clock);
-    let catalog = catalog_to_serve(&*store, catalog_file.as_deref(), now).await?;
+    let catalog =
+        catalog_to_serve(&*store, catalog_file.as_deref(), vendor_list.as_ref(), now).await?;
     let version = catalog.current().number;
+    let vendor_list = vendor_list_in_force(&catalog, vendor_list)?;
     let state = AppState::start(ServerParts {
         store,
         catalog,
@@ -1035,7 +1150,7 @@ async fn serve(args: ServeArgs) -> Result<(), Failure> {
         outbox: Some(database.outbox),
         ledger_growth: database.ledger_growth,
         propagation,
-        tcf_vendor_list: None,
+        tcf_vendor_list: vendor_list.map(Arc::new),
     })
     .await?;
     tokio::spawn(follow_publications(state.clone()));
@@ -1063,6 +1178,55 @@ async fn serve(args: ServeArgs) -> Result<(), Failure> {
     }
     tracing::info!("bye");
     Ok(())
+}
+
+/// The vendor list to serve TC strings with: the one given, or the sample list while the
+/// sample catalog is in force. Every [tcf] vendor of the catalog in force must be active
+/// on it: if one is not, serving is a usage error (exit 2) and nothing starts.
+fn vendor_list_in_force(
+    catalog: &CatalogHistory,
+    given: Option<keuze_tcf::Gvl>,
+) -> Result<Option<keuze_tcf::Gvl>, Failure> {
+    let current = catalog.current();
+    let Some(tcf) = &current.catalog.tcf else {
+        return Ok(given);
+    };
+    let list = match given {
+        Some(list) => list,
+        None => {
+            let sample = parse_catalog("sample", SAMPLE_CATALOG)
+                .map(|(c, _)| c.digest())
+                .ok();
+            if sample != Some(current.digest) {
+                tracing::warn!(
+                    catalog_version = current.number,
+                    "the catalog has a [tcf] table but no vendor list was given, so no TC strings are made; give --tcf-vendor-list FILE"
+                );
+                return Ok(None);
+            }
+            tracing::info!("serving the sample catalog's TC strings with the sample vendor list");
+            keuze_tcf::Gvl::from_json(keuze_core::tcf::SAMPLE_VENDOR_LIST)
+                .map_err(|e| anyhow::anyhow!("the built-in sample vendor list: {e}"))?
+        }
+    };
+    let problems = keuze_core::tcf::vendor_problems(tcf, &list);
+    if !problems.is_empty() {
+        let list_of: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        return Err(Failure {
+            code: 2,
+            error: anyhow::anyhow!(
+                "catalog version {} names vendors the vendor list does not let receive signals: {}. Nothing was started. Remove them from the catalog's [tcf] vendors and publish it (keuze catalog publish), or give a vendor list that has them (--tcf-vendor-list)",
+                current.number,
+                list_of.join("; ")
+            ),
+        });
+    }
+    tracing::info!(
+        vendor_list_version = list.vendor_list_version,
+        vendors = tcf.vendors.len(),
+        "making TC strings"
+    );
+    Ok(Some(list))
 }
 
 /// The limits and TLS of `serve`: flags, then the config file, then defaults. A bad

@@ -87,6 +87,8 @@ fn usage_errors_exit_2_and_every_command_has_help() {
         &["key", "list", "--help"],
         &["catalog", "publish", "--help"],
         &["catalog", "diff", "--help"],
+        &["tcf", "decode", "--help"],
+        &["tcf", "encode", "--help"],
     ] {
         let out = run(dir.path(), cmd);
         assert!(out.status.success(), "{cmd:?}");

@@ -46,6 +46,7 @@ pub fn keuze(cwd: &Path) -> Command {
         .env_remove("KEUZE_TRUST_FORWARDED_FOR")
         .env_remove("KEUZE_TLS_CERT")
         .env_remove("KEUZE_TLS_KEY")
+        .env_remove("KEUZE_TCF_VENDOR_LIST")
         .env_remove("KEUZE_LOG_FORMAT");
     c
 }
