@@ -1,6 +1,8 @@
 /*! Keuze banner: asks only what must be asked, and nothing most of the time.
  * Embed: <script src="https://your.site/banner.js" defer></script>  (data-lang="nl" optional)
- * API: keuze.decide(purpose) -> Promise<boolean>; keuze.open(); event "keuze:change" on document. */
+ * API: keuze.decide(purpose) -> Promise<boolean>; keuze.open(); event "keuze:change" on document.
+ * IAB TCF: when Keuze makes TC strings, __tcfapi (CMP API v2: ping, addEventListener,
+ * removeEventListener, getTCData) and the __tcfapiLocator frame for vendors in iframes. */
 (function () {
   "use strict";
   var w = window, d = document, me = d.currentScript;
@@ -43,10 +45,113 @@
     return call("GET", "/v1/banner/prompt?lang=" + encodeURIComponent(lang)).then(function (p) {
       state = p;
       apply(p);
+      tcfUpdate(p.tcf, p.ask.length ? "cmpuishown" : "tcloaded");
       if (p.ask.length) whenReady(function () { show(p.ask, false); });
       return p;
     });
   }
+
+  // --- IAB TCF CMP API v2: vendors on the page read the customer's own choices ---
+  // The server sends TCData with every answer when it makes TC strings; without it the
+  // page has no __tcfapi. Calls made before the first answer (here or in a publisher's
+  // stub, __tcfapi.a) wait for it.
+  var tcf = { data: null, known: false, event: null, listeners: {}, next: 1, waiting: [] };
+  var stub = typeof w.__tcfapi === "function" && w.__tcfapi.a;
+  if (stub) Array.prototype.push.apply(tcf.waiting, stub);
+
+  function tcData(listenerId, vendorIds) {
+    var out = {};
+    for (var k in tcf.data) out[k] = tcf.data[k];
+    out.eventStatus = tcf.event;
+    out.cmpStatus = "loaded";
+    out.listenerId = listenerId;
+    if (Array.isArray(vendorIds)) {
+      var pick = function (all) {
+        var o = {};
+        vendorIds.forEach(function (id) { if (String(id) in all) o[id] = all[id]; });
+        return o;
+      };
+      out.vendor = {
+        consents: pick(tcf.data.vendor.consents),
+        legitimateInterests: pick(tcf.data.vendor.legitimateInterests)
+      };
+    }
+    return out;
+  }
+
+  function ping() {
+    var t = tcf.data;
+    return {
+      gdprApplies: t ? t.gdprApplies : undefined, cmpLoaded: true,
+      cmpStatus: t ? "loaded" : "loading", displayStatus: root ? "visible" : (t ? "hidden" : "hidden"),
+      apiVersion: "2.2", cmpVersion: t ? t.cmpVersion : undefined, cmpId: t ? t.cmpId : undefined,
+      gvlVersion: t ? t.gvlVersion : undefined, tcfPolicyVersion: t ? t.tcfPolicyVersion : undefined
+    };
+  }
+
+  function tcfapi(command, version, callback, parameter) {
+    if (typeof callback !== "function") return;
+    if (command === "ping") { callback(ping(), true); return; }
+    if (!tcf.known) { tcf.waiting.push([command, version, callback, parameter]); return; }
+    if (!tcf.data || (version !== undefined && version !== null && version < 2)) {
+      callback(null, false);
+      return;
+    }
+    if (command === "addEventListener") {
+      var id = tcf.next++;
+      tcf.listeners[id] = callback;
+      callback(tcData(id), true);
+    } else if (command === "removeEventListener") {
+      var had = parameter in tcf.listeners;
+      delete tcf.listeners[parameter];
+      callback(had);
+    } else if (command === "getTCData") {
+      callback(tcData(undefined, parameter), true);
+    } else {
+      callback(null, false);
+    }
+  }
+
+  function tcfUpdate(data, event) {
+    var first = !tcf.known;
+    tcf.known = true;
+    tcf.data = data || null;
+    if (!tcf.data) {
+      if (w.__tcfapi === tcfapi) delete w.__tcfapi;
+    } else {
+      tcf.event = event;
+      if (first) whenReady(locator);
+      for (var id in tcf.listeners) tcf.listeners[id](tcData(Number(id)), true);
+    }
+    var waiting = tcf.waiting;
+    tcf.waiting = [];
+    waiting.forEach(function (a) { tcfapi.apply(null, a); });
+  }
+
+  // Vendors in iframes find the CMP through a frame named __tcfapiLocator and talk to it
+  // with postMessage.
+  function locator() {
+    if (w.frames.__tcfapiLocator) return;
+    var f = d.createElement("iframe");
+    f.name = "__tcfapiLocator";
+    f.hidden = true;
+    f.style.display = "none";
+    f.setAttribute("aria-hidden", "true");
+    f.setAttribute("tabindex", "-1");
+    d.body.appendChild(f);
+  }
+
+  w.__tcfapi = tcfapi;
+  w.addEventListener("message", function (e) {
+    var json = typeof e.data === "string", msg = e.data;
+    if (json) { try { msg = JSON.parse(e.data); } catch (x) { return; } }
+    var c = msg && msg.__tcfapiCall;
+    if (!c || !e.source || w.__tcfapi !== tcfapi) return;
+    tcfapi(c.command, c.version, function (value, success) {
+      var reply = { __tcfapiReturn: { returnValue: value, success: success, callId: c.callId } };
+      e.source.postMessage(json ? JSON.stringify(reply) : reply, "*");
+    }, c.parameter);
+  });
 
   function whenReady(f) {
     if (d.readyState === "loading") d.addEventListener("DOMContentLoaded", f);
@@ -219,6 +324,7 @@
     return call("POST", "/v1/banner/choices", body).then(function (r) {
       apply(r);
       close();
+      tcfUpdate(r.tcf, "useractioncomplete");
       d.dispatchEvent(new CustomEvent("keuze:change", {
         detail: { decisions: r.decisions, consent_mode: r.consent_mode }
       }));
@@ -230,7 +336,10 @@
   }
 
   var ready = load();
-  ready.catch(function (e) { if (w.console) w.console.warn(e); });
+  ready.catch(function (e) {
+    if (w.console) w.console.warn(e);
+    if (!tcf.known) tcfUpdate(null);
+  });
 
   w.keuze = {
     // May this visitor's data be used for `purpose`? False until Keuze says yes.
@@ -250,6 +359,7 @@
         state.opened = true;
         apply(p);
         show(p.purposes, true);
+        tcfUpdate(p.tcf, "cmpuishown");
       });
     }
   };

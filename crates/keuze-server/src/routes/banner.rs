@@ -488,6 +488,10 @@ pub struct BannerPrompt {
     /// Whether each purpose of the catalog is allowed now.
     pub decisions: BTreeMap<String, bool>,
     pub texts: Texts,
+    /// The IAB CMP API's `TCData` for `__tcfapi`, when the server makes TC strings
+    /// (a vendor list and a catalog with `[tcf]`); absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tcf: Option<super::cmp::TcData>,
 }
 
 fn prompt_of(state: &AppState, visitor: &Visitor, locale: &Locale) -> BannerPrompt {
@@ -542,6 +546,7 @@ fn prompt_of(state: &AppState, visitor: &Visitor, locale: &Locale) -> BannerProm
         purposes,
         consent_mode: ConsentMode::from_decisions(catalog, &decisions),
         decisions,
+        tcf: super::cmp::for_visitor(state, &visitor.subject, locale),
     }
 }
 
@@ -609,6 +614,9 @@ pub struct BannerOutcome {
     pub recorded: usize,
     pub consent_mode: ConsentMode,
     pub decisions: BTreeMap<String, bool>,
+    /// The `TCData` after the answer, as in the prompt.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tcf: Option<super::cmp::TcData>,
 }
 
 /// Record the visitor's answer to the banner, with source `banner`, through the same path
@@ -674,6 +682,7 @@ async fn record_banner_answer(
         recorded: recorded.events.len(),
         consent_mode: ConsentMode::from_decisions(catalog, &decisions),
         decisions,
+        tcf: super::cmp::for_visitor(state, &visitor.subject, &locale),
     })
 }
 

@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod banner;
 pub mod catalog;
+pub mod cmp;
 pub mod consents;
 pub mod decide;
 pub mod me;

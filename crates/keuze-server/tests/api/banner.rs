@@ -1,7 +1,7 @@
 //! The banner's endpoints as a visitor's browser meets them: a cookie jar, no API key,
 //! `X-Keuze-Banner: 1` on every request.
 
-use crate::helpers::{problem, spawn_app, TestApp};
+use crate::helpers::{problem, spawn_app, spawn_app_with_vendor_list, TestApp};
 use reqwest::cookie::CookieStore;
 use serde_json::{json, Value};
 use std::io::Write;
@@ -800,4 +800,54 @@ async fn an_erased_device_starts_afresh() {
     assert_eq!(asked(&prompt), CONSENT_PURPOSES);
     browser.choose(json!({"all": "reject"})).await;
     assert_eq!(browser.decide("newsletter").await["reason"], "withdrawn");
+}
+
+#[tokio::test]
+async fn the_banner_carries_the_visitors_tcdata_when_the_server_makes_tc_strings() {
+    let app = spawn_app().await;
+    let visitor = Browser::new(&app);
+    let before = visitor.prompt().await;
+    let tcf = &before["tcf"];
+    assert_eq!(tcf["cmpId"], 300);
+    assert_eq!(tcf["gdprApplies"], true);
+    assert_eq!(tcf["isServiceSpecific"], true);
+    assert_eq!(tcf["publisherCC"], "NL");
+    // Every purpose of the vendor list is named, none with a yes yet.
+    assert_eq!(tcf["purpose"]["consents"].as_object().unwrap().len(), 11);
+    assert!(tcf["purpose"]["consents"]
+        .as_object()
+        .unwrap()
+        .values()
+        .all(|v| *v == json!(false)));
+    assert_eq!(tcf["vendor"]["consents"], json!({"755": false}));
+    let after = visitor.choose(json!({"all": "accept"})).await;
+    let tcf = &after["tcf"];
+    let model = keuze_tcf::decode(tcf["tcString"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        model.purpose_consents.iter().collect::<Vec<_>>(),
+        [1, 2, 3, 4]
+    );
+    for id in 1..=11 {
+        assert_eq!(
+            tcf["purpose"]["consents"][id.to_string()],
+            json!(id <= 4),
+            "purpose {id}"
+        );
+    }
+    assert_eq!(tcf["vendor"]["consents"], json!({"755": true}));
+    assert!(tcf["vendor"]["legitimateInterests"]
+        .as_object()
+        .unwrap()
+        .values()
+        .all(|v| *v == json!(false)));
+}
+
+#[tokio::test]
+async fn without_a_vendor_list_the_banner_offers_no_tcdata() {
+    let app = spawn_app_with_vendor_list(None).await;
+    let visitor = Browser::new(&app);
+    let prompt = visitor.prompt().await;
+    assert!(prompt.get("tcf").is_none(), "{prompt}");
+    let after = visitor.choose(json!({"all": "reject"})).await;
+    assert!(after.get("tcf").is_none(), "{after}");
 }

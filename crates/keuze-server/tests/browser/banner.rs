@@ -436,3 +436,171 @@ async fn with_gpc_on_its_purposes_are_refused_and_not_asked_and_the_rest_by_keyb
     assert_eq!(app.ledger_len().await, before);
     browser.close().await;
 }
+
+/// What the vendor script's `addEventListener` callback has been given so far.
+async fn tcf_events(browser: &Browser) -> Vec<Value> {
+    browser
+        .eval("return window.vendorSaw;")
+        .await
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// The true entries of a TCData signal map, as ids.
+fn yes(signals: &Value) -> Vec<String> {
+    signals
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(_, v)| **v == json!(true))
+        .map(|(k, _)| k.clone())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ad_vendors_on_the_page_read_the_visitors_own_choices_through_tcfapi() {
+    let app = spawn_app().await;
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    browser
+        .open(&format!("{}/banner/demo?lang=en", app.base))
+        .await;
+    // A vendor's script registers as the CMP API asks, before or after the banner loads.
+    browser
+        .eval(
+            "window.vendorSaw = []; window.__tcfapi('addEventListener', 2, function (d, ok) { \
+             window.vendorSaw.push({ok: ok, status: d.eventStatus, cmp: d.cmpStatus, id: d.listenerId, \
+             tc: d.tcString, purposes: d.purpose.consents, vendors: d.vendor.consents, \
+             li: d.purpose.legitimateInterests, gdpr: d.gdprApplies, cc: d.publisherCC}); }); return true;",
+        )
+        .await;
+    browser.find(DIALOG).await;
+    until(
+        &browser,
+        "the listener's first call",
+        "window.vendorSaw.length >= 1",
+    )
+    .await;
+    let first = tcf_events(&browser).await[0].clone();
+    // A new visitor: the banner is up, nothing is consented, nothing rests on legitimate
+    // interest.
+    assert_eq!(first["ok"], true);
+    assert_eq!(first["status"], "cmpuishown");
+    assert_eq!(first["cmp"], "loaded");
+    assert_eq!(first["gdpr"], true);
+    assert_eq!(first["cc"], "NL");
+    assert!(yes(&first["purposes"]).is_empty(), "{first}");
+    assert!(yes(&first["li"]).is_empty(), "{first}");
+    assert_eq!(first["vendors"], json!({"755": false}));
+    let model = keuze_tcf::decode(first["tc"].as_str().unwrap()).unwrap();
+    assert!(model.purpose_consents.is_empty());
+    let ping = browser
+        .eval("var r; window.__tcfapi('ping', 2, function (p) { r = p; }); return r;")
+        .await;
+    assert_eq!(ping["cmpLoaded"], true);
+    assert_eq!(ping["cmpStatus"], "loaded");
+    assert_eq!(ping["displayStatus"], "visible");
+    assert_eq!(
+        (ping["cmpId"].clone(), ping["gvlVersion"].clone()),
+        (json!(300), json!(7))
+    );
+
+    // Accept all: the listener hears it, with the string the API gives for this visitor.
+    browser.find_all(FIRST_LAYER).await[0]
+        .click()
+        .await
+        .unwrap();
+    until(
+        &browser,
+        "useractioncomplete",
+        "window.vendorSaw.some(function (e) { return e.status === 'useractioncomplete'; })",
+    )
+    .await;
+    let done = tcf_events(&browser).await.pop().unwrap();
+    assert_eq!(done["status"], "useractioncomplete");
+    assert_eq!(done["id"], first["id"], "the same listener");
+    assert_eq!(yes(&done["purposes"]), ["1", "2", "3", "4"]);
+    assert_eq!(done["vendors"], json!({"755": true}));
+    let device = device_id(&browser).await;
+    let api: Value = app
+        .post(
+            "/v1/subjects/tcf",
+            &json!({"subject": {"device_id": device}}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(done["tc"], api["tcString"], "the page and the API agree");
+    let model = keuze_tcf::decode(done["tc"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        model.purpose_consents.iter().collect::<Vec<_>>(),
+        [1, 2, 3, 4]
+    );
+    assert!(model.vendor_consents.contains(755));
+
+    // A vendor in an iframe finds the CMP through __tcfapiLocator and postMessage; its
+    // script runs in the frame (WebDriver switches into it).
+    browser
+        .eval("var f = document.createElement('iframe'); f.name = 'vendor'; document.body.appendChild(f); return true;")
+        .await;
+    let frame = browser.find("iframe[name=vendor]").await;
+    frame.enter_frame().await.unwrap();
+    let found = browser
+        .eval(
+            "window.reply = null; \
+             window.addEventListener('message', function (e) { window.reply = e.data; }); \
+             var found = !!window.parent.frames['__tcfapiLocator']; \
+             window.parent.postMessage({__tcfapiCall: {command: 'getTCData', version: 2, callId: 'c1'}}, '*'); \
+             return found;",
+        )
+        .await;
+    assert_eq!(found, json!(true), "the locator frame is there");
+    until(&browser, "the cross-frame reply", "window.reply !== null").await;
+    let reply = browser.eval("return window.reply;").await;
+    browser.client().enter_parent_frame().await.unwrap();
+    let ret = &reply["__tcfapiReturn"];
+    assert_eq!(ret["callId"], "c1");
+    assert_eq!(ret["success"], true);
+    assert_eq!(ret["returnValue"]["tcString"], done["tc"]);
+
+    // Changing one's mind reaches the vendor too; a removed listener hears nothing more.
+    browser
+        .find("[data-keuze-open]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    browser.find(DIALOG).await;
+    browser
+        .find("#keuze-banner [role=switch][data-purpose=advertising_partners]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    browser
+        .find("#keuze-banner .kz-two .kz-btn")
+        .await
+        .click()
+        .await
+        .unwrap();
+    until(
+        &browser,
+        "the second useractioncomplete",
+        "window.vendorSaw.filter(function (e) { return e.status === 'useractioncomplete'; }).length === 2",
+    )
+    .await;
+    let after = tcf_events(&browser).await.pop().unwrap();
+    assert!(yes(&after["purposes"]).is_empty(), "{after}");
+    assert_eq!(after["vendors"], json!({"755": false}));
+    let removed = browser
+        .eval(&format!(
+            "var r; window.__tcfapi('removeEventListener', 2, function (ok) {{ r = ok; }}, {}); return r;",
+            first["id"]
+        ))
+        .await;
+    assert_eq!(removed, json!(true));
+    browser.close().await;
+}
