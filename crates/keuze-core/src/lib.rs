@@ -12,6 +12,7 @@ pub mod event;
 pub mod ids;
 pub mod index;
 pub mod merkle;
+pub mod prompt;
 pub mod published;
 pub mod readability;
 pub mod receipt;

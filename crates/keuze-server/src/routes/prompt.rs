@@ -10,7 +10,7 @@ use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::Json;
 use keuze_core::diff::{country_name, in_eea, PurposeDiffKind};
-use keuze_core::{Action, CatalogHistory, LegalBasis, Locale, Reason, SubjectId};
+use keuze_core::{Action, CatalogHistory, Locale, Reason, SubjectId};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -123,28 +123,19 @@ pub(crate) fn prompt_for(state: &AppState, subject: SubjectId, locale: &Locale) 
         .index()
         .read()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
-    let ask = catalog
-        .purposes
-        .iter()
-        .filter(|p| p.legal_basis == LegalBasis::Consent)
-        .filter_map(|p| {
-            let last = index.last(&subject, p.id.as_str());
-            let d = index.decide(&history, &subject, p.id.as_str(), &[], now);
-            if !matches!(
-                d.reason,
-                Reason::NotAsked | Reason::ReconsentRequired | Reason::Expired
-            ) {
-                return None;
-            }
-            let changes = match (d.reason, last) {
+    let ask = keuze_core::prompt::to_ask(&history, &index, &subject, now)
+        .into_iter()
+        .map(|a| {
+            let p = a.purpose;
+            let changes = match (a.reason, a.last) {
                 (Reason::ReconsentRequired, Some(l)) => {
                     changes_since(&history, l.catalog_version, p.id.as_str(), locale)
                 }
                 _ => Vec::new(),
             };
-            Some(Question {
+            Question {
                 purpose: p.id.to_string(),
-                reason: d.reason,
+                reason: a.reason,
                 title: p.title.get(locale).to_owned(),
                 description: p.description.get(locale).to_owned(),
                 benefit: p.benefit.as_ref().map(|t| t.get(locale).to_owned()),
@@ -178,7 +169,7 @@ pub(crate) fn prompt_for(state: &AppState, subject: SubjectId, locale: &Locale) 
                 consent_lifetime: p.consent_lifetime.map(|l| l.in_words(locale)),
                 notice_digest: p.notice_digest(locale, &catalog.taxonomy).to_string(),
                 changes,
-            })
+            }
         })
         .collect();
     Prompt {
