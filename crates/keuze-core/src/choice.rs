@@ -2,8 +2,12 @@
 //! impossible by construction: "accept all" becomes one action per purpose.
 
 use crate::catalog::{Catalog, LegalBasis};
-use crate::event::Action;
-use crate::ids::PurposeId;
+use crate::event::{Action, NewEvent, Source};
+use crate::ids::{Locale, PurposeId};
+use crate::published::{CatalogHistory, CatalogVersion};
+use crate::receipt::NoticeContext;
+use crate::subject::SubjectId;
+use crate::time::Timestamp;
 
 /// The answer behind "accept all" and "reject all": one click either way.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -142,6 +146,62 @@ pub fn preset_choices(catalog: &Catalog, preset_id: &str) -> Option<Vec<(Purpose
     Some(choices)
 }
 
+/// Grants that cannot be recorded: what the notice shown says about these purposes has
+/// changed materially since.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaleNotice {
+    pub purposes: Vec<PurposeId>,
+}
+
+/// The ledger events for checked choices (`planned`) a customer made on the notice of
+/// catalog version `shown` in `locale`, at `now`: one per purpose, each with the version
+/// and the digest of the exact notice text it answers. A purpose `shown` lacks can only
+/// be refused; the current notice is the one that applies to it. Nobody records consent
+/// to a text the customer did not see: if a grant answers a notice that has since
+/// changed materially, nothing is recorded. Saying no is never refused.
+pub fn events_for(
+    history: &CatalogHistory,
+    shown: &CatalogVersion,
+    subject: SubjectId,
+    locale: &Locale,
+    source: Source,
+    planned: Vec<(PurposeId, Action)>,
+    now: Timestamp,
+) -> Result<Vec<NewEvent>, StaleNotice> {
+    let stale: Vec<PurposeId> = planned
+        .iter()
+        .filter(|(p, action)| {
+            *action == Action::Grant && !history.still_covers(p.as_str(), shown.number)
+        })
+        .map(|(p, _)| p.clone())
+        .collect();
+    if !stale.is_empty() {
+        return Err(StaleNotice { purposes: stale });
+    }
+    let current = history.current();
+    Ok(planned
+        .into_iter()
+        .filter_map(|(purpose, action)| {
+            let (version, p) = match shown.catalog.purpose(purpose.as_str()) {
+                Some(p) => (shown, p),
+                None => (current, current.catalog.purpose(purpose.as_str())?),
+            };
+            let context = NoticeContext::from_catalog(&version.catalog, &p.id)?;
+            Some(NewEvent {
+                subject,
+                context_digest: context.digest(),
+                notice_digest: p.notice_digest(locale, &version.catalog.taxonomy),
+                purpose,
+                action,
+                source,
+                catalog_version: version.number,
+                locale: locale.clone(),
+                recorded_at: now,
+            })
+        })
+        .collect())
+}
+
 /// "unknown purpose `x`", with the closest match and the list of valid ids.
 pub fn unknown_purpose_message(catalog: &Catalog, purpose: &str) -> String {
     let ids: Vec<&str> = catalog.purposes.iter().map(|p| p.id.as_str()).collect();
@@ -156,4 +216,83 @@ pub fn unknown_purpose_message(catalog: &Catalog, purpose: &str) -> String {
     }
     msg.push_str(&format!(" Valid purposes: {}", ids.join(", ")));
     msg
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+    use super::*;
+    use crate::catalog::{parse_catalog, SAMPLE_CATALOG};
+
+    fn version(number: u32, source: &str) -> CatalogVersion {
+        let (catalog, _) = parse_catalog("t.toml", source).unwrap();
+        CatalogVersion {
+            number,
+            digest: catalog.digest(),
+            catalog,
+            published_at: Timestamp::from_unix_millis(number.into()),
+        }
+    }
+
+    fn id(p: &str) -> PurposeId {
+        PurposeId::parse(p).unwrap()
+    }
+
+    #[test]
+    fn events_name_the_notice_shown_and_refuse_a_grant_to_a_stale_one() {
+        let mut history = CatalogHistory::new(version(1, SAMPLE_CATALOG));
+        let material = SAMPLE_CATALOG.replace(
+            r#"categories = ["contact.email", "contact.name", "behaviour.email_engagement"]"#,
+            r#"categories = ["contact.email", "contact.name", "behaviour.email_engagement", "behaviour.purchase_history"]"#,
+        );
+        history.push(version(2, &material)).unwrap();
+        let (v1, v2) = (history.version(1).unwrap(), history.current());
+        let subject = SubjectId::from_bytes([3; 32]);
+        let nl = Locale::nl();
+        let at = Timestamp::from_unix_millis(99);
+        let events =
+            |shown, planned| events_for(&history, shown, subject, &nl, Source::Banner, planned, at);
+
+        let stale = events(v1, vec![(id("newsletter"), Action::Grant)]).unwrap_err();
+        assert_eq!(stale.purposes, [id("newsletter")]);
+        // A grant to an unchanged purpose and any refusal still hold on the old notice.
+        let recorded = events(
+            v1,
+            vec![
+                (id("product_reviews"), Action::Grant),
+                (id("newsletter"), Action::Withdraw),
+            ],
+        )
+        .unwrap();
+        assert_eq!(recorded.len(), 2);
+        let reviews = v1.catalog.purpose("product_reviews").unwrap();
+        assert_eq!(recorded[0].catalog_version, 1);
+        assert_eq!(
+            recorded[0].notice_digest,
+            reviews.notice_digest(&nl, &v1.catalog.taxonomy)
+        );
+        assert_eq!(
+            recorded[0].context_digest,
+            NoticeContext::from_catalog(&v1.catalog, &id("product_reviews"))
+                .unwrap()
+                .digest()
+        );
+        assert_eq!(
+            (
+                recorded[1].action,
+                recorded[1].source,
+                recorded[1].recorded_at
+            ),
+            (Action::Withdraw, Source::Banner, at)
+        );
+
+        let current = events(v2, vec![(id("newsletter"), Action::Grant)]).unwrap();
+        let newsletter = v2.catalog.purpose("newsletter").unwrap();
+        assert_eq!(current[0].catalog_version, 2);
+        assert_eq!(
+            current[0].notice_digest,
+            newsletter.notice_digest(&nl, &v2.catalog.taxonomy)
+        );
+        assert_ne!(current[0].notice_digest, recorded[1].notice_digest);
+    }
 }

@@ -9,9 +9,8 @@ use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use keuze_core::choice::{all_choices, resolve_choices, AllAnswer, RequestedChoice};
-use keuze_core::receipt::NoticeContext;
-use keuze_core::{Action, Locale, NewEvent, PurposeId, Source};
+use keuze_core::choice::{all_choices, events_for, resolve_choices, AllAnswer, RequestedChoice};
+use keuze_core::{Action, Locale, PurposeId, Source};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -215,47 +214,21 @@ pub(crate) async fn record_request(
         .into_iter()
         .filter(|(p, action)| keep(p, *action))
         .collect();
-    // Nobody records consent to a text the customer did not see: a grant against a
-    // notice that has since changed materially is refused. Saying no is never refused.
-    let stale: Vec<String> = planned
-        .iter()
-        .filter(|(p, action)| {
-            *action == Action::Grant && !history.still_covers(p.as_str(), shown.number)
-        })
-        .map(|(p, _)| p.to_string())
-        .collect();
-    if !stale.is_empty() {
-        return Err(ApiError::StaleCatalogVersion {
-            requested: shown.number,
-            current: current.number,
-            purposes: stale,
-        });
-    }
-    let now = state.now();
     let source = req.source.map_or(Source::Api, Source::from);
-    let events: Vec<NewEvent> = planned
-        .into_iter()
-        .filter_map(|(purpose, action)| {
-            // The notice as shown; a purpose the shown version lacks can only be refused
-            // here, and then the current notice is the one that applies.
-            let (version, p) = match shown.catalog.purpose(purpose.as_str()) {
-                Some(p) => (shown, p),
-                None => (current, current.catalog.purpose(purpose.as_str())?),
-            };
-            let context = NoticeContext::from_catalog(&version.catalog, &p.id)?;
-            Some(NewEvent {
-                subject,
-                context_digest: context.digest(),
-                notice_digest: p.notice_digest(&locale, &version.catalog.taxonomy),
-                purpose,
-                action,
-                source,
-                catalog_version: version.number,
-                locale: locale.clone(),
-                recorded_at: now,
-            })
-        })
-        .collect();
+    let events = events_for(
+        &history,
+        shown,
+        subject,
+        &locale,
+        source,
+        planned,
+        state.now(),
+    )
+    .map_err(|stale| ApiError::StaleCatalogVersion {
+        requested: shown.number,
+        current: current.number,
+        purposes: stale.purposes.iter().map(ToString::to_string).collect(),
+    })?;
     let committed = state.writer().append(events).await?;
     metrics::counter!("keuze_consent_events_total").increment(committed.len() as u64);
     Ok(RecordResponse {
