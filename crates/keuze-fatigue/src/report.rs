@@ -191,21 +191,22 @@ impl Report {
         let mut s = String::new();
         let _ = writeln!(
             s,
-            "| policy | prompts per customer: mean | p50 | p90 | max | never asked again after the first answer (of those who came back) | decisions on consent to materially outdated text | decisions on expired consent | decisions allowed |"
+            "| policy | prompts per customer: mean | p50 | p90 | max | purposes asked per customer (mean) | never asked again after the first answer (of those who came back) | decisions on consent to materially outdated text | decisions on expired consent | decisions allowed |"
         );
         let _ = writeln!(
             s,
-            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
         );
         for r in &self.policies {
             let _ = writeln!(
                 s,
-                "| {} | {:.2} | {} | {} | {} | {} ({}) | {} | {} | {} |",
+                "| {} | {:.2} | {} | {} | {} | {:.2} | {} ({}) | {} | {} | {} |",
                 r.label,
                 r.prompts.mean,
                 r.prompts.p50,
                 r.prompts.p90,
                 r.prompts.max,
+                r.questions.mean,
                 pct(r.never_asked_again),
                 pct(r.never_asked_again_returning),
                 thousands(r.outdated),
