@@ -96,26 +96,6 @@ impl BitReader {
         let word = u64::from_be_bytes(word) << (self.pos % 8);
         Some(word >> (64 - n))
     }
-
-    /// Calls `f` with the id (1-based from `first`) of every set bit among the next `n`.
-    pub(crate) fn for_each_set(&mut self, n: usize, mut f: impl FnMut(usize)) -> Option<()> {
-        if n > self.remaining() {
-            return None;
-        }
-        let mut done = 0;
-        while done < n {
-            let take = (n - done).min(57);
-            // Left-aligned, so that ids come out in ascending order.
-            let mut bits = self.read(take as u32)? << (64 - take);
-            while bits != 0 {
-                let from_left = bits.leading_zeros() as usize;
-                f(done + from_left + 1);
-                bits &= !((1u64 << 63) >> from_left);
-            }
-            done += take;
-        }
-        Some(())
-    }
 }
 
 /// Writes fields MSB-first; [`BitWriter::finish`] renders base64url.
@@ -196,23 +176,6 @@ mod tests {
         for &(v, n) in &fields {
             assert_eq!(r.read(n), Some(v & ((1u64 << n) - 1)), "width {n}");
         }
-    }
-
-    #[test]
-    fn reports_the_set_bits_of_a_long_field() {
-        let mut w = BitWriter::default();
-        for i in 1..=200u64 {
-            w.push_bool(i % 7 == 0 || i == 1 || i == 200);
-        }
-        let mut s = String::new();
-        w.finish(&mut s);
-        let mut r = BitReader::new(&s);
-        let mut ids = Vec::new();
-        r.for_each_set(200, |i| ids.push(i)).unwrap();
-        let want: Vec<usize> = (1..=200)
-            .filter(|i| i % 7 == 0 || *i == 1 || *i == 200)
-            .collect();
-        assert_eq!(ids, want);
     }
 
     #[test]

@@ -317,26 +317,31 @@ impl SegmentReader {
     fn vendors(&mut self, names: &SectionNames) -> Result<VendorSet, DecodeError> {
         let max = self.field(names.max, 16)? as usize;
         let is_range = self.flag(names.encoding)?;
-        let mut set = VendorSet::new();
         if !is_range {
             let at = self.bits.position();
             let available = self.bits.remaining();
-            self.bits
-                .for_each_set(max, |id| {
-                    set.insert(id as u16);
-                })
-                .ok_or_else(|| {
-                    self.fail_at(
-                        at,
-                        names.bitfield,
-                        DecodeErrorKind::Truncated {
-                            needed: max,
-                            available,
-                        },
-                    )
-                })?;
-            return Ok(set);
+            if max > available {
+                return Err(self.fail_at(
+                    at,
+                    names.bitfield,
+                    DecodeErrorKind::Truncated {
+                        needed: max,
+                        available,
+                    },
+                ));
+            }
+            // 64 vendors at a time: the field's first bit is vendor 1, a word's low bit.
+            let mut words = Vec::with_capacity(max.div_ceil(64));
+            let mut left = max;
+            while left > 0 {
+                let take = left.min(64) as u32;
+                let chunk = self.bits.read(take).unwrap_or(0);
+                words.push((chunk << (64 - take)).reverse_bits());
+                left -= take as usize;
+            }
+            return Ok(VendorSet::from_words(words));
         }
+        let mut set = VendorSet::new();
         let entries = self.field("NumEntries", 12)?;
         for _ in 0..entries {
             self.range_entry(&mut set)?;

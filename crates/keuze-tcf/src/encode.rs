@@ -166,27 +166,37 @@ fn write_core(m: &TcModel, w: &mut BitWriter) -> Result<(), EncodeError> {
         w.push(r.restriction_type.bits(), 2);
         let runs = r.vendors.runs().count();
         w.push(fits("NumEntries", runs as u64, 12)?, 12);
-        write_runs(&r.vendors, w);
+        write_entries(r.vendors.runs(), w);
     }
     Ok(())
 }
 
-/// The size in bits of a set's range form after MaxVendorId and IsRangeEncoding, and
-/// its number of entries.
-fn range_form(set: &VendorSet) -> (usize, usize) {
-    set.runs().fold((12, 0), |(bits, n), (a, b)| {
-        (bits + if a == b { 17 } else { 33 }, n + 1)
-    })
+/// The set's runs, if its range form (12 bits of NumEntries, then 17 bits per single
+/// id and 33 per range) is shorter than a bit field of `max` bits; `None` as soon as it
+/// cannot be, so a dense set costs only its first few runs.
+fn shorter_as_ranges(set: &VendorSet, max: usize) -> Option<Vec<(u16, u16)>> {
+    let mut bits = 12;
+    if bits >= max {
+        return None;
+    }
+    let mut runs = Vec::new();
+    for (a, b) in set.runs() {
+        bits += if a == b { 17 } else { 33 };
+        if bits >= max || runs.len() == 4095 {
+            return None;
+        }
+        runs.push((a, b));
+    }
+    Some(runs)
 }
 
 fn write_vendors(set: &VendorSet, w: &mut BitWriter) {
     let max = set.max();
     w.push(u64::from(max), 16);
-    let (range_bits, entries) = range_form(set);
-    if range_bits < usize::from(max) && entries < 4096 {
+    if let Some(runs) = shorter_as_ranges(set, usize::from(max)) {
         w.push_bool(true);
-        w.push(entries as u64, 12);
-        write_runs(set, w);
+        w.push(runs.len() as u64, 12);
+        write_entries(runs.into_iter(), w);
         return;
     }
     w.push_bool(false);
@@ -202,8 +212,9 @@ fn write_vendors(set: &VendorSet, w: &mut BitWriter) {
     }
 }
 
-fn write_runs(set: &VendorSet, w: &mut BitWriter) {
-    for (first, last) in set.runs() {
+/// Range entries: IsARange, StartOrOnlyVendorId and, for a range, EndVendorId.
+fn write_entries(runs: impl Iterator<Item = (u16, u16)>, w: &mut BitWriter) {
+    for (first, last) in runs {
         w.push_bool(first != last);
         w.push(u64::from(first), 16);
         if first != last {

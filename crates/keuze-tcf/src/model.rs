@@ -237,6 +237,13 @@ impl VendorSet {
     pub(crate) fn words(&self) -> &[u64] {
         &self.words
     }
+
+    /// A set from its bitmap words (word `i` holds ids `64i+1..=64i+64`, low bit first).
+    pub(crate) fn from_words(words: Vec<u64>) -> Self {
+        let mut set = VendorSet { words };
+        set.trim();
+        set
+    }
 }
 
 impl PartialEq for VendorSet {
