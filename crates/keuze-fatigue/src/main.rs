@@ -64,6 +64,12 @@ fn main() -> ExitCode {
     }
 }
 
+/// Prints a line; a reader that went away (`| head`) is no reason to panic.
+fn say(line: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stdout().lock(), "{line}");
+}
+
 fn command(args: &Args) -> String {
     let mut c = format!(
         "cargo run --release -p keuze-fatigue -- --customers {} --days {} --seed {} --minor {} --material {}",
@@ -99,14 +105,14 @@ fn go(args: &Args) -> Result<bool> {
     bar.finish_and_clear();
     let took = started.elapsed();
     let report = result.report();
-    println!("{}", report.table());
-    println!(
+    say(format_args!("{}", report.table()));
+    say(format_args!(
         "{} customers × {} policies in {:.1} s on {} thread(s)",
         config.customers,
         Policy::ALL.len(),
         took.as_secs_f64(),
         args.threads.clamp(1, Policy::ALL.len())
-    );
+    ));
     if let Some(dir) = &args.out {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         let json = dir.join("consent-fatigue.json");
@@ -115,7 +121,11 @@ fn go(args: &Args) -> Result<bool> {
             .with_context(|| format!("writing {}", json.display()))?;
         std::fs::write(&svg, plot::svg(&report))
             .with_context(|| format!("writing {}", svg.display()))?;
-        println!("wrote {} and {}", json.display(), svg.display());
+        say(format_args!(
+            "wrote {} and {}",
+            json.display(),
+            svg.display()
+        ));
         let md = dir.join("consent-fatigue.md");
         if md.exists() {
             let text = std::fs::read_to_string(&md)
@@ -136,7 +146,10 @@ fn go(args: &Args) -> Result<bool> {
                 text.get(e..).unwrap_or_default()
             );
             std::fs::write(&md, new).with_context(|| format!("writing {}", md.display()))?;
-            println!("rewrote the generated part of {}", md.display());
+            say(format_args!(
+                "rewrote the generated part of {}",
+                md.display()
+            ));
         }
     }
     let keuze = report.policy(Policy::Keuze);
