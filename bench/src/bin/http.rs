@@ -9,6 +9,7 @@
 use anyhow::{bail, Context, Result};
 use clap::Parser;
 use keuze_bench::Runs;
+use keuze_fatigue::plot::{nice_ticks, trim, xml};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde::Serialize;
@@ -919,12 +920,6 @@ fn plot(r: &Results) -> String {
     svg
 }
 
-fn xml(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-}
-
 type Series<'a> = (&'a str, &'a str, Vec<(f64, f64, f64)>);
 
 fn panel(svg: &mut String, x0: f64, title: &str, levels: &[usize], series: &[Series<'_>]) {
@@ -1010,22 +1005,4 @@ fn panel(svg: &mut String, x0: f64, title: &str, levels: &[usize], series: &[Ser
             xml(name)
         );
     }
-}
-
-/// A round tick step and how many ticks cover `top`.
-fn nice_ticks(top: f64) -> (f64, usize) {
-    let top = if top > 0.0 { top } else { 1.0 };
-    let raw = top / 5.0;
-    let mag = 10f64.powf(raw.log10().floor());
-    let step = [1.0, 2.0, 2.5, 5.0, 10.0]
-        .iter()
-        .map(|m| m * mag)
-        .find(|s| *s >= raw)
-        .unwrap_or(10.0 * mag);
-    (step, (top / step).ceil().max(1.0) as usize)
-}
-
-fn trim(v: f64) -> String {
-    let s = format!("{v:.2}");
-    s.trim_end_matches('0').trim_end_matches('.').to_owned()
 }

@@ -16,14 +16,15 @@ fn color(p: Policy) -> &'static str {
     }
 }
 
-fn xml(s: &str) -> String {
+/// Text escaped for SVG. Shared with the HTTP benchmark's plot (bench/src/bin/http.rs).
+pub fn xml(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
 }
 
 /// A round tick step and how many ticks cover `top`.
-fn nice_ticks(top: f64) -> (f64, usize) {
+pub fn nice_ticks(top: f64) -> (f64, usize) {
     let top = if top > 0.0 { top } else { 1.0 };
     let raw = top / 5.0;
     let mag = 10f64.powf(raw.log10().floor());
@@ -35,7 +36,8 @@ fn nice_ticks(top: f64) -> (f64, usize) {
     (step, (top / step).ceil().max(1.0) as usize)
 }
 
-fn trim(v: f64) -> String {
+/// A tick label: at most two decimals, no trailing zeros.
+pub fn trim(v: f64) -> String {
     let s = format!("{v:.2}");
     s.trim_end_matches('0').trim_end_matches('.').to_owned()
 }
