@@ -34,10 +34,12 @@ pub enum AdminAction {
     WebhookCreated,
     WebhookDeleted,
     LogKeyRotated,
+    IncidentRecorded,
+    IncidentPublished,
 }
 
 impl AdminAction {
-    pub const ALL: [AdminAction; 7] = [
+    pub const ALL: [AdminAction; 9] = [
         Self::KeyCreated,
         Self::KeyRevoked,
         Self::CatalogPublished,
@@ -45,6 +47,8 @@ impl AdminAction {
         Self::WebhookCreated,
         Self::WebhookDeleted,
         Self::LogKeyRotated,
+        Self::IncidentRecorded,
+        Self::IncidentPublished,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -56,6 +60,8 @@ impl AdminAction {
             Self::WebhookCreated => "webhook_created",
             Self::WebhookDeleted => "webhook_deleted",
             Self::LogKeyRotated => "log_key_rotated",
+            Self::IncidentRecorded => "incident_recorded",
+            Self::IncidentPublished => "incident_published",
         }
     }
 
@@ -320,6 +326,28 @@ impl NewAdminEntry {
         )
     }
 
+    /// Incident `number` with `digest` was recorded.
+    pub fn incident_recorded(by: &Attribution, number: u32, digest: &Digest256) -> Self {
+        Self {
+            action: AdminAction::IncidentRecorded,
+            actor: by.actor.clone(),
+            target: AuditText::known(format!("incident:{number}")),
+            detail: detail([("digest", AuditText::known(digest.to_hex()))]),
+            recorded_at: by.at,
+        }
+    }
+
+    /// Incident `number` was put on the public register.
+    pub fn incident_published(by: &Attribution, number: u32) -> Self {
+        Self {
+            action: AdminAction::IncidentPublished,
+            actor: by.actor.clone(),
+            target: AuditText::known(format!("incident:{number}")),
+            detail: BTreeMap::new(),
+            recorded_at: by.at,
+        }
+    }
+
     /// The entry as leaf `seq - 1`.
     pub fn at_seq(self, seq: u64) -> AdminEntry {
         AdminEntry {
@@ -430,11 +458,13 @@ pub fn entry_from_row(
     })
 }
 
-/// One leaf of the ledger's Merkle tree, of either kind.
+/// One leaf of the ledger's Merkle tree, of any kind.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LedgerLeaf {
     Consent(crate::receipt::LedgerEntry),
     Admin(AdminEntry),
+    /// A customer told of an incident, or acknowledging it.
+    Notice(crate::incident::NoticeEntry),
 }
 
 impl LedgerLeaf {
@@ -442,6 +472,7 @@ impl LedgerLeaf {
         match self {
             Self::Consent(e) => e.seq,
             Self::Admin(e) => e.seq,
+            Self::Notice(e) => e.seq,
         }
     }
 
@@ -450,6 +481,7 @@ impl LedgerLeaf {
         match self {
             Self::Consent(e) => e.canonical_bytes(),
             Self::Admin(e) => e.canonical_bytes(),
+            Self::Notice(e) => e.canonical_bytes(),
         }
     }
 
@@ -458,23 +490,23 @@ impl LedgerLeaf {
     }
 }
 
-/// Merges a page of consent entries and a page of admin entries, both after the same seq
-/// and each at most `limit` long, into the first `limit` leaves by seq. What a backend
-/// that keeps the two kinds in two tables answers for `ledger_leaves`.
+/// Merges a page of consent entries, a page of admin entries and a page of notice
+/// entries, all after the same seq and each at most `limit` long, into the first `limit`
+/// leaves by seq. What a backend that keeps the kinds in separate tables answers for
+/// `ledger_leaves`.
 pub fn merge_leaves(
     consent: Vec<crate::receipt::LedgerEntry>,
     admin: Vec<AdminEntry>,
+    notices: Vec<crate::incident::NoticeEntry>,
     limit: usize,
 ) -> Vec<LedgerLeaf> {
-    let mut out: Vec<LedgerLeaf> = Vec::with_capacity(consent.len() + admin.len());
-    let mut admin = admin.into_iter().peekable();
-    for entry in consent {
-        while let Some(a) = admin.next_if(|a| a.seq < entry.seq) {
-            out.push(LedgerLeaf::Admin(a));
-        }
-        out.push(LedgerLeaf::Consent(entry));
-    }
-    out.extend(admin.map(LedgerLeaf::Admin));
+    let mut out: Vec<LedgerLeaf> = consent
+        .into_iter()
+        .map(LedgerLeaf::Consent)
+        .chain(admin.into_iter().map(LedgerLeaf::Admin))
+        .chain(notices.into_iter().map(LedgerLeaf::Notice))
+        .collect();
+    out.sort_unstable_by_key(LedgerLeaf::seq);
     out.truncate(limit);
     out
 }
@@ -576,7 +608,7 @@ mod tests {
     #[test]
     fn merge_keeps_seq_order_and_the_limit() {
         let admin = |seq| NewAdminEntry::subject_erased(&by(), 1, 1).at_seq(seq);
-        let merged = merge_leaves(Vec::new(), vec![admin(2), admin(5)], 1);
+        let merged = merge_leaves(Vec::new(), vec![admin(2), admin(5)], Vec::new(), 1);
         assert_eq!(merged.iter().map(LedgerLeaf::seq).collect::<Vec<_>>(), [2]);
     }
 }

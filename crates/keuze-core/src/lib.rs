@@ -10,6 +10,7 @@ pub mod decision;
 pub mod diff;
 pub mod event;
 pub mod ids;
+pub mod incident;
 pub mod index;
 pub mod merkle;
 pub mod prompt;

@@ -15,11 +15,13 @@
 use async_trait::async_trait;
 use keuze_core::admin::{self, AdminEntry, Attribution, LedgerLeaf, NewAdminEntry};
 use keuze_core::catalog::Digest256;
+use keuze_core::incident::{NewNotice, NoticeEvent};
 use keuze_core::merkle::{self, Hash, NodeSource, StoredNode, TreeBuilder};
 use keuze_core::receipt::{subject_commitment, EntryAction, LedgerEntry, SubjectSalt};
 use keuze_core::{Action, ConsentEvent, Locale, NewEvent, PurposeId, Source, SubjectId, Timestamp};
 use keuze_store::{
-    ApiKey, Result, Scope, Store, StoreError, StoredCatalog, StoredCheckpoint, StoredLogKey,
+    ApiKey, NoticeCounts, Result, Scope, Store, StoreError, StoredCatalog, StoredCheckpoint,
+    StoredIncident, StoredLogKey,
 };
 use rand::rngs::OsRng;
 use rand::RngCore;
@@ -38,6 +40,7 @@ use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::time::Duration;
 
+mod incidents;
 mod outbox;
 
 /// The database file inside the data directory.
@@ -63,6 +66,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/0004_remembered.sql"),
     ),
     (5, "audit", include_str!("../migrations/0005_audit.sql")),
+    (
+        6,
+        "incidents",
+        include_str!("../migrations/0006_incidents.sql"),
+    ),
 ];
 
 #[derive(Debug)]
@@ -395,7 +403,7 @@ async fn append_in(
     let Commitments {
         of: commitments,
         fresh,
-    } = commitments_for(conn, &events).await?;
+    } = commitments_for(conn, events.iter().map(|e| e.subject)).await?;
     let mut nodes = Vec::with_capacity(events.len() * 2);
     let mut seq = last;
     let mut out = Vec::with_capacity(events.len());
@@ -483,7 +491,8 @@ async fn append_in(
 async fn ledger_head(conn: &mut SqliteConnection) -> Result<u64> {
     let (last, size): (i64, i64) = sqlx::query_as(
         "SELECT max((SELECT coalesce(max(seq), 0) FROM events), \
-         (SELECT coalesce(max(seq), 0) FROM admin_events)), \
+         (SELECT coalesce(max(seq), 0) FROM admin_events), \
+         (SELECT coalesce(max(seq), 0) FROM notice_events)), \
          (SELECT coalesce(max(idx) + 1, 0) FROM tree_nodes WHERE level = 0)",
     )
     .fetch_one(&mut *conn)
@@ -615,13 +624,16 @@ struct Commitments {
 /// The commitment under which the ledger names each subject of `events`, with new salts
 /// for subjects seen for the first time (the caller inserts their rows): one query
 /// however many subjects. A batch with an erased subject is refused.
-async fn commitments_for(conn: &mut SqliteConnection, events: &[NewEvent]) -> Result<Commitments> {
+async fn commitments_for(
+    conn: &mut SqliteConnection,
+    of: impl Iterator<Item = SubjectId>,
+) -> Result<Commitments> {
     let mut subjects: Vec<SubjectId> = Vec::new();
     let mut out: HashMap<SubjectId, Digest256> = HashMap::new();
-    for e in events {
-        if let std::collections::hash_map::Entry::Vacant(v) = out.entry(e.subject) {
+    for subject in of {
+        if let std::collections::hash_map::Entry::Vacant(v) = out.entry(subject) {
             v.insert(Digest256([0; 32]));
-            subjects.push(e.subject);
+            subjects.push(subject);
         }
     }
     let asked = serde_json::Value::Array(
@@ -849,8 +861,9 @@ impl Store for SqliteStore {
         let mut tx = self.readers.begin().await.map_err(db_error)?;
         let admin = read_admin(&mut tx, after, limit).await?;
         let consent = read_entries(&mut tx, after, limit).await?;
+        let notices = incidents::read_notice_entries(&mut tx, after, limit).await?;
         tx.commit().await.map_err(db_error)?;
-        Ok(admin::merge_leaves(consent, admin, limit as usize))
+        Ok(admin::merge_leaves(consent, admin, notices, limit as usize))
     }
 
     async fn append_admin(&self, entry: NewAdminEntry) -> Result<AdminEntry> {
@@ -1100,7 +1113,8 @@ impl Store for SqliteStore {
         // is the count, without a scan.
         let max: i64 = sqlx::query_scalar(
             "SELECT max((SELECT coalesce(max(seq), 0) FROM events), \
-             (SELECT coalesce(max(seq), 0) FROM admin_events))",
+             (SELECT coalesce(max(seq), 0) FROM admin_events), \
+             (SELECT coalesce(max(seq), 0) FROM notice_events))",
         )
         .fetch_one(&self.readers)
         .await
@@ -1258,6 +1272,47 @@ impl Store for SqliteStore {
             source,
             published_at: at,
         })
+    }
+
+    async fn record_incident(
+        &self,
+        digest: Digest256,
+        canonical: String,
+        by: &Attribution,
+    ) -> Result<StoredIncident> {
+        self.record_incident_in(digest, canonical, by).await
+    }
+
+    async fn incidents(&self) -> Result<Vec<StoredIncident>> {
+        self.incidents_in().await
+    }
+
+    async fn incident(&self, number: u32) -> Result<Option<StoredIncident>> {
+        self.incident_in(number).await
+    }
+
+    async fn publish_incident(
+        &self,
+        number: u32,
+        by: &Attribution,
+    ) -> Result<Option<StoredIncident>> {
+        self.publish_incident_in(number, by).await
+    }
+
+    async fn append_notices(&self, notices: Vec<NewNotice>) -> Result<Vec<NoticeEvent>> {
+        self.append_notices_in(notices).await
+    }
+
+    async fn notices(&self, subject: &SubjectId) -> Result<Vec<NoticeEvent>> {
+        self.notices_in(subject).await
+    }
+
+    async fn notified_subjects(&self, incident: u32) -> Result<Vec<SubjectId>> {
+        self.notified_subjects_in(incident).await
+    }
+
+    async fn notice_counts(&self, incident: u32) -> Result<NoticeCounts> {
+        self.notice_counts_in(incident).await
     }
 
     async fn remember_once(&self, name: &str, value: &str) -> Result<String> {

@@ -3,9 +3,12 @@
 //! untouched: the ledger is the outbox.
 
 use super::{column, db_error, decode_fields, to_seq, SqliteStore};
+use crate::incidents::outbox_notices;
 use async_trait::async_trait;
 use keuze_core::{ConsentEvent, NewEvent, PurposeId, SubjectId, Timestamp};
-use keuze_store::{DeadLetter, Outbox, OutboxBatch, Result, StoreError, StoredWebhook};
+use keuze_store::{
+    DeadLetter, Outbox, OutboxBatch, OutboxEvent, Result, StoreError, StoredWebhook,
+};
 use sqlx::sqlite::{SqliteConnection, SqliteRow};
 
 /// Called by `erase_subject` inside its transaction, after the erase entries are appended
@@ -120,6 +123,9 @@ impl SqliteStore {
 #[async_trait]
 impl Outbox for SqliteStore {
     async fn outbox_events(&self, after: u64, limit: u32) -> Result<OutboxBatch> {
+        // Consent and notice entries live in two tables: one read transaction reads both
+        // at the same commit, a page of each, and `merge_pages` keeps what is complete.
+        let mut tx = self.readers.begin().await.map_err(db_error)?;
         let rows = sqlx::query(
             "SELECT e.seq, coalesce(s.pseudonym, h.pseudonym) AS subject, e.purpose, \
              e.action, e.source, e.catalog_version, e.notice_digest, e.locale, \
@@ -130,17 +136,20 @@ impl Outbox for SqliteStore {
         )
         .bind(db_seq(after))
         .bind(i64::from(limit))
-        .fetch_all(&self.readers)
+        .fetch_all(&mut *tx)
         .await
         .map_err(db_error)?;
-        let mut through = after;
-        let mut events = Vec::with_capacity(rows.len());
-        for row in &rows {
-            let (seq, event) = decode_outbox_row(row)?;
-            through = seq;
-            events.extend(event);
-        }
-        Ok(OutboxBatch { events, through })
+        let consent = rows
+            .iter()
+            .map(|row| decode_outbox_row(row).map(|(seq, e)| (seq, e.map(OutboxEvent::Consent))))
+            .collect::<Result<Vec<_>>>()?;
+        let notices = outbox_notices(&mut tx, after, limit)
+            .await?
+            .into_iter()
+            .map(|(seq, n)| (seq, n.map(OutboxEvent::Notice)))
+            .collect();
+        tx.commit().await.map_err(db_error)?;
+        Ok(OutboxBatch::merge_pages(after, limit, [consent, notices]))
     }
 
     async fn sink_cursor(&self, sink: &str) -> Result<Option<u64>> {

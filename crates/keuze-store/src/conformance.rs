@@ -25,12 +25,13 @@
 )]
 
 use crate::{
-    ApiKey, CommitHook, GroupCommit, GroupCommitConfig, Result, Scope, Store, StoreError,
-    StoredCatalog, StoredCheckpoint, StoredLogKey,
+    ApiKey, CommitHook, GroupCommit, GroupCommitConfig, NoticeCounts, OutboxEvent, Result, Scope,
+    Store, StoreError, StoredCatalog, StoredCheckpoint, StoredIncident, StoredLogKey,
 };
 use async_trait::async_trait;
 use keuze_core::admin::{Actor, AdminAction, AdminEntry, Attribution, LedgerLeaf, NewAdminEntry};
 use keuze_core::catalog::Digest256;
+use keuze_core::incident::{NewNotice, NoticeEntry, NoticeEvent, NoticeKind};
 use keuze_core::merkle::{self, Hash, MemoryTree, MissingNode, NodeSource};
 use keuze_core::receipt::{subject_commitment, EntryAction, LedgerEntry, SubjectSalt};
 use keuze_core::{
@@ -72,6 +73,8 @@ where
     admin_entries_share_the_ledger(fresh().await).await;
     audited_writes_commit_with_their_admin_entry(fresh().await).await;
     a_cancelled_write_leaves_the_store_writable(fresh().await).await;
+    incidents_are_recorded_once_and_published_once(fresh().await).await;
+    notice_entries_share_the_ledger_and_tree(fresh().await).await;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1607,6 +1610,231 @@ pub async fn the_first_value_given_is_remembered(store: Arc<dyn Store>) {
     assert_eq!(answers.len(), 1, "{answers:?}");
 }
 
+/// Incidents are numbered from 1, recorded once with their admin entry, and put on the
+/// public register once.
+pub async fn incidents_are_recorded_once_and_published_once(store: Arc<dyn Store>) {
+    assert_eq!(store.incidents().await.unwrap(), Vec::new());
+    assert_eq!(store.incident(1).await.unwrap(), None);
+    let first = store
+        .record_incident(Digest256::of(b"one"), "{\"one\":1}".into(), &by())
+        .await
+        .unwrap();
+    assert_eq!(first.number, 1);
+    assert_eq!(first.published_at, None);
+    assert_eq!(first.recorded_at, by().at);
+    let second = store
+        .record_incident(Digest256::of(b"two"), "{\"two\":2}".into(), &by())
+        .await
+        .unwrap();
+    assert_eq!(second.number, 2);
+    assert_eq!(
+        store.incidents().await.unwrap(),
+        [first.clone(), second.clone()]
+    );
+    assert_eq!(store.incident(2).await.unwrap(), Some(second.clone()));
+
+    let later = Attribution::new(Actor::cli(None), by().at.plus_days(1));
+    let published = store.publish_incident(2, &later).await.unwrap().unwrap();
+    assert_eq!(published.published_at, Some(later.at));
+    let again = store
+        .publish_incident(2, &Attribution::new(Actor::cli(None), by().at.plus_days(2)))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(again, published, "publishing twice changes nothing");
+    assert_eq!(store.publish_incident(3, &later).await.unwrap(), None);
+    assert_eq!(store.incident(1).await.unwrap(), Some(first.clone()));
+
+    let audit = store.admin_entries(0, 10).await.unwrap();
+    let trail: Vec<(AdminAction, &str)> = audit
+        .iter()
+        .map(|a| (a.action, a.target.as_str()))
+        .collect();
+    assert_eq!(
+        trail,
+        [
+            (AdminAction::IncidentRecorded, "incident:1"),
+            (AdminAction::IncidentRecorded, "incident:2"),
+            (AdminAction::IncidentPublished, "incident:2"),
+        ],
+        "each recording and the one publication are in the audit trail"
+    );
+}
+
+fn notice(subject: u8, incident: u32, kind: NoticeKind, n: i64) -> NewNotice {
+    NewNotice {
+        subject: SubjectId::from_bytes([subject; 32]),
+        incident,
+        kind,
+        notice_digest: Digest256::of(format!("incident {incident}").as_bytes()),
+        locale: [Locale::nl(), Locale::en()][usize::from(subject % 2)].clone(),
+        source: if kind == NoticeKind::Notified {
+            Source::System
+        } else {
+            Source::PreferenceCenter
+        },
+        recorded_at: Timestamp::from_unix_millis(1_795_000_000_000 + n),
+    }
+}
+
+/// Notice entries take the next seqs and leaves of the one ledger and tree, name the
+/// subject only by its salted commitment, leave the projection alone, and go with the
+/// subject when it is erased.
+pub async fn notice_entries_share_the_ledger_and_tree(store: Arc<dyn Store>) {
+    store
+        .append(vec![
+            event(1, "newsletter", Action::Grant, 0),
+            event(2, "newsletter", Action::Grant, 1),
+        ])
+        .await
+        .unwrap();
+    let incident = store
+        .record_incident(Digest256::of(b"incident"), "{}".into(), &by())
+        .await
+        .unwrap();
+    assert_eq!(incident.number, 1);
+    let projection = store.projection().await.unwrap();
+
+    // Subject 3 has never made a choice: it gets a salt like a new subject of `append`.
+    let sent = vec![
+        notice(1, 1, NoticeKind::Notified, 0),
+        notice(3, 1, NoticeKind::Notified, 1),
+    ];
+    let stored = store.append_notices(sent.clone()).await.unwrap();
+    assert_eq!(
+        stored,
+        [
+            NoticeEvent {
+                seq: 4,
+                notice: sent[0].clone()
+            },
+            NoticeEvent {
+                seq: 5,
+                notice: sent[1].clone()
+            },
+        ],
+        "after two consent entries and the incident's admin entry"
+    );
+    let ack = store
+        .append_notices(vec![notice(1, 1, NoticeKind::Acknowledged, 2)])
+        .await
+        .unwrap();
+    assert_eq!(ack[0].seq, 6);
+    store
+        .append(vec![event(2, "newsletter", Action::Withdraw, 3)])
+        .await
+        .unwrap();
+    assert_eq!(store.event_count().await.unwrap(), 7, "every kind counts");
+    assert_eq!(store.tree_size().await.unwrap(), 7);
+    assert_eq!(
+        store.projection().await.unwrap().len(),
+        projection.len(),
+        "notices are not choices"
+    );
+
+    // One tree over the three kinds; a notice leaf commits to the salted subject.
+    let hashes = all_leaf_hashes(&*store).await;
+    let root = on_stored_tree(&*store, |t| merkle::root_at(7, t)).await;
+    assert_eq!(
+        root.unwrap(),
+        merkle::root(&hashes),
+        "one tree over every kind"
+    );
+    let leaves = store.ledger_leaves(3, 3).await.unwrap();
+    let salt = store
+        .subject_salt(&SubjectId::from_bytes([3; 32]))
+        .await
+        .unwrap()
+        .expect("a notified subject has a salt");
+    let expected = NoticeEntry::of(
+        5,
+        subject_commitment(&salt.0, &SubjectId::from_bytes([3; 32])),
+        &sent[1],
+    );
+    assert!(matches!(&leaves[0], LedgerLeaf::Notice(n) if n.seq == 4));
+    assert!(matches!(&leaves[1], LedgerLeaf::Notice(n) if *n == expected));
+    assert!(matches!(&leaves[2], LedgerLeaf::Notice(n) if n.kind == NoticeKind::Acknowledged));
+
+    assert_eq!(
+        store
+            .notices(&SubjectId::from_bytes([1; 32]))
+            .await
+            .unwrap(),
+        [stored[0].clone(), ack[0].clone()]
+    );
+    assert_eq!(
+        store
+            .notices(&SubjectId::from_bytes([2; 32]))
+            .await
+            .unwrap(),
+        []
+    );
+    let mut told = store.notified_subjects(1).await.unwrap();
+    told.sort();
+    assert_eq!(
+        told,
+        [
+            SubjectId::from_bytes([1; 32]),
+            SubjectId::from_bytes([3; 32])
+        ]
+    );
+    assert_eq!(
+        store.notice_counts(1).await.unwrap(),
+        NoticeCounts {
+            notified: 2,
+            acknowledged: 1
+        }
+    );
+
+    // Refused whole: an unknown incident, an erased subject.
+    let before = all_leaf_hashes(&*store).await;
+    let unknown = store
+        .append_notices(vec![
+            notice(4, 1, NoticeKind::Notified, 4),
+            notice(5, 9, NoticeKind::Notified, 5),
+        ])
+        .await;
+    assert!(unknown.is_err(), "incident 9 is not recorded");
+    store
+        .erase_subject(
+            &SubjectId::from_bytes([1; 32]),
+            vec![erase_entry(1, "newsletter", 6)],
+            &by(),
+        )
+        .await
+        .unwrap();
+    let erased = store
+        .append_notices(vec![
+            notice(4, 1, NoticeKind::Notified, 6),
+            notice(1, 1, NoticeKind::Notified, 7),
+        ])
+        .await;
+    assert!(matches!(erased, Err(StoreError::Erased)), "{erased:?}");
+    assert_eq!(
+        store
+            .subject_salt(&SubjectId::from_bytes([4; 32]))
+            .await
+            .unwrap(),
+        None,
+        "a refused append gives no subject a salt"
+    );
+    let after = all_leaf_hashes(&*store).await;
+    assert_eq!(&after[..before.len()], &before[..], "nothing was rewritten");
+    assert_eq!(after.len(), before.len() + 2, "only the erasure was added");
+    assert_eq!(
+        store
+            .notices(&SubjectId::from_bytes([1; 32]))
+            .await
+            .unwrap(),
+        []
+    );
+    assert_eq!(
+        store.notified_subjects(1).await.unwrap(),
+        [SubjectId::from_bytes([3; 32])],
+        "an erased subject can no longer be tied to its notices"
+    );
+}
+
 /// A store that counts its transactions, to see group commit at work, and can play a
 /// database that is away.
 struct CountingStore {
@@ -1738,6 +1966,39 @@ impl Store for CountingStore {
             .publish_catalog(digest, canonical, source, by)
             .await
     }
+    async fn record_incident(
+        &self,
+        digest: Digest256,
+        canonical: String,
+        by: &Attribution,
+    ) -> Result<StoredIncident> {
+        self.inner.record_incident(digest, canonical, by).await
+    }
+    async fn incidents(&self) -> Result<Vec<StoredIncident>> {
+        self.inner.incidents().await
+    }
+    async fn incident(&self, number: u32) -> Result<Option<StoredIncident>> {
+        self.inner.incident(number).await
+    }
+    async fn publish_incident(
+        &self,
+        number: u32,
+        by: &Attribution,
+    ) -> Result<Option<StoredIncident>> {
+        self.inner.publish_incident(number, by).await
+    }
+    async fn append_notices(&self, notices: Vec<NewNotice>) -> Result<Vec<NoticeEvent>> {
+        self.inner.append_notices(notices).await
+    }
+    async fn notices(&self, subject: &SubjectId) -> Result<Vec<NoticeEvent>> {
+        self.inner.notices(subject).await
+    }
+    async fn notified_subjects(&self, incident: u32) -> Result<Vec<SubjectId>> {
+        self.inner.notified_subjects(incident).await
+    }
+    async fn notice_counts(&self, incident: u32) -> Result<NoticeCounts> {
+        self.inner.notice_counts(incident).await
+    }
     async fn remember_once(&self, name: &str, value: &str) -> Result<String> {
         self.inner.remember_once(name, value).await
     }
@@ -1752,6 +2013,7 @@ where
     Fut: Future<Output = Arc<S>>,
 {
     outbox_reads_the_ledger_after_a_durable_cursor(fresh().await).await;
+    outbox_interleaves_notices_with_consent_events(fresh().await).await;
     an_erased_pseudonym_is_held_only_while_a_sink_is_behind(fresh().await).await;
     webhooks_and_dead_letters_are_kept_and_go_together(fresh().await).await;
 }
@@ -1762,10 +2024,10 @@ async fn outbox_reads_the_ledger_after_a_durable_cursor<S: Store + crate::Outbox
         .collect();
     store.append(sent.clone()).await.unwrap();
     let batch = store.outbox_events(0, 3).await.unwrap();
-    assert_events_with_seqs(&batch.events, &sent[..3], 1);
+    assert_events_with_seqs(&consents(&batch.events), &sent[..3], 1);
     assert_eq!(batch.through, 3);
     let rest = store.outbox_events(3, 100).await.unwrap();
-    assert_events_with_seqs(&rest.events, &sent[3..], 4);
+    assert_events_with_seqs(&consents(&rest.events), &sent[3..], 4);
     assert_eq!(rest.through, 5);
     let none = store.outbox_events(5, 100).await.unwrap();
     assert!(none.events.is_empty());
@@ -1777,6 +2039,88 @@ async fn outbox_reads_the_ledger_after_a_durable_cursor<S: Store + crate::Outbox
     assert_eq!(store.sink_cursor("nats:X").await.unwrap(), Some(5));
     store.remove_sink("nats:X").await.unwrap();
     assert_eq!(store.sink_cursor("nats:X").await.unwrap(), None);
+}
+
+/// The consent events of a batch; panics on any other kind.
+fn consents(events: &[OutboxEvent]) -> Vec<ConsentEvent> {
+    events
+        .iter()
+        .map(|e| match e {
+            OutboxEvent::Consent(c) => c.clone(),
+            other => panic!("expected a consent event, got {other:?}"),
+        })
+        .collect()
+}
+
+/// Notice entries reach the sinks in ledger order among consent events, and a page ends
+/// where every table read is complete.
+async fn outbox_interleaves_notices_with_consent_events<S: Store + crate::Outbox>(store: Arc<S>) {
+    store
+        .record_incident(Digest256::of(b"i"), "{}".into(), &by())
+        .await
+        .unwrap(); // seq 1
+    store
+        .append(vec![event(1, "newsletter", Action::Grant, 0)])
+        .await
+        .unwrap(); // 2
+    store
+        .append_notices(vec![notice(1, 1, NoticeKind::Notified, 0)])
+        .await
+        .unwrap(); // 3
+    store
+        .append_notices(vec![notice(2, 1, NoticeKind::Notified, 1)])
+        .await
+        .unwrap(); // 4
+    store
+        .append(vec![event(2, "newsletter", Action::Grant, 1)])
+        .await
+        .unwrap(); // 5
+    store
+        .append_notices(vec![notice(1, 1, NoticeKind::Acknowledged, 2)])
+        .await
+        .unwrap(); // 6
+
+    let all = store.outbox_events(0, 100).await.unwrap();
+    let kinds: Vec<(u64, &str)> = all
+        .events
+        .iter()
+        .map(|e| match e {
+            OutboxEvent::Consent(c) => (c.seq, c.event.action.as_str()),
+            OutboxEvent::Notice(n) => (n.seq, n.notice.kind.as_str()),
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            (2, "grant"),
+            (3, "notified"),
+            (4, "notified"),
+            (5, "grant"),
+            (6, "acknowledged")
+        ]
+    );
+    assert_eq!(all.through, 6);
+    let OutboxEvent::Notice(n) = &all.events[1] else {
+        panic!()
+    };
+    assert_eq!(
+        n.notice,
+        notice(1, 1, NoticeKind::Notified, 0),
+        "with the pseudonym"
+    );
+
+    // Pages of 1: consent rows stop at 2, notice rows at 3; the batch ends at 2.
+    let mut after = 0;
+    let mut seen = Vec::new();
+    for _ in 0..10 {
+        let page = store.outbox_events(after, 1).await.unwrap();
+        if page.through == after {
+            break;
+        }
+        seen.extend(page.events.iter().map(OutboxEvent::seq));
+        after = page.through;
+    }
+    assert_eq!(seen, [2, 3, 4, 5, 6], "paging loses and repeats nothing");
 }
 
 async fn an_erased_pseudonym_is_held_only_while_a_sink_is_behind<S: Store + crate::Outbox>(
@@ -1821,11 +2165,12 @@ async fn an_erased_pseudonym_is_held_only_while_a_sink_is_behind<S: Store + crat
     assert_eq!(erased[0].seq, 5);
     let batch = store.outbox_events(2, 100).await.unwrap();
     assert_eq!(batch.events.len(), 2);
-    assert!(batch
-        .events
+    let events = consents(&batch.events);
+    assert_eq!(events.len(), 2);
+    assert!(events
         .iter()
         .all(|e| e.event.subject == SubjectId::from_bytes([2; 32])));
-    assert_eq!(batch.events[1].event.action, Action::Erase);
+    assert_eq!(events[1].event.action, Action::Erase);
     store.set_sink_cursor("webhook:a", 5).await.unwrap();
     assert_eq!(
         store.outbox_events(2, 100).await.unwrap().events.len(),

@@ -7,11 +7,12 @@ mod group_commit;
 mod outbox;
 
 pub use group_commit::{CommitHook, GroupCommit, GroupCommitConfig};
-pub use outbox::{DeadLetter, Outbox, OutboxBatch, StoredWebhook};
+pub use outbox::{DeadLetter, Outbox, OutboxBatch, OutboxEvent, StoredWebhook};
 
 use async_trait::async_trait;
 use keuze_core::admin::{AdminEntry, Attribution, LedgerLeaf, NewAdminEntry};
 use keuze_core::catalog::Digest256;
+use keuze_core::incident::{NewNotice, NoticeEvent};
 use keuze_core::merkle::Hash;
 use keuze_core::receipt::{LedgerEntry, SubjectSalt};
 use keuze_core::{ConsentEvent, NewEvent, SubjectId, Timestamp};
@@ -105,6 +106,28 @@ pub struct StoredLogKey {
     /// The C2SP signed-note verifier key string `<name>+<hex key id>+<base64 key>`.
     pub verifier: String,
     pub created_at: Timestamp,
+}
+
+/// A recorded privacy incident ([`keuze_core::incident::Incident`]). Recorded once and
+/// never changed; only its place on the public register can be given, once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredIncident {
+    /// 1, 2, 3, … in the order recorded.
+    pub number: u32,
+    /// [`keuze_core::incident::Incident::digest`]: what every notice entry commits to.
+    pub digest: Digest256,
+    /// [`keuze_core::incident::Incident::canonical_json`].
+    pub canonical: String,
+    pub recorded_at: Timestamp,
+    /// When it was put on the public register; `None` while it is not there.
+    pub published_at: Option<Timestamp>,
+}
+
+/// How many notice entries an incident has, of each kind (erased customers' included).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct NoticeCounts {
+    pub notified: u64,
+    pub acknowledged: u64,
 }
 
 /// Everything Keuze keeps. Implementations must make `append` atomic and durable:
@@ -236,6 +259,47 @@ pub trait Store: Send + Sync + 'static {
         source: String,
         by: &Attribution,
     ) -> Result<StoredCatalog>;
+
+    /// Stores the next incident (number = latest + 1), recorded at `by.at`, and in the same
+    /// transaction the admin entry `incident_recorded` with its digest.
+    async fn record_incident(
+        &self,
+        digest: Digest256,
+        canonical: String,
+        by: &Attribution,
+    ) -> Result<StoredIncident>;
+
+    /// Every incident, by number.
+    async fn incidents(&self) -> Result<Vec<StoredIncident>>;
+
+    async fn incident(&self, number: u32) -> Result<Option<StoredIncident>>;
+
+    /// Puts the incident on the public register at `by.at` and, in the same transaction,
+    /// appends the admin entry `incident_published`. Publishing a published incident
+    /// changes and appends nothing; `None` (and nothing written) if there is no such
+    /// incident.
+    async fn publish_incident(
+        &self,
+        number: u32,
+        by: &Attribution,
+    ) -> Result<Option<StoredIncident>>;
+
+    /// Appends notice entries in order in ONE transaction, as ledger entries and leaves of
+    /// the same tree as consent events ([`keuze_core::incident::NoticeEntry`], the subject
+    /// as its salted commitment; a subject seen for the first time gets a fresh salt, as
+    /// in `append`). A notice of an erased subject is refused (`StoreError::Erased`), and
+    /// so is one of an incident that is not recorded; a refused append writes nothing. The
+    /// projection is not touched: notices are not choices.
+    async fn append_notices(&self, notices: Vec<NewNotice>) -> Result<Vec<NoticeEvent>>;
+
+    /// One subject's notice entries, oldest first (none once erased).
+    async fn notices(&self, subject: &SubjectId) -> Result<Vec<NoticeEvent>>;
+
+    /// The subjects with a `notified` entry for the incident, not erased, in no order.
+    async fn notified_subjects(&self, incident: u32) -> Result<Vec<SubjectId>>;
+
+    /// How many entries of each kind the incident has.
+    async fn notice_counts(&self, incident: u32) -> Result<NoticeCounts>;
 
     /// Remembers `value` under `name` unless a value is remembered there already, and
     /// returns the one remembered: the first ever given, whoever gave it. For facts every

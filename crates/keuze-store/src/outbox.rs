@@ -7,18 +7,67 @@
 
 use crate::Result;
 use async_trait::async_trait;
+use keuze_core::incident::NoticeEvent;
 use keuze_core::{ConsentEvent, PurposeId, Timestamp};
 use std::fmt;
+
+/// One ledger entry a sink delivers: a consent event, or a customer told of an incident
+/// (or acknowledging it). Admin entries are not delivered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OutboxEvent {
+    Consent(ConsentEvent),
+    Notice(NoticeEvent),
+}
+
+impl OutboxEvent {
+    pub fn seq(&self) -> u64 {
+        match self {
+            Self::Consent(e) => e.seq,
+            Self::Notice(e) => e.seq,
+        }
+    }
+}
 
 /// Events to deliver, read from the ledger.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutboxBatch {
     /// In ledger order. Events of subjects erased before the sink reached them (whose
     /// pseudonym is gone for good) are left out.
-    pub events: Vec<ConsentEvent>,
+    pub events: Vec<OutboxEvent>,
     /// The largest seq the batch read, left-out events included: where the sink's cursor
     /// goes once `events` are delivered. Equal to `after` when the ledger has nothing newer.
     pub through: u64,
+}
+
+impl OutboxBatch {
+    /// A batch from pages read from separate tables at the same commit, each of at most
+    /// `limit` rows with `seq > after` in seq order, as `(seq, event)` (`None` for a row
+    /// that is not delivered). A full page may stop short of rows another page has, so
+    /// the batch ends at the smallest last seq of the full pages; with none full, every
+    /// row is in.
+    pub fn merge_pages<const N: usize>(
+        after: u64,
+        limit: u32,
+        pages: [Vec<(u64, Option<OutboxEvent>)>; N],
+    ) -> Self {
+        let full = |p: &Vec<(u64, Option<OutboxEvent>)>| p.len() >= limit as usize;
+        let bound = pages
+            .iter()
+            .filter(|p| full(p))
+            .filter_map(|p| p.last().map(|(seq, _)| *seq))
+            .min();
+        let mut rows: Vec<(u64, Option<OutboxEvent>)> = pages
+            .into_iter()
+            .flatten()
+            .filter(|(seq, _)| bound.is_none_or(|b| *seq <= b))
+            .collect();
+        rows.sort_unstable_by_key(|(seq, _)| *seq);
+        let through = rows.last().map_or(after, |(seq, _)| *seq);
+        Self {
+            events: rows.into_iter().filter_map(|(_, e)| e).collect(),
+            through,
+        }
+    }
 }
 
 /// A webhook subscription. The secret signs every delivery; `Debug` masks it.
