@@ -1,12 +1,13 @@
-//! The append path, inside a transaction that holds the ledger sequencer: ledger rows,
-//! subjects' salts, the projection and the Merkle tree, each written for the whole batch
-//! by one statement over arrays (`UNNEST`), so a batch costs a handful of round trips
-//! however many events it holds.
+//! The append path, inside a transaction that holds the ledger sequencer: ledger rows
+//! (consent, admin and notice entries), subjects' salts, the projection and the Merkle
+//! tree, each written for the whole batch by one statement over arrays (`UNNEST`), so a
+//! batch costs a handful of round trips however many entries it holds.
 
 use crate::db_error;
 use crate::tree::{on_stored_tree, stored_size};
 use keuze_core::admin::{AdminEntry, NewAdminEntry};
 use keuze_core::catalog::Digest256;
+use keuze_core::incident::{NewNotice, NoticeEntry, NoticeEvent};
 use keuze_core::merkle::{StoredNode, TreeBuilder};
 use keuze_core::receipt::{subject_commitment, EntryAction, LedgerEntry};
 use keuze_core::{ConsentEvent, NewEvent, PurposeId, SubjectId};
@@ -30,7 +31,7 @@ pub(crate) async fn append_in(
     }
     let last = ledger_size(conn).await?;
     let mut tree = on_stored_tree(conn, |nodes| TreeBuilder::resume(last, nodes)).await?;
-    let commitments = commitments_for(conn, &events).await?;
+    let commitments = commitments_for(conn, events.iter().map(|e| e.subject)).await?;
 
     let mut ledger = LedgerRows::with_capacity(events.len());
     let mut nodes = Vec::with_capacity(events.len() * 2);
@@ -48,6 +49,43 @@ pub(crate) async fn append_in(
     }
     ledger.insert(conn).await?;
     upsert_projection(conn, latest).await?;
+    insert_nodes(conn, &nodes).await?;
+    notify(conn, channel, tree.size()).await?;
+    Ok(out)
+}
+
+/// Appends notice entries in the caller's transaction, which must hold the ledger
+/// sequencer, as the next seqs and leaves, exactly as `append_in` appends consent events
+/// (a subject seen for the first time gets a fresh salt) but without touching the
+/// projection: notices are not choices. The caller has checked that every incident named
+/// is recorded (the foreign key refuses the batch otherwise). A notice of an erased
+/// subject is refused with `StoreError::Erased`; the caller's transaction then writes
+/// nothing.
+pub(crate) async fn append_notices_in(
+    conn: &mut PgConnection,
+    channel: &str,
+    notices: Vec<NewNotice>,
+) -> Result<Vec<NoticeEvent>> {
+    if notices.is_empty() {
+        return Ok(Vec::new());
+    }
+    let last = ledger_size(conn).await?;
+    let mut tree = on_stored_tree(conn, |nodes| TreeBuilder::resume(last, nodes)).await?;
+    let commitments = commitments_for(conn, notices.iter().map(|n| n.subject)).await?;
+
+    let mut rows = NoticeRows::with_capacity(notices.len());
+    let mut nodes = Vec::with_capacity(notices.len() * 2);
+    let mut out = Vec::with_capacity(notices.len());
+    for (notice, seq) in notices.into_iter().zip(last + 1..) {
+        let commitment = *commitments.get(&notice.subject).ok_or_else(|| {
+            StoreError::Corrupt("a subject of the batch got no commitment".into())
+        })?;
+        let entry = NoticeEntry::of(seq, commitment, &notice);
+        nodes.extend(tree.append(entry.leaf_hash()));
+        rows.push(&entry)?;
+        out.push(NoticeEvent { seq, notice });
+    }
+    rows.insert(conn).await?;
     insert_nodes(conn, &nodes).await?;
     notify(conn, channel, tree.size()).await?;
     Ok(out)
@@ -82,8 +120,8 @@ pub(crate) async fn append_admin_in(
     Ok(entry)
 }
 
-/// The ledger's last seq, consent and admin entries alike, checked against the tree's
-/// leaves: they are written together.
+/// The ledger's last seq, entries of every kind alike, checked against the tree's leaves:
+/// they are written together.
 async fn ledger_size(conn: &mut PgConnection) -> Result<u64> {
     let last: i64 = sqlx::query_scalar(LAST_SEQ_SQL)
         .fetch_one(&mut *conn)
@@ -99,10 +137,11 @@ async fn ledger_size(conn: &mut PgConnection) -> Result<u64> {
     Ok(leaves)
 }
 
-/// The ledger's last seq: both kinds of entry share one sequence.
+/// The ledger's last seq: consent, admin and notice entries share one sequence.
 pub(crate) const LAST_SEQ_SQL: &str = "SELECT greatest(\
      (SELECT coalesce(max(seq), 0) FROM events), \
-     (SELECT coalesce(max(seq), 0) FROM admin_events))";
+     (SELECT coalesce(max(seq), 0) FROM admin_events), \
+     (SELECT coalesce(max(seq), 0) FROM notice_events))";
 
 fn entry_for(seq: u64, subject_commitment: Digest256, event: &NewEvent) -> LedgerEntry {
     LedgerEntry {
@@ -191,6 +230,70 @@ impl LedgerRows {
     }
 }
 
+/// Notice rows of a batch as one array per column, for one `INSERT … SELECT FROM UNNEST`.
+struct NoticeRows {
+    seq: Vec<i64>,
+    commitment: Vec<Vec<u8>>,
+    incident: Vec<i64>,
+    kind: Vec<&'static str>,
+    notice_digest: Vec<Vec<u8>>,
+    locale: Vec<String>,
+    source: Vec<&'static str>,
+    recorded_at: Vec<i64>,
+}
+
+impl NoticeRows {
+    fn with_capacity(n: usize) -> Self {
+        Self {
+            seq: Vec::with_capacity(n),
+            commitment: Vec::with_capacity(n),
+            incident: Vec::with_capacity(n),
+            kind: Vec::with_capacity(n),
+            notice_digest: Vec::with_capacity(n),
+            locale: Vec::with_capacity(n),
+            source: Vec::with_capacity(n),
+            recorded_at: Vec::with_capacity(n),
+        }
+    }
+
+    fn push(&mut self, entry: &NoticeEntry) -> Result<()> {
+        let seq = i64::try_from(entry.seq)
+            .map_err(|_| StoreError::Corrupt("the ledger's seq is exhausted".into()))?;
+        self.seq.push(seq);
+        self.commitment.push(entry.subject_commitment.0.to_vec());
+        self.incident.push(i64::from(entry.incident));
+        self.kind.push(entry.kind.as_str());
+        self.notice_digest.push(entry.notice_digest.0.to_vec());
+        self.locale.push(entry.locale.as_str().to_owned());
+        self.source.push(entry.source.as_str());
+        self.recorded_at.push(entry.recorded_at.unix_millis());
+        Ok(())
+    }
+
+    /// In seq order: the gap-free trigger checks each row against the ones before it.
+    async fn insert(self, conn: &mut PgConnection) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO notice_events (seq, subject_commitment, incident, kind, \
+             notice_digest, locale, source, recorded_at) \
+             SELECT * FROM UNNEST($1::int8[], $2::bytea[], $3::int8[], $4::text[], \
+             $5::bytea[], $6::text[], $7::text[], $8::int8[]) \
+             ORDER BY 1",
+        )
+        .bind(self.seq)
+        .bind(self.commitment)
+        .bind(self.incident)
+        .bind(self.kind)
+        .bind(self.notice_digest)
+        .bind(self.locale)
+        .bind(self.source)
+        .bind(self.recorded_at)
+        .execute(conn)
+        .await
+        .map_err(db_error)?;
+        Ok(())
+    }
+}
+
 /// Points each (subject, purpose) of the batch at its latest event. One row per key:
 /// PostgreSQL refuses an upsert that touches a row twice.
 async fn upsert_projection(
@@ -253,18 +356,19 @@ async fn notify(conn: &mut PgConnection, channel: &str, last: u64) -> Result<()>
 /// A subject as stored: its salt and commitment if it has them, and whether it is erased.
 type StoredSubject = (Option<Vec<u8>>, Option<Vec<u8>>, bool);
 
-/// The commitment under which the ledger names each subject of `events`, creating the
-/// salts of subjects seen for the first time: one query to read, one to insert, however
-/// many subjects. A batch with an erased subject is refused.
+/// The commitment under which the ledger names each subject of a batch (`of`, repeats
+/// and all), creating the salts of subjects seen for the first time: one query to read,
+/// one to insert, however many subjects. A batch with an erased subject is refused before
+/// any salt is written.
 async fn commitments_for(
     conn: &mut PgConnection,
-    events: &[NewEvent],
+    of: impl Iterator<Item = SubjectId>,
 ) -> Result<HashMap<SubjectId, Digest256>> {
     let mut subjects: Vec<SubjectId> = Vec::new();
     let mut seen = std::collections::HashSet::new();
-    for e in events {
-        if seen.insert(e.subject) {
-            subjects.push(e.subject);
+    for subject in of {
+        if seen.insert(subject) {
+            subjects.push(subject);
         }
     }
     let asked: Vec<Vec<u8>> = subjects.iter().map(|s| s.as_bytes().to_vec()).collect();

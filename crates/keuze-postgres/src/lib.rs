@@ -3,7 +3,8 @@
 //!
 //! # One sequencer, one batch per node
 //!
-//! Every transaction that appends to the ledger (`append`, `erase_subject`) starts with
+//! Every transaction that appends to the ledger (`append`, `erase_subject`,
+//! `append_notices`, and every write with an admin entry) starts with
 //! `pg_advisory_xact_lock(<the schema's ledger key>)` and only then reads the largest seq
 //! and the Merkle tree's frontier. Writers of all nodes are so serialised, and the seq
 //! each batch takes and the tree nodes it writes follow from the committed state: the
@@ -19,8 +20,10 @@
 //!
 //! The key is fixed for a schema (derived from its name), so deployments in different
 //! schemas of one database do not wait for each other. Checkpoints and catalog versions,
-//! numbered from the latest too, have keys of their own; moving an outbox cursor takes
-//! the ledger's, because an erasure reads the cursors to decide what it holds back.
+//! numbered from the latest too, have keys of their own; incidents are numbered under the
+//! ledger's, since recording one appends its admin entry anyway. Moving an outbox cursor
+//! takes the ledger's too, because an erasure reads the cursors to decide what it holds
+//! back.
 //!
 //! # Commit notifications
 //!
@@ -55,6 +58,7 @@ use std::time::Duration;
 use tokio::sync::{watch, OnceCell};
 
 mod append;
+mod incidents;
 mod migrations;
 mod notify;
 mod outbox;

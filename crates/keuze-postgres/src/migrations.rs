@@ -15,6 +15,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/0002_remembered.sql"),
     ),
     (3, "audit", include_str!("../migrations/0003_audit.sql")),
+    (
+        4,
+        "incidents",
+        include_str!("../migrations/0004_incidents.sql"),
+    ),
 ];
 
 /// [`MIGRATIONS`] as sqlx's migrator reads them.

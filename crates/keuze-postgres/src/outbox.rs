@@ -5,11 +5,13 @@
 //! whatever moves or removes a cursor holds the ledger sequencer, as erasures do: no sink
 //! can start or move between an erasure reading the cursors and committing.
 
-use crate::rows::{db_u64, EventFields, StoredRow};
+use crate::rows::{db_u64, EventFields, NoticeFields, StoredRow, LEDGER_COLUMNS, NOTICE_COLUMNS};
 use crate::{db_error, PgStore, Sequencer};
 use async_trait::async_trait;
 use keuze_core::{PurposeId, SubjectId};
-use keuze_store::{DeadLetter, Outbox, OutboxBatch, Result, StoreError, StoredWebhook};
+use keuze_store::{
+    DeadLetter, Outbox, OutboxBatch, OutboxEvent, Result, StoreError, StoredWebhook,
+};
 use sqlx::postgres::PgRow;
 use sqlx::PgConnection;
 
@@ -46,21 +48,40 @@ async fn release_erasures(conn: &mut PgConnection) -> Result<()> {
     Ok(())
 }
 
+/// The pseudonym the outbox may tell for the entry `name`d, if any, from column `subject`.
+fn outbox_subject(row: &PgRow, name: &str) -> Result<Option<SubjectId>> {
+    let subject: Option<Vec<u8>> = StoredRow::new(row, name).get("subject")?;
+    subject
+        .map(|subject| {
+            <[u8; 32]>::try_from(subject.as_slice())
+                .map(SubjectId::from_bytes)
+                .map_err(|_| {
+                    StoreError::Corrupt(format!("{name}: its subject's pseudonym is not 32 bytes"))
+                })
+        })
+        .transpose()
+}
+
 /// A ledger row with the pseudonym the outbox may tell, if any.
-fn decode_outbox_row(row: &PgRow) -> Result<(u64, Option<keuze_core::ConsentEvent>)> {
+fn decode_outbox_row(row: &PgRow) -> Result<(u64, Option<OutboxEvent>)> {
     let fields = EventFields::decode(row)?;
     let seq = fields.seq;
-    let r = StoredRow::new(row, format!("event seq {seq}"));
-    let subject: Option<Vec<u8>> = r.get("subject")?;
-    let Some(subject) = subject else {
-        return Ok((seq, None));
-    };
-    let subject = <[u8; 32]>::try_from(subject.as_slice()).map_err(|_| {
-        StoreError::Corrupt(format!(
-            "event seq {seq}: its subject's pseudonym is not 32 bytes"
-        ))
-    })?;
-    Ok((seq, Some(fields.into_event(SubjectId::from_bytes(subject)))))
+    let subject = outbox_subject(row, &format!("event seq {seq}"))?;
+    Ok((
+        seq,
+        subject.map(|s| OutboxEvent::Consent(fields.into_event(s))),
+    ))
+}
+
+/// A notice row with the pseudonym the outbox may tell, if any.
+fn decode_outbox_notice(row: &PgRow) -> Result<(u64, Option<OutboxEvent>)> {
+    let fields = NoticeFields::decode(row)?;
+    let seq = fields.seq;
+    let subject = outbox_subject(row, &format!("notice entry seq {seq}"))?;
+    Ok((
+        seq,
+        subject.map(|s| OutboxEvent::Notice(fields.into_event(s))),
+    ))
 }
 
 fn decode_webhook(row: &PgRow) -> Result<StoredWebhook> {
@@ -113,26 +134,48 @@ impl PgStore {
 #[async_trait]
 impl Outbox for PgStore {
     async fn outbox_events(&self, after: u64, limit: u32) -> Result<OutboxBatch> {
-        let rows = sqlx::query(&format!(
-            "SELECT {}, coalesce(s.pseudonym, h.pseudonym) AS subject FROM events AS e \
+        // Consent and notice entries live in two tables: one snapshot reads a page of each
+        // (an append between two reads would otherwise leave a hole the cursor skips), and
+        // `merge_pages` keeps what is complete.
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            .await
+            .map_err(db_error)?;
+        let consent = sqlx::query(&format!(
+            "SELECT {LEDGER_COLUMNS}, coalesce(s.pseudonym, h.pseudonym) AS subject \
+             FROM events AS e \
              LEFT JOIN subjects AS s ON s.commitment = e.subject_commitment \
              LEFT JOIN outbox_erasures AS h ON h.commitment = e.subject_commitment \
-             WHERE e.seq > $1 ORDER BY e.seq LIMIT $2",
-            crate::rows::LEDGER_COLUMNS
+             WHERE e.seq > $1 ORDER BY e.seq LIMIT $2"
         ))
         .bind(db_u64(after))
         .bind(i64::from(limit))
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *tx)
         .await
         .map_err(db_error)?;
-        let mut through = after;
-        let mut events = Vec::with_capacity(rows.len());
-        for row in &rows {
-            let (seq, event) = decode_outbox_row(row)?;
-            through = seq;
-            events.extend(event);
-        }
-        Ok(OutboxBatch { events, through })
+        let notices = sqlx::query(&format!(
+            "SELECT {NOTICE_COLUMNS}, coalesce(s.pseudonym, h.pseudonym) AS subject \
+             FROM notice_events AS n \
+             LEFT JOIN subjects AS s ON s.commitment = n.subject_commitment \
+             LEFT JOIN outbox_erasures AS h ON h.commitment = n.subject_commitment \
+             WHERE n.seq > $1 ORDER BY n.seq LIMIT $2"
+        ))
+        .bind(db_u64(after))
+        .bind(i64::from(limit))
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db_error)?;
+        tx.commit().await.map_err(db_error)?;
+        let consent = consent
+            .iter()
+            .map(decode_outbox_row)
+            .collect::<Result<Vec<_>>>()?;
+        let notices = notices
+            .iter()
+            .map(decode_outbox_notice)
+            .collect::<Result<Vec<_>>>()?;
+        Ok(OutboxBatch::merge_pages(after, limit, [consent, notices]))
     }
 
     async fn sink_cursor(&self, sink: &str) -> Result<Option<u64>> {

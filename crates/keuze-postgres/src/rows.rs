@@ -4,9 +4,12 @@
 
 use keuze_core::admin::AdminEntry;
 use keuze_core::catalog::Digest256;
+use keuze_core::incident::{NewNotice, NoticeEntry, NoticeEvent, NoticeKind};
 use keuze_core::receipt::{EntryAction, LedgerEntry};
 use keuze_core::{Action, ConsentEvent, Locale, NewEvent, PurposeId, Source, SubjectId, Timestamp};
-use keuze_store::{ApiKey, Result, Scope, StoreError, StoredCatalog, StoredCheckpoint};
+use keuze_store::{
+    ApiKey, Result, Scope, StoreError, StoredCatalog, StoredCheckpoint, StoredIncident,
+};
 use sqlx::postgres::PgRow;
 use sqlx::{Postgres, Row};
 
@@ -228,6 +231,106 @@ pub(crate) fn decode_catalog(row: &PgRow) -> Result<StoredCatalog> {
         source: r.get("source")?,
         published_at: r.timestamp("published_at")?,
     })
+}
+
+/// The columns of `incidents`.
+pub(crate) const INCIDENT_COLUMNS: &str = "number, digest, canonical, recorded_at, published_at";
+
+pub(crate) fn decode_incident(row: &PgRow) -> Result<StoredIncident> {
+    let number: i64 = StoredRow::new(row, "an incident").get("number")?;
+    let r = StoredRow::new(row, format!("incident {number}"));
+    Ok(StoredIncident {
+        number: r.number("number")?,
+        digest: r.digest("digest")?,
+        canonical: r.get("canonical")?,
+        recorded_at: r.timestamp("recorded_at")?,
+        published_at: r
+            .get::<Option<i64>>("published_at")?
+            .map(Timestamp::from_unix_millis),
+    })
+}
+
+/// The columns of `notice_events` (aliased `n` where joined): what a notice leaf commits
+/// to.
+pub(crate) const NOTICE_COLUMNS: &str = "n.seq, n.subject_commitment, n.incident, n.kind, \
+     n.notice_digest, n.locale, n.source, n.recorded_at";
+
+/// A notice row's fields but its subject, which is a pseudonym to tell and a commitment to
+/// prove.
+pub(crate) struct NoticeFields {
+    pub(crate) seq: u64,
+    incident: u32,
+    kind: NoticeKind,
+    notice_digest: Digest256,
+    locale: Locale,
+    source: Source,
+    recorded_at: Timestamp,
+}
+
+impl NoticeFields {
+    pub(crate) fn decode(row: &PgRow) -> Result<Self> {
+        let seq = StoredRow::new(row, "a notice entry").number::<u64>("seq")?;
+        let r = StoredRow::new(row, format!("notice entry seq {seq}"));
+        Ok(Self {
+            seq,
+            incident: r.number("incident")?,
+            kind: r.parsed("kind", |s| {
+                NoticeKind::parse(s).ok_or_else(|| "is not a known notice kind".to_owned())
+            })?,
+            notice_digest: r.digest("notice_digest")?,
+            locale: r.parsed("locale", |s| {
+                Locale::parse(s).map_err(|e| format!("is refused: {e}"))
+            })?,
+            source: r.parsed("source", |s| {
+                Source::parse(s).ok_or_else(|| "is not a known source".to_owned())
+            })?,
+            recorded_at: r.timestamp("recorded_at")?,
+        })
+    }
+
+    pub(crate) fn into_event(self, subject: SubjectId) -> NoticeEvent {
+        NoticeEvent {
+            seq: self.seq,
+            notice: NewNotice {
+                subject,
+                incident: self.incident,
+                kind: self.kind,
+                notice_digest: self.notice_digest,
+                locale: self.locale,
+                source: self.source,
+                recorded_at: self.recorded_at,
+            },
+        }
+    }
+
+    fn into_entry(self, subject_commitment: Digest256) -> NoticeEntry {
+        NoticeEntry {
+            seq: self.seq,
+            subject_commitment,
+            incident: self.incident,
+            kind: self.kind,
+            notice_digest: self.notice_digest,
+            locale: self.locale,
+            source: self.source,
+            recorded_at: self.recorded_at,
+        }
+    }
+}
+
+/// A notice row with its subject's pseudonym in column `subject`.
+pub(crate) fn decode_notice_event(row: &PgRow) -> Result<NoticeEvent> {
+    let fields = NoticeFields::decode(row)?;
+    let name = format!("notice entry seq {}", fields.seq);
+    let subject = StoredRow::new(row, name).bytes32("subject")?;
+    Ok(fields.into_event(SubjectId::from_bytes(subject)))
+}
+
+/// A notice row as its leaf commits to it.
+pub(crate) fn decode_notice_entry(row: &PgRow) -> Result<NoticeEntry> {
+    let fields = NoticeFields::decode(row)?;
+    let name = format!("notice entry seq {}", fields.seq);
+    let commitment = StoredRow::new(row, name).digest("subject_commitment")?;
+    Ok(fields.into_entry(commitment))
 }
 
 /// A seq, size or index as PostgreSQL's BIGINT; those beyond it (which no stored row has)

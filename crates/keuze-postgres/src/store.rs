@@ -5,18 +5,20 @@
 use crate::append::{append_admin_in, append_in, LAST_SEQ_SQL};
 use crate::rows::{
     db_u64, decode_admin, decode_api_key, decode_catalog, decode_checkpoint, decode_entry,
-    decode_event, StoredRow, ADMIN_COLUMNS, LEDGER_COLUMNS,
+    decode_event, decode_notice_entry, StoredRow, ADMIN_COLUMNS, LEDGER_COLUMNS, NOTICE_COLUMNS,
 };
 use crate::tree::{fetch_nodes, on_stored_tree, stored_size};
 use crate::{db_error, outbox, PgStore, Sequencer};
 use async_trait::async_trait;
 use keuze_core::admin::{self, AdminEntry, Attribution, LedgerLeaf, NewAdminEntry};
 use keuze_core::catalog::Digest256;
+use keuze_core::incident::{NewNotice, NoticeEvent};
 use keuze_core::merkle::{self, Hash};
 use keuze_core::receipt::{LedgerEntry, SubjectSalt};
 use keuze_core::{Action, ConsentEvent, NewEvent, SubjectId};
 use keuze_store::{
-    ApiKey, Result, Store, StoreError, StoredCatalog, StoredCheckpoint, StoredLogKey,
+    ApiKey, NoticeCounts, Result, Store, StoreError, StoredCatalog, StoredCheckpoint,
+    StoredIncident, StoredLogKey,
 };
 use sqlx::postgres::PgArguments;
 use sqlx::{PgConnection, Postgres};
@@ -39,7 +41,7 @@ type PgQuery<'q> = sqlx::query::Query<'q, Postgres, PgArguments>;
 
 /// Why a request was refused before anything was written. [`StoreError`] has no variant
 /// for a caller's mistake, and `Corrupt` is the one that says "not what Keuze writes".
-fn refused(why: String) -> StoreError {
+pub(crate) fn refused(why: String) -> StoreError {
     StoreError::Corrupt(format!("refused to write: {why}"))
 }
 
@@ -198,8 +200,8 @@ impl Store for PgStore {
     }
 
     async fn ledger_leaves(&self, after: u64, limit: u32) -> Result<Vec<LedgerLeaf>> {
-        // One snapshot for both tables: an append between two reads would otherwise leave
-        // a hole in the merged page.
+        // One snapshot for the three tables: an append between two reads would otherwise
+        // leave a hole in the merged page.
         let mut tx = self
             .pool
             .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
@@ -223,13 +225,27 @@ impl Store for PgStore {
             .fetch_all(&mut *tx)
             .await
             .map_err(db_error)?;
+        let notices = format!(
+            "SELECT {NOTICE_COLUMNS} FROM notice_events AS n WHERE n.seq > $1 \
+             ORDER BY n.seq LIMIT $2"
+        );
+        let notices = sqlx::query(&notices)
+            .bind(db_u64(after))
+            .bind(i64::from(limit))
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(db_error)?;
         tx.commit().await.map_err(db_error)?;
         let consent = consent
             .iter()
             .map(decode_entry)
             .collect::<Result<Vec<_>>>()?;
         let admin = admin.iter().map(decode_admin).collect::<Result<Vec<_>>>()?;
-        Ok(admin::merge_leaves(consent, admin, limit as usize))
+        let notices = notices
+            .iter()
+            .map(decode_notice_entry)
+            .collect::<Result<Vec<_>>>()?;
+        Ok(admin::merge_leaves(consent, admin, notices, limit as usize))
     }
 
     async fn append_admin(&self, entry: NewAdminEntry) -> Result<AdminEntry> {
@@ -413,7 +429,7 @@ impl Store for PgStore {
     }
 
     async fn event_count(&self) -> Result<u64> {
-        // The schema keeps seq gap-free from 1 across both kinds of entry, so the largest
+        // The schema keeps seq gap-free from 1 across every kind of entry, so the largest
         // is the count, without a scan.
         let max: i64 = sqlx::query_scalar(LAST_SEQ_SQL)
             .fetch_one(&self.pool)
@@ -570,6 +586,47 @@ impl Store for PgStore {
             source,
             published_at: at,
         })
+    }
+
+    async fn record_incident(
+        &self,
+        digest: Digest256,
+        canonical: String,
+        by: &Attribution,
+    ) -> Result<StoredIncident> {
+        self.record_incident_in(digest, canonical, by).await
+    }
+
+    async fn incidents(&self) -> Result<Vec<StoredIncident>> {
+        self.incidents_in().await
+    }
+
+    async fn incident(&self, number: u32) -> Result<Option<StoredIncident>> {
+        self.incident_in(number).await
+    }
+
+    async fn publish_incident(
+        &self,
+        number: u32,
+        by: &Attribution,
+    ) -> Result<Option<StoredIncident>> {
+        self.publish_incident_in(number, by).await
+    }
+
+    async fn append_notices(&self, notices: Vec<NewNotice>) -> Result<Vec<NoticeEvent>> {
+        self.append_notice_batch(notices).await
+    }
+
+    async fn notices(&self, subject: &SubjectId) -> Result<Vec<NoticeEvent>> {
+        self.notices_in(subject).await
+    }
+
+    async fn notified_subjects(&self, incident: u32) -> Result<Vec<SubjectId>> {
+        self.notified_subjects_in(incident).await
+    }
+
+    async fn notice_counts(&self, incident: u32) -> Result<NoticeCounts> {
+        self.notice_counts_in(incident).await
     }
 
     async fn remember_once(&self, name: &str, value: &str) -> Result<String> {

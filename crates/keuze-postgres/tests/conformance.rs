@@ -17,6 +17,7 @@
 
 use keuze_core::admin::{Actor, Attribution, LedgerLeaf};
 use keuze_core::catalog::Digest256;
+use keuze_core::incident::{NewNotice, NoticeEvent, NoticeKind};
 use keuze_core::merkle::{self, Hash, MemoryTree, MissingNode, NodeSource};
 use keuze_core::receipt::LedgerEntry;
 use keuze_core::{Action, ConsentEvent, Locale, NewEvent, PurposeId, Source, SubjectId, Timestamp};
@@ -196,6 +197,18 @@ fn event(subject: u8, purpose: &str, action: Action, at: i64) -> NewEvent {
     }
 }
 
+fn notice(subject: u8, incident: u32, kind: NoticeKind, at: i64) -> NewNotice {
+    NewNotice {
+        subject: SubjectId::from_bytes([subject; 32]),
+        incident,
+        kind,
+        notice_digest: Digest256::of(format!("incident {incident}").as_bytes()),
+        locale: Locale::nl(),
+        source: Source::System,
+        recorded_at: Timestamp::from_unix_millis(at),
+    }
+}
+
 /// Every node of the stored tree that a tree of `size` leaves has complete.
 async fn stored_tree(store: &dyn Store, size: u64) -> HashMap<(u8, u64), Hash> {
     let wanted: Vec<(u8, u64)> = (0..64u8)
@@ -219,7 +232,8 @@ impl NodeSource for Nodes {
 }
 
 /// Several nodes, each a `PgStore` with its own pool and group commit, append to one
-/// schema at once: the ledger is gap-free from 1 with every acknowledged event at its seq,
+/// schema at once, admin and notice entries between consent batches: the ledger is
+/// gap-free from 1 with every acknowledged entry at its seq,
 /// every stored tree node is the node of the tree over the ledger's leaves (so the stored
 /// root is their root), and the projection is what a rebuild makes of the ledger.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -238,6 +252,10 @@ async fn nodes_append_to_one_ledger_without_gaps() {
             PgStore::connect_in_schema(&url, &schema).await.unwrap(),
         ));
     }
+    let incident = stores[0]
+        .record_incident(Digest256::of(b"incident"), "{}".into(), &cli_at(0))
+        .await
+        .unwrap();
 
     let mut tasks = Vec::new();
     for (node, store) in stores.iter().enumerate() {
@@ -253,6 +271,7 @@ async fn nodes_append_to_one_ledger_without_gaps() {
             tasks.push(tokio::spawn(async move {
                 let mut acknowledged = Vec::new();
                 let mut admin = Vec::new();
+                let mut told = Vec::new();
                 for b in 0..BATCHES {
                     let n = (node * WRITERS + w) * BATCHES + b;
                     // Admin entries between the batches, under the same sequencer.
@@ -264,6 +283,15 @@ async fn nodes_append_to_one_ledger_without_gaps() {
                         .unwrap();
                         admin.push(store.append_admin(entry).await.unwrap().seq);
                     }
+                    // Notice entries too, to subjects with choices and to subjects seen
+                    // first here (their salts made by this append), under that sequencer.
+                    if b % 5 == 2 {
+                        let batch = vec![
+                            notice((n % 40) as u8, 1, NoticeKind::Notified, n as i64),
+                            notice(100 + (n % 50) as u8, 1, NoticeKind::Notified, n as i64),
+                        ];
+                        told.extend(store.append_notices(batch).await.unwrap());
+                    }
                     let batch: Vec<NewEvent> = (0..n % 3 + 1)
                         .map(|i| {
                             let purpose = ["newsletter", "analytics", "ads"][(n + i) % 3];
@@ -273,29 +301,51 @@ async fn nodes_append_to_one_ledger_without_gaps() {
                         .collect();
                     acknowledged.extend(writer.append(batch).await.unwrap());
                 }
-                (acknowledged, admin)
+                (acknowledged, admin, told)
             }));
         }
     }
     let mut acknowledged = Vec::new();
-    let mut admin_seqs = Vec::new();
+    // The incident's record is seq 1.
+    let mut admin_seqs = vec![1];
+    let mut told: Vec<NoticeEvent> = Vec::new();
     for task in tasks {
-        let (events, admin) = task.await.unwrap();
+        let (events, admin, notices) = task.await.unwrap();
         acknowledged.extend(events);
         admin_seqs.extend(admin);
+        told.extend(notices);
     }
     acknowledged.sort_by_key(|e| e.seq);
-    let total = (acknowledged.len() + admin_seqs.len()) as u64;
+    told.sort_by_key(|n| n.seq);
+    let total = (acknowledged.len() + admin_seqs.len() + told.len()) as u64;
     let mut seqs: Vec<u64> = acknowledged.iter().map(|e| e.seq).collect();
     seqs.extend(&admin_seqs);
+    seqs.extend(told.iter().map(|n| n.seq));
     seqs.sort_unstable();
     assert_eq!(
         seqs,
         (1..=total).collect::<Vec<_>>(),
-        "every seq once, consent and admin alike, without gaps"
+        "every seq once, consent, admin and notice entries alike, without gaps"
     );
 
     let (a, b) = (&*stores[0], &*stores[1]);
+    let counts = a.notice_counts(incident.number).await.unwrap();
+    assert_eq!(counts.notified, told.len() as u64);
+    let mut by_subject: HashMap<SubjectId, Vec<NoticeEvent>> = HashMap::new();
+    for n in &told {
+        by_subject
+            .entry(n.notice.subject)
+            .or_default()
+            .push(n.clone());
+    }
+    for (subject, notices) in &by_subject {
+        assert_eq!(
+            &b.notices(subject).await.unwrap(),
+            notices,
+            "each subject's notices, salted once whichever node saw it first"
+        );
+    }
+
     assert_eq!(b.events_after(0, u32::MAX).await.unwrap(), acknowledged);
     assert_eq!(a.event_count().await.unwrap(), total);
     assert_eq!(b.tree_size().await.unwrap(), total);
@@ -436,6 +486,16 @@ async fn a_node_hears_of_another_nodes_commits() {
     let audit = keuze_core::admin::NewAdminEntry::webhook_deleted(&cli_at(7), "wh_1").unwrap();
     writer.append_admin(audit).await.unwrap();
     assert_eq!(reaches(8, &mut heard).await, 8);
+    // So are recording an incident (9) and telling a customer of it (10).
+    writer
+        .record_incident(Digest256::of(b"incident"), "{}".into(), &cli_at(8))
+        .await
+        .unwrap();
+    writer
+        .append_notices(vec![notice(2, 1, NoticeKind::Notified, 9)])
+        .await
+        .unwrap();
+    assert_eq!(reaches(10, &mut heard).await, 10);
 }
 
 /// The triggers keep the ledger, the tree, checkpoints, catalog versions and erasures as
@@ -537,6 +597,130 @@ async fn the_database_refuses_to_rewrite_what_was_written() {
         store.erased_subjects().await.unwrap(),
         vec![SubjectId::from_bytes([9; 32])]
     );
+}
+
+/// Incidents and notice entries are kept as written too: an incident can only be
+/// published, once; notice entries share the ledger's gap-free seq and cannot be changed,
+/// and name only recorded incidents. A refused notice batch leaves nothing behind.
+#[tokio::test]
+async fn the_database_keeps_incidents_and_notices_as_written() {
+    let Some(url) = postgres_or_skip("the_database_keeps_incidents_and_notices_as_written").await
+    else {
+        return;
+    };
+    let schemas = Schemas::new(&url);
+    let schema = schemas.name();
+    let store = PgStore::connect_in_schema(&url, &schema).await.unwrap();
+    store
+        .append(vec![
+            event(1, "newsletter", Action::Grant, 1),
+            event(2, "newsletter", Action::Grant, 2),
+        ])
+        .await
+        .unwrap(); // seqs 1, 2
+    for what in [&b"one"[..], b"two"] {
+        store
+            .record_incident(Digest256::of(what), "{}".into(), &cli_at(3))
+            .await
+            .unwrap(); // 3, 4
+    }
+    store.publish_incident(1, &cli_at(4)).await.unwrap(); // 5
+    let told = store
+        .append_notices(vec![
+            notice(1, 1, NoticeKind::Notified, 5),
+            notice(3, 1, NoticeKind::Notified, 5),
+        ])
+        .await
+        .unwrap(); // 6, 7
+    let incidents = store.incidents().await.unwrap();
+    let nodes = store.tree_nodes(&[(2, 0), (1, 2), (0, 6)]).await.unwrap();
+
+    let mut raw = raw_connection(&url, &schema).await;
+    for sql in [
+        "UPDATE incidents SET canonical = '{\"x\":1}' WHERE number = 2",
+        "UPDATE incidents SET canonical = '{\"x\":1}', published_at = 9 WHERE number = 2",
+        "UPDATE incidents SET published_at = 9 WHERE number = 1",
+        "UPDATE incidents SET published_at = NULL WHERE number = 1",
+        "UPDATE incidents SET number = 3 WHERE number = 2",
+        "DELETE FROM incidents WHERE number = 2",
+        "TRUNCATE incidents CASCADE",
+        "UPDATE notice_events SET kind = 'acknowledged' WHERE seq = 7",
+        "DELETE FROM notice_events WHERE seq = 7",
+        "DELETE FROM notice_events",
+        "TRUNCATE notice_events",
+        // A notice row at a taken seq, past a gap, or at a seq of another kind's row.
+        "INSERT INTO notice_events SELECT 6, subject_commitment, incident, kind, \
+         notice_digest, locale, source, recorded_at FROM notice_events WHERE seq = 7",
+        "INSERT INTO notice_events SELECT 9, subject_commitment, incident, kind, \
+         notice_digest, locale, source, recorded_at FROM notice_events WHERE seq = 7",
+        "INSERT INTO notice_events SELECT 2, subject_commitment, incident, kind, \
+         notice_digest, locale, source, recorded_at FROM notice_events WHERE seq = 7",
+        "INSERT INTO events SELECT 7, subject_commitment, purpose, action, source, \
+         catalog_version, notice_digest, locale, recorded_at, context_digest \
+         FROM events WHERE seq = 1",
+        "INSERT INTO admin_events SELECT 6, action, actor, target, detail, recorded_at \
+         FROM admin_events WHERE seq = 5",
+    ] {
+        let err = raw.execute(sql).await.expect_err(sql).to_string();
+        assert!(
+            ["append-only", "gap-free", "immutable"]
+                .iter()
+                .any(|why| err.contains(why)),
+            "{sql}: {err}"
+        );
+    }
+    // At the next seq, a notice of an incident that is not recorded.
+    let err = raw
+        .execute(
+            "INSERT INTO notice_events SELECT 8, subject_commitment, 9, kind, \
+             notice_digest, locale, source, recorded_at FROM notice_events WHERE seq = 7",
+        )
+        .await
+        .expect_err("incident 9 is not recorded")
+        .to_string();
+    assert!(err.contains("foreign key"), "{err}");
+
+    // Through the store: refused whole, without a salt for the new subject 4.
+    let unknown = store
+        .append_notices(vec![
+            notice(4, 2, NoticeKind::Notified, 6),
+            notice(4, 9, NoticeKind::Notified, 6),
+        ])
+        .await;
+    assert!(
+        matches!(unknown, Err(StoreError::Corrupt(ref msg)) if msg.contains("incident 9")),
+        "{unknown:?}"
+    );
+    let four = SubjectId::from_bytes([4; 32]);
+    assert_eq!(store.subject_salt(&four).await.unwrap(), None);
+
+    assert_eq!(store.incidents().await.unwrap(), incidents);
+    assert_eq!(store.event_count().await.unwrap(), 7);
+    assert_eq!(store.tree_size().await.unwrap(), 7);
+    assert_eq!(
+        store.tree_nodes(&[(2, 0), (1, 2), (0, 6)]).await.unwrap(),
+        nodes
+    );
+    assert_eq!(
+        store
+            .notices(&SubjectId::from_bytes([3; 32]))
+            .await
+            .unwrap(),
+        [told[1].clone()]
+    );
+    // What the trigger lets through: publishing an unpublished incident, once.
+    let published = store
+        .publish_incident(2, &cli_at(7))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(published.published_at, Some(Timestamp::from_unix_millis(7)));
+    assert_eq!(store.event_count().await.unwrap(), 8);
+    let next = store
+        .append_notices(vec![notice(4, 2, NoticeKind::Notified, 8)])
+        .await
+        .unwrap();
+    assert_eq!(next[0].seq, 9, "the refused batch used no seq");
 }
 
 /// A statement that fails midway rolls the whole append back: no ledger row, salt,
