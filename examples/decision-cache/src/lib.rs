@@ -98,6 +98,27 @@ pub async fn follow(
     }
     while let Some(message) = messages.next().await {
         let message = message?;
+        // The stream also carries incident notices (`incident.notified`, under
+        // `<prefix>._incidents.<n>`), which say nothing about consent: their seq counts,
+        // the rest is for the organisation's mailer.
+        if message
+            .subject
+            .as_str()
+            .split('.')
+            .any(|t| t == "_incidents")
+        {
+            #[derive(Deserialize)]
+            struct Seq {
+                seq: u64,
+            }
+            if let Ok(Seq { seq }) = serde_json::from_slice(&message.payload) {
+                cache.last_seq = cache.last_seq.max(seq);
+            }
+            if until.is_some_and(|u| cache.last_seq >= u) {
+                break;
+            }
+            continue;
+        }
         let event: Event = match serde_json::from_slice(&message.payload) {
             Ok(e) => e,
             Err(e) => {

@@ -11,8 +11,9 @@ pub mod nats;
 pub mod webhook;
 
 use crate::state::Clock;
-use keuze_core::{ConsentEvent, PurposeId};
-use keuze_store::{DeadLetter, Outbox, StoreError, StoredWebhook};
+use keuze_core::incident::NoticeEvent;
+use keuze_core::{ConsentEvent, PurposeId, SubjectId, Timestamp};
+use keuze_store::{DeadLetter, Outbox, OutboxEvent, StoreError, StoredWebhook};
 use rand::rngs::StdRng;
 use rand::{Rng, RngCore, SeedableRng};
 use serde::{Deserialize, Serialize};
@@ -64,6 +65,78 @@ impl From<&ConsentEvent> for PropagatedEvent {
             locale: e.event.locale.to_string(),
             recorded_at: e.event.recorded_at.to_rfc3339(),
         }
+    }
+}
+
+/// A customer told of a privacy incident, or acknowledging it, as every sink delivers it:
+/// what the organisation's own mailer needs to send the notice (the texts are at
+/// `GET /v1/incidents/{incident}`). Subjects appear only as their pseudonym.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct PropagatedNotice {
+    /// `incident.notified` or `incident.acknowledged`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The ledger sequence number, shared with consent events.
+    pub seq: u64,
+    /// The subject's pseudonym, 64 hex digits.
+    pub subject: String,
+    /// The incident's number.
+    pub incident: u32,
+    /// `sha256:` and the hex digest of the incident as recorded: exactly what the
+    /// customer is told.
+    pub notice_digest: String,
+    /// The language to tell the customer in.
+    pub locale: String,
+    pub source: String,
+    /// Server time of the entry, RFC 3339.
+    pub recorded_at: String,
+}
+
+impl From<&NoticeEvent> for PropagatedNotice {
+    fn from(e: &NoticeEvent) -> Self {
+        Self {
+            kind: format!("incident.{}", e.notice.kind),
+            seq: e.seq,
+            subject: e.notice.subject.to_hex(),
+            incident: e.notice.incident,
+            notice_digest: e.notice.notice_digest.to_string(),
+            locale: e.notice.locale.to_string(),
+            source: e.notice.source.to_string(),
+            recorded_at: e.notice.recorded_at.to_rfc3339(),
+        }
+    }
+}
+
+/// What a sink needs of any delivered entry.
+pub(crate) fn subject_of(event: &OutboxEvent) -> SubjectId {
+    match event {
+        OutboxEvent::Consent(e) => e.event.subject,
+        OutboxEvent::Notice(e) => e.notice.subject,
+    }
+}
+
+pub(crate) fn recorded_at(event: &OutboxEvent) -> Timestamp {
+    match event {
+        OutboxEvent::Consent(e) => e.event.recorded_at,
+        OutboxEvent::Notice(e) => e.notice.recorded_at,
+    }
+}
+
+/// The body of a webhook POST and the payload of a NATS message.
+pub(crate) fn body_of(event: &OutboxEvent) -> Result<Vec<u8>, String> {
+    match event {
+        OutboxEvent::Consent(e) => serde_json::to_vec(&PropagatedEvent::from(e)),
+        OutboxEvent::Notice(e) => serde_json::to_vec(&PropagatedNotice::from(e)),
+    }
+    .map_err(|e| format!("the event could not be serialised: {e}"))
+}
+
+/// The NATS subject after the prefix: the purpose for a consent event, `_incidents.<n>`
+/// for a notice (a purpose id cannot start with `_`, so the two never meet).
+pub(crate) fn subject_suffix(event: &OutboxEvent) -> String {
+    match event {
+        OutboxEvent::Consent(e) => e.event.purpose.to_string(),
+        OutboxEvent::Notice(e) => format!("_incidents.{}", e.notice.incident),
     }
 }
 
@@ -172,7 +245,7 @@ pub struct PropagationConfig {
 trait Sink: Send + Sync + 'static {
     /// The cursor's name, e.g. `webhook:wh_…` or `nats:KEUZE_CONSENT`.
     fn name(&self) -> &str;
-    async fn deliver(&self, events: &[ConsentEvent]);
+    async fn deliver(&self, events: &[OutboxEvent]);
 }
 
 /// What the sinks share.
@@ -206,12 +279,12 @@ impl Shared {
     }
 
     /// Seconds from the event's recording to now, for the latency histogram.
-    pub(crate) fn age_seconds(&self, event: &ConsentEvent) -> f64 {
+    pub(crate) fn age_seconds(&self, event: &OutboxEvent) -> f64 {
         let ms = self
             .clock
             .now()
             .unix_millis()
-            .saturating_sub(event.event.recorded_at.unix_millis());
+            .saturating_sub(recorded_at(event).unix_millis());
         ms.max(0) as f64 / 1000.0
     }
 }

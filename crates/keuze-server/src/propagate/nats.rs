@@ -3,9 +3,9 @@
 //! seen within its duplicate window: a batch published again after a crash or a lost
 //! acknowledgement is stored once.
 
-use super::{NatsConfig, PropagatedEvent, Shared, Sink};
+use super::{body_of, subject_suffix, NatsConfig, Shared, Sink};
 use async_nats::jetstream::{self, context::Publish, stream};
-use keuze_core::ConsentEvent;
+use keuze_store::OutboxEvent;
 use std::sync::Arc;
 use tokio::sync::Mutex;
 
@@ -58,26 +58,27 @@ impl NatsSink {
     async fn publish(
         &self,
         js: &jetstream::Context,
-        events: &[ConsentEvent],
+        events: &[OutboxEvent],
     ) -> (usize, Option<String>) {
         let mut pending = Vec::with_capacity(events.len());
         let mut error = None;
         for event in events {
-            let body = match serde_json::to_vec(&PropagatedEvent::from(event)) {
+            let seq = event.seq();
+            let body = match body_of(event) {
                 Ok(b) => b,
                 Err(e) => {
-                    error = Some(format!("seq {}: cannot serialise: {e}", event.seq));
+                    error = Some(format!("seq {seq}: {e}"));
                     break;
                 }
             };
-            let subject = format!("{}.{}", self.config.subject_prefix, event.event.purpose);
+            let subject = format!("{}.{}", self.config.subject_prefix, subject_suffix(event));
             let publish = Publish::build()
                 .payload(body.into())
-                .message_id(event.seq.to_string());
+                .message_id(seq.to_string());
             match js.send_publish(subject, publish).await {
                 Ok(ack) => pending.push((event, ack)),
                 Err(e) => {
-                    error = Some(format!("seq {}: publish failed: {e}", event.seq));
+                    error = Some(format!("seq {seq}: publish failed: {e}"));
                     break;
                 }
             }
@@ -94,7 +95,7 @@ impl NatsSink {
                     stored += 1;
                 }
                 Err(e) => {
-                    error = Some(format!("seq {}: not acknowledged: {e}", event.seq));
+                    error = Some(format!("seq {}: not acknowledged: {e}", event.seq()));
                     break;
                 }
             }
@@ -111,7 +112,7 @@ impl Sink for NatsSink {
 
     /// Publishes until every event is stored, retrying what was not (with backoff, without
     /// limit: the stream must hold every event, in order).
-    async fn deliver(&self, events: &[ConsentEvent]) {
+    async fn deliver(&self, events: &[OutboxEvent]) {
         let mut rest = events;
         let mut attempt = 0u32;
         while !rest.is_empty() {

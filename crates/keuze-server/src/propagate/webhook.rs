@@ -3,11 +3,11 @@
 //! Events of one subject are delivered one after another, in ledger order, each retried
 //! with backoff until it is delivered or dead-lettered; different subjects go in parallel.
 
-use super::{PropagatedEvent, Shared, Sink};
+use super::{body_of, subject_of, Shared, Sink};
 use futures_util::StreamExt;
 use hmac::{Hmac, Mac};
-use keuze_core::{ConsentEvent, SubjectId};
-use keuze_store::{DeadLetter, StoredWebhook};
+use keuze_core::SubjectId;
+use keuze_store::{DeadLetter, OutboxEvent, StoredWebhook};
 use sha2::Sha256;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -89,14 +89,21 @@ impl WebhookSink {
         }
     }
 
-    fn wants(&self, event: &ConsentEvent) -> bool {
-        self.webhook.purposes.is_empty() || self.webhook.purposes.contains(&event.event.purpose)
+    /// A purpose filter selects consent events; incident notices go to every webhook, so
+    /// that telling affected customers never hangs on a filter set up for consent changes.
+    fn wants(&self, event: &OutboxEvent) -> bool {
+        match event {
+            OutboxEvent::Consent(e) => {
+                self.webhook.purposes.is_empty() || self.webhook.purposes.contains(&e.event.purpose)
+            }
+            OutboxEvent::Notice(_) => true,
+        }
     }
 
     /// One POST; `Err` says what went wrong, for the log and the dead letter.
-    async fn post(&self, event: &ConsentEvent) -> Result<(), String> {
-        let body = serde_json::to_vec(&PropagatedEvent::from(event))
-            .map_err(|e| format!("the event could not be serialised: {e}"))?;
+    async fn post(&self, event: &OutboxEvent) -> Result<(), String> {
+        let seq = event.seq();
+        let body = body_of(event)?;
         let timestamp = self.shared.clock.now().unix_millis().div_euclid(1000);
         let response = self
             .shared
@@ -107,7 +114,7 @@ impl WebhookSink {
                 SIGNATURE_HEADER,
                 signature(&self.webhook.secret, timestamp, &body),
             )
-            .header(SEQ_HEADER, event.seq.to_string())
+            .header(SEQ_HEADER, seq.to_string())
             .header(WEBHOOK_HEADER, self.webhook.id.as_str())
             .body(body)
             .send()
@@ -126,7 +133,7 @@ impl WebhookSink {
 
     /// Delivers one event, retrying until it is delivered or has failed `max_attempts`
     /// times; then it becomes a dead letter.
-    async fn deliver_one(&self, event: &ConsentEvent) {
+    async fn deliver_one(&self, event: &OutboxEvent) {
         let failures =
             metrics::counter!("keuze_webhook_failures_total", "webhook" => self.webhook.id.clone());
         let mut attempt = 1u32;
@@ -143,11 +150,11 @@ impl WebhookSink {
                 Err(error) => {
                     failures.increment(1);
                     if attempt >= self.shared.retry.max_attempts.max(1) {
-                        tracing::warn!(webhook = %self.webhook.id, seq = event.seq, attempts = attempt, %error, "webhook delivery gave up; the event is a dead letter");
+                        tracing::warn!(webhook = %self.webhook.id, seq = event.seq(), attempts = attempt, %error, "webhook delivery gave up; the event is a dead letter");
                         metrics::counter!("keuze_webhook_dead_letters_total", "webhook" => self.webhook.id.clone()).increment(1);
                         let letter = DeadLetter {
                             webhook: self.webhook.id.clone(),
-                            seq: event.seq,
+                            seq: event.seq(),
                             attempts: attempt,
                             error,
                             failed_at: self.shared.clock.now(),
@@ -155,12 +162,12 @@ impl WebhookSink {
                         let mut tries = 0u32;
                         while let Err(e) = self.shared.outbox.add_dead_letter(&letter).await {
                             tries = tries.saturating_add(1);
-                            tracing::error!(webhook = %self.webhook.id, seq = event.seq, error = %e, "cannot store a dead letter; retrying");
+                            tracing::error!(webhook = %self.webhook.id, seq = event.seq(), error = %e, "cannot store a dead letter; retrying");
                             tokio::time::sleep(self.shared.backoff(tries)).await;
                         }
                         return;
                     }
-                    tracing::debug!(webhook = %self.webhook.id, seq = event.seq, attempt, %error, "webhook delivery failed; retrying");
+                    tracing::debug!(webhook = %self.webhook.id, seq = event.seq(), attempt, %error, "webhook delivery failed; retrying");
                     tokio::time::sleep(self.shared.backoff(attempt)).await;
                     attempt = attempt.saturating_add(1);
                 }
@@ -175,12 +182,12 @@ impl Sink for WebhookSink {
         &self.name
     }
 
-    async fn deliver(&self, events: &[ConsentEvent]) {
+    async fn deliver(&self, events: &[OutboxEvent]) {
         // Per subject, in ledger order: a subject's later event waits for its earlier one.
         let mut order: HashMap<SubjectId, usize> = HashMap::new();
-        let mut chains: Vec<Vec<&ConsentEvent>> = Vec::new();
+        let mut chains: Vec<Vec<&OutboxEvent>> = Vec::new();
         for event in events.iter().filter(|e| self.wants(e)) {
-            let at = *order.entry(event.event.subject).or_insert_with(|| {
+            let at = *order.entry(subject_of(event)).or_insert_with(|| {
                 chains.push(Vec::new());
                 chains.len() - 1
             });
