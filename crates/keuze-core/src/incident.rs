@@ -30,7 +30,7 @@ pub const MAX_TEXT_CHARS: usize = 2000;
 
 /// An incident as an organisation writes it (the API's JSON body, or the TOML file
 /// `keuze incident record` reads). [`IncidentDraft::check`] turns it into an [`Incident`].
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IncidentDraft {
     /// A short label: "Our mailing provider was broken into".
@@ -63,7 +63,7 @@ pub struct IncidentDraft {
     pub high_risk: bool,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WindowDraft {
     pub from: String,

@@ -17,6 +17,8 @@ pub struct LedgerReport {
     pub events: u64,
     /// Of which admin entries (the audit trail).
     pub admin_entries: u64,
+    /// Of which notice entries (customers told of an incident, or acknowledging it).
+    pub notice_entries: u64,
     pub nodes_checked: u64,
     pub checkpoints: u64,
     /// Bytes of leaf entries hashed, for throughput figures.
@@ -85,6 +87,7 @@ pub async fn verify_ledger(
     let mut nodes_checked = 0u64;
     let mut entry_bytes = 0u64;
     let mut admin_entries = 0u64;
+    let mut notice_entries = 0u64;
     let mut after = 0u64;
     while after < events {
         let page = match store.ledger_leaves(after, PAGE).await {
@@ -106,8 +109,10 @@ pub async fn verify_ledger(
                     what: format!("the next stored row has sequence number {}", entry.seq()),
                 });
             }
-            if let keuze_core::admin::LedgerLeaf::Admin(_) = entry {
-                admin_entries += 1;
+            match entry {
+                keuze_core::admin::LedgerLeaf::Admin(_) => admin_entries += 1,
+                keuze_core::admin::LedgerLeaf::Notice(_) => notice_entries += 1,
+                keuze_core::admin::LedgerLeaf::Consent(_) => {}
             }
             let bytes = entry.canonical_bytes();
             entry_bytes += bytes.len() as u64;
@@ -195,6 +200,7 @@ pub async fn verify_ledger(
     Ok(LedgerReport {
         events,
         admin_entries,
+        notice_entries,
         nodes_checked,
         checkpoints,
         entry_bytes,

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod auth;
 pub mod catalogs;
 pub mod headers;
+pub mod incidents;
 pub mod json;
 pub mod limits;
 pub mod listen;
@@ -93,11 +94,17 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(webhooks::delete))
         .routes(routes!(webhooks::dead_letters))
         .routes(routes!(webhooks::replay))
+        .routes(routes!(routes::incidents::record, routes::incidents::list))
+        .routes(routes!(routes::incidents::get_one))
+        .routes(routes!(routes::incidents::audience))
+        .routes(routes!(routes::incidents::notify))
+        .routes(routes!(routes::incidents::publish))
         .routes(routes!(routes::audit::events))
         .routes(routes!(ops::healthz))
         .routes(routes!(ops::metrics))
         .routes(routes!(ops::openapi))
         .merge(routes::privacy::routes())
+        .merge(routes::incident_pages::routes())
         .merge(routes::me::routes())
         .merge(routes::banner::routes())
 }

@@ -318,6 +318,16 @@ impl AppState {
         Ok(entry)
     }
 
+    /// Ledger entries `first..=last` this process appended outside the group commit that
+    /// hold nothing for the decision index (notice entries): the applied prefix moves over
+    /// them and the sinks are woken.
+    pub fn appended_elsewhere(&self, first: u64, last: u64) {
+        extend_applied(&self.0.applied, first, last);
+        if let Some(p) = &self.0.propagator {
+            p.committed(last);
+        }
+    }
+
     /// Saves the decision index next to the data (at shutdown): pending writes are
     /// committed first, then the index is written to a temporary file, synced, and
     /// renamed over the old snapshot, so a crash leaves the old one or the new one whole.

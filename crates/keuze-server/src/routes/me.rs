@@ -6,6 +6,7 @@
 //! no form names a subject: the session is the only way to say whose data it is.
 
 use super::consents::{record_request, ActionInput, ChoiceInput, RecordRequest, SourceInput};
+use super::incident_pages::{incident_labels, IncidentLabels, IncidentText};
 use super::plain::{accept_language, date_in_words, html, is_dutch, negotiate, supported, Frame};
 use super::privacy::{self, purpose_view, OneLanguage, PurposeView};
 use super::prompt::{changes_for, prompt_for, ChangedPurpose};
@@ -23,10 +24,11 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Form;
 use keuze_core::choice::preset_choices;
+use keuze_core::incident::{NewNotice, NoticeKind};
 use keuze_core::{Action, ConsentEvent, LegalBasis, Locale, Reason, Source, Timestamp};
 use keuze_store::StoreError;
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -39,6 +41,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(switch))
         .routes(routes!(preset))
         .routes(routes!(erase))
+        .routes(routes!(acknowledge))
         .routes(routes!(receipt))
         .routes(routes!(export))
 }
@@ -487,6 +490,11 @@ struct MePage {
     cards: Vec<Card>,
     history: Vec<HistoryLine>,
     session_ends: String,
+    il: &'static IncidentLabels,
+    /// Incidents the customer was told of and has not acknowledged: first on the page.
+    notices: Vec<IncidentText>,
+    /// Incidents they acknowledged, further down.
+    read_notices: Vec<IncidentText>,
 }
 
 fn history_line(
@@ -542,6 +550,7 @@ impl MePage {
     ) -> Result<Self, ApiError> {
         let subject = session.subject();
         let events = state.store().history(&subject).await?;
+        let (notices, read_notices) = incident_notices(state, subject, locale).await?;
         let history = state.catalog();
         let current = history.current();
         let catalog = &current.catalog;
@@ -638,8 +647,49 @@ impl MePage {
             cards,
             history: history_lines,
             session_ends: moment_in_words(session.expires(), locale),
+            il: incident_labels(locale),
+            notices,
+            read_notices,
         })
     }
+}
+
+/// The incidents the customer was told of: those not yet acknowledged (oldest first),
+/// and those acknowledged (newest first).
+async fn incident_notices(
+    state: &AppState,
+    subject: keuze_core::SubjectId,
+    locale: &Locale,
+) -> Result<(Vec<IncidentText>, Vec<IncidentText>), ApiError> {
+    let entries = state.store().notices(&subject).await?;
+    let mut told: BTreeMap<u32, (Option<Timestamp>, Option<Timestamp>)> = BTreeMap::new();
+    for e in &entries {
+        let slot = told.entry(e.notice.incident).or_default();
+        match e.notice.kind {
+            NoticeKind::Notified => {
+                slot.0.get_or_insert(e.notice.recorded_at);
+            }
+            NoticeKind::Acknowledged => slot.1 = Some(e.notice.recorded_at),
+        }
+    }
+    let mut open = Vec::new();
+    let mut read = Vec::new();
+    for (number, (notified, acknowledged)) in told {
+        let (stored, incident) = crate::incidents::load(&**state.store(), number).await?;
+        let mut text = IncidentText::new(state, &stored, &incident, locale);
+        text.told = notified
+            .map(|t| date_in_words(t, locale))
+            .unwrap_or_default();
+        match acknowledged {
+            None => open.push(text),
+            Some(at) => {
+                text.read = date_in_words(at, locale);
+                read.push(text);
+            }
+        }
+    }
+    read.reverse();
+    Ok((open, read))
 }
 
 /// `/me`'s query.
@@ -976,6 +1026,84 @@ pub async fn erase(
     }
 }
 
+/// "I have read this" under an incident notice.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AcknowledgeForm {
+    pub csrf: Option<String>,
+    /// The incident's number.
+    pub incident: Option<u32>,
+    pub lang: Option<String>,
+}
+
+/// The customer has read an incident notice: an `acknowledged` ledger entry, committing to
+/// the incident's digest, and the notice no longer leads the page. Acknowledging what the
+/// customer was not told of, or again, writes nothing.
+#[utoipa::path(
+    post,
+    path = "/me/incidents",
+    tag = "preference center",
+    request_body(content = AcknowledgeForm, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 303, description = "Recorded (or nothing to record); back to `/me`"),
+        (status = 400, content_type = "text/html", body = String, description = "Incomplete form; nothing written"),
+        (status = 401, content_type = "text/html", body = String, description = "No session; nothing written"),
+        (status = 403, content_type = "text/html", body = String, description = "Missing or wrong CSRF token; nothing written"),
+    )
+)]
+pub async fn acknowledge(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    form: Result<Form<AcknowledgeForm>, FormRejection>,
+) -> Response {
+    let (session, form, locale) = match checked(
+        &state,
+        &headers,
+        form,
+        |f| f.csrf.as_deref(),
+        |f| f.lang.as_deref(),
+    ) {
+        Ok(ok) => ok,
+        Err((r, locale)) => return refused(&state, &locale, r),
+    };
+    let Some(number) = form.incident else {
+        return refused(&state, &locale, Refusal::IncompleteForm);
+    };
+    let subject = session.subject();
+    let result: Result<(), ApiError> = async {
+        let entries = state.store().notices(&subject).await?;
+        let open = keuze_core::incident::unacknowledged(&entries)
+            .into_iter()
+            .any(|e| e.notice.incident == number);
+        if !open {
+            return Ok(());
+        }
+        let (stored, _) = crate::incidents::load(&**state.store(), number).await?;
+        let written = state
+            .store()
+            .append_notices(vec![NewNotice {
+                subject,
+                incident: number,
+                kind: NoticeKind::Acknowledged,
+                notice_digest: stored.digest,
+                locale: locale.clone(),
+                source: Source::PreferenceCenter,
+                recorded_at: state.now(),
+            }])
+            .await?;
+        if let Some(e) = written.first() {
+            state.appended_elsewhere(e.seq, e.seq);
+        }
+        Ok(())
+    }
+    .await;
+    match result {
+        Ok(()) => see_other(&format!("{}#kz-main", me_href(&locale)), None),
+        Err(ApiError::Store(StoreError::Erased)) => refused(&state, &locale, Refusal::Erased),
+        Err(e) => e.into_response(),
+    }
+}
+
 // --- downloads -------------------------------------------------------------------------
 
 fn attachment(body: &impl Serialize, filename: &str) -> Response {
@@ -1050,6 +1178,23 @@ pub struct Export {
     pub history: Vec<EventView>,
     /// Where to download a receipt for each choice.
     pub receipts: Vec<ReceiptLink>,
+    /// Privacy incidents they were told of, and their acknowledgements, oldest first.
+    pub incident_notices: Vec<NoticeView>,
+}
+
+/// A ledger entry saying the customer was told of an incident, or acknowledged it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NoticeView {
+    pub seq: u64,
+    /// The incident's number.
+    pub incident: u32,
+    /// `notified` or `acknowledged`.
+    pub kind: String,
+    /// `sha256:` and the hex digest of the incident as recorded.
+    pub notice_digest: String,
+    pub locale: String,
+    /// RFC 3339.
+    pub recorded_at: String,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -1087,6 +1232,10 @@ pub async fn export(
         Ok(events) => events,
         Err(e) => return ApiError::from(e).into_response(),
     };
+    let notices = match state.store().notices(&subject).await {
+        Ok(notices) => notices,
+        Err(e) => return ApiError::from(e).into_response(),
+    };
     let history = state.catalog();
     let export = Export {
         subject: subject.to_hex(),
@@ -1103,6 +1252,17 @@ pub async fn export(
             })
             .collect(),
         history: events.iter().map(EventView::from).collect(),
+        incident_notices: notices
+            .iter()
+            .map(|n| NoticeView {
+                seq: n.seq,
+                incident: n.notice.incident,
+                kind: n.notice.kind.to_string(),
+                notice_digest: n.notice.notice_digest.to_string(),
+                locale: n.notice.locale.to_string(),
+                recorded_at: n.notice.recorded_at.to_rfc3339(),
+            })
+            .collect(),
     };
     attachment(&export, "my-data.json")
 }

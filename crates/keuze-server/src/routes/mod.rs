@@ -6,6 +6,8 @@ pub mod catalog;
 pub mod cmp;
 pub mod consents;
 pub mod decide;
+pub mod incident_pages;
+pub mod incidents;
 pub mod me;
 pub mod ops;
 pub mod plain;

@@ -10,6 +10,7 @@ mod banner;
 mod consents;
 mod decisions;
 mod edge;
+mod incidents;
 mod me;
 mod openapi;
 mod privacy;

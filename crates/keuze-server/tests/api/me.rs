@@ -828,3 +828,93 @@ async fn what_changed_since_they_agreed_and_a_page_left_open_across_a_change() {
         "granted"
     );
 }
+
+#[tokio::test]
+async fn an_incident_notice_leads_the_page_and_is_acknowledged_once() {
+    let app = spawn_app().await;
+    let res = app.post("/v1/incidents", &crate::incidents::draft()).await;
+    assert_eq!(res.status(), 201);
+    let res = app
+        .post(
+            "/v1/incidents/1/notify",
+            &json!({"identifiers": ["anna@example.com"]}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let anna = signed_in(&app, "anna@example.com").await;
+    let bert = signed_in(&app, "bert@example.com").await;
+
+    let page = anna.page("nl").await;
+    let first = page
+        .select(&sel("main > h1 + section.incident h2"))
+        .next()
+        .expect("the notice follows the heading")
+        .text()
+        .collect::<String>();
+    assert_eq!(
+        first,
+        "Er ging iets mis met je gegevens: Er is ingebroken bij onze mailservice"
+    );
+    assert_eq!(page.select(&sel("section.incident")).count(), 1);
+    assert!(bert
+        .page("en")
+        .await
+        .select(&sel("section.incident"))
+        .next()
+        .is_none());
+    let token = csrf(&page);
+    let entries = || async { app.store.notice_counts(1).await.unwrap() };
+    assert_eq!(entries().await.acknowledged, 0);
+
+    // Without the session's token, for an incident not told, or by someone else: nothing.
+    let res = anna.post("/me/incidents", &[("incident", "1")]).await;
+    assert_eq!(res.status(), 403);
+    let res = anna
+        .post("/me/incidents", &[("csrf", &token), ("incident", "2")])
+        .await;
+    assert_eq!(res.status(), 303);
+    let bert_token = csrf(&bert.page("en").await);
+    let res = bert
+        .post("/me/incidents", &[("csrf", &bert_token), ("incident", "1")])
+        .await;
+    assert_eq!(res.status(), 303);
+    let res = anna
+        .post("/me/incidents", &[("csrf", &token), ("incident", "x")])
+        .await;
+    assert_eq!(res.status(), 400);
+    assert_eq!(entries().await.acknowledged, 0);
+
+    let res = anna
+        .post(
+            "/me/incidents",
+            &[("csrf", &token), ("incident", "1"), ("lang", "nl")],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(res.headers()["location"], "/me?lang=nl#kz-main");
+    let res = anna
+        .post("/me/incidents", &[("csrf", &token), ("incident", "1")])
+        .await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(entries().await.acknowledged, 1, "acknowledged once");
+
+    let page = anna.page("nl").await;
+    assert!(page.select(&sel("section.incident")).next().is_none());
+    let read = page
+        .select(&sel("details#kz-incident-1 summary"))
+        .next()
+        .unwrap()
+        .text()
+        .collect::<String>();
+    assert!(read.contains("Je las dit op"), "{read}");
+
+    let export: Value = anna.get("/me/export").await.json().await.unwrap();
+    let kinds: Vec<&str> = export["incident_notices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["notified", "acknowledged"]);
+    assert_eq!(export["incident_notices"][1]["locale"], "nl");
+}

@@ -9,6 +9,7 @@ mod helpers;
 mod support;
 
 mod banner;
+mod incidents;
 
 use fantoccini::key::Key;
 use helpers::{spawn_app, TestApp};
