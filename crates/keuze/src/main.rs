@@ -24,6 +24,7 @@ macro_rules! outln {
 }
 
 mod backup;
+mod incident;
 mod projection;
 mod tcf;
 
@@ -118,6 +119,9 @@ enum Command {
     /// Read and write IAB TCF v2 TC strings. Needs no server and no data directory.
     #[command(subcommand)]
     Tcf(TcfCommand),
+    /// Privacy incidents: record one, find and tell the affected customers, publish it.
+    #[command(subcommand)]
+    Incident(incident::IncidentCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -704,6 +708,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             tcf::decode(&string, json, vendor_list.as_ref())
         }
         Command::Tcf(TcfCommand::Encode { file }) => tcf::encode(&file),
+        Command::Incident(command) => incident::run(command).await,
         Command::Audit(AuditCommand::List { data, after, limit }) => {
             let settings = settings(&data)?;
             let store = open_database(&settings, false).await?.store;
@@ -998,11 +1003,12 @@ async fn ledger_verify(data: &DataArgs, keys: &[String]) -> Result<(), Failure> 
         Ok(report) => {
             let secs = started.elapsed().as_secs_f64();
             outln!(
-                "ok: {} ledger entries ({} consent events, {} admin actions), {} tree nodes \
-                 and {} checkpoints verified in {:.2} s{}",
+                "ok: {} ledger entries ({} consent events, {} admin actions, {} incident \
+                 notices), {} tree nodes and {} checkpoints verified in {:.2} s{}",
                 report.events,
-                report.events - report.admin_entries,
+                report.events - report.admin_entries - report.notice_entries,
                 report.admin_entries,
+                report.notice_entries,
                 report.nodes_checked,
                 report.checkpoints,
                 secs,

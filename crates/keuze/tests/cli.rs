@@ -862,8 +862,9 @@ async fn ledger_verify_finds_every_changed_byte_and_names_the_event() {
     );
     let ok = String::from_utf8_lossy(&out.stdout);
     assert!(
-        ok.contains("ok: 42 ledger entries (40 consent events, 2 admin actions)")
-            && ok.contains("checkpoints verified"),
+        ok.contains(
+            "ok: 42 ledger entries (40 consent events, 2 admin actions, 0 incident notices)"
+        ) && ok.contains("checkpoints verified"),
         "{ok}"
     );
 
@@ -1553,8 +1554,9 @@ async fn a_revoked_key_is_refused_and_the_audit_trail_says_who() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(
-        String::from_utf8_lossy(&out.stdout)
-            .starts_with("ok: 3 ledger entries (0 consent events, 3 admin actions)"),
+        String::from_utf8_lossy(&out.stdout).starts_with(
+            "ok: 3 ledger entries (0 consent events, 3 admin actions, 0 incident notices)"
+        ),
         "{}",
         String::from_utf8_lossy(&out.stdout)
     );

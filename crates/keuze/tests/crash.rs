@@ -212,7 +212,7 @@ impl Harness {
             self.seed,
             String::from_utf8_lossy(&out.stderr)
         );
-        // `ok: N ledger entries (C consent events, A admin actions), …`: the writers
+        // `ok: N ledger entries (C consent events, A admin actions, I incident notices), …`: the writers
         // account for the consent events; admin actions (the key, the catalog, each
         // erasure) share the ledger.
         let events: u64 = stdout

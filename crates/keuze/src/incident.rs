@@ -1,0 +1,359 @@
+//! `keuze incident`: record a privacy incident, see whom a rule selects, tell the affected
+//! customers, put the incident on the public register. The same checks and steps as the
+//! admin API (`/v1/incidents`), through [`keuze_server::incidents`].
+
+use crate::{cli_attribution, open_database, refused, settings, DataArgs, Failure};
+use clap::{Args, Subcommand};
+use keuze_core::incident::{parse_time, IncidentDraft, Rule, Window};
+use keuze_core::{Pseudonymizer, PurposeId};
+use keuze_server::incidents::{self, IncidentError};
+use keuze_store::Store;
+use std::io::BufRead as _;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Subcommand)]
+pub enum IncidentCommand {
+    /// Record an incident from a TOML file (docs/incidents.md shows one): what happened
+    /// in `en` and `nl`, the window, the data categories, purposes or recipients, the
+    /// consequences, what was done, what customers can do, a contact, and whether it is
+    /// high-risk. Every problem is reported at once; texts that are hard to read get a
+    /// warning, as in `keuze catalog check`.
+    Record {
+        file: PathBuf,
+        #[command(flatten)]
+        data: DataArgs,
+    },
+    /// List incidents with how many customers were told and acknowledged each.
+    List {
+        #[command(flatten)]
+        data: DataArgs,
+    },
+    /// Show one incident as recorded (JSON).
+    Show {
+        number: u32,
+        #[command(flatten)]
+        data: DataArgs,
+    },
+    /// Count the customers a rule selects, and how many of them were not told yet.
+    /// Nothing is written.
+    Audience {
+        number: u32,
+        #[command(flatten)]
+        rule: RuleArgs,
+        #[command(flatten)]
+        data: DataArgs,
+    },
+    /// Tell the affected customers: those a rule selects (the default), or those of a
+    /// list of the organisation's identifiers (`--identifiers FILE`, one per line, `-`
+    /// for standard input), pseudonymised as they are read; the list is not kept. Each
+    /// customer gets a `notified` ledger entry and an `incident.notified` event for
+    /// webhooks and NATS. Customers told before are skipped, so running it again
+    /// finishes a run that stopped.
+    Notify {
+        number: u32,
+        /// A file of identifiers, one per line.
+        #[arg(long, value_name = "FILE", conflicts_with_all = ["purposes", "from", "to"])]
+        identifiers: Option<PathBuf>,
+        #[command(flatten)]
+        rule: RuleArgs,
+        #[command(flatten)]
+        data: DataArgs,
+    },
+    /// Put an incident on the public register at /privacy/incidents. Once there it stays.
+    Publish {
+        number: u32,
+        #[command(flatten)]
+        data: DataArgs,
+    },
+}
+
+/// A rule; what is not given is the incident's own.
+#[derive(Debug, Args)]
+pub struct RuleArgs {
+    /// Customers who had granted this purpose at some moment in the window; repeat for
+    /// several [default: the incident's purposes].
+    #[arg(long = "purpose", value_name = "ID")]
+    purposes: Vec<String>,
+    /// The window's start, RFC 3339 [default: the incident's].
+    #[arg(long, value_name = "TIME")]
+    from: Option<String>,
+    /// The window's end, RFC 3339 [default: the incident's].
+    #[arg(long, value_name = "TIME")]
+    to: Option<String>,
+}
+
+fn usage(msg: String) -> Failure {
+    Failure {
+        code: 2,
+        error: anyhow::anyhow!(msg),
+    }
+}
+
+fn failure(e: IncidentError) -> Failure {
+    match e {
+        IncidentError::Invalid(problems) => {
+            let lines: Vec<String> = problems
+                .iter()
+                .map(|p| format!("  {}: {}\n    help: {}", p.field, p.message, p.help))
+                .collect();
+            refused(format!(
+                "the incident is refused; nothing was recorded ({} problems):\n{}",
+                problems.len(),
+                lines.join("\n")
+            ))
+        }
+        IncidentError::Unknown(n) => refused(format!(
+            "there is no incident {n}; `keuze incident list` lists them"
+        )),
+        IncidentError::NoCatalog => refused(e.to_string()),
+        other => other.into(),
+    }
+}
+
+pub async fn run(command: IncidentCommand) -> Result<(), Failure> {
+    match command {
+        IncidentCommand::Record { file, data } => record(&file, &data).await,
+        IncidentCommand::List { data } => {
+            let settings = settings(&data)?;
+            let store = open_database(&settings, false).await?.store;
+            let all = store.incidents().await?;
+            if all.is_empty() {
+                outln!("no incidents recorded");
+            }
+            for stored in all {
+                let incident = incidents::parse(&stored).map_err(failure)?;
+                let counts = store.notice_counts(stored.number).await?;
+                let published = stored.published_at.map_or("not published".to_owned(), |t| {
+                    format!("published {}", t.to_rfc3339())
+                });
+                outln!(
+                    "{}\t{}\t{}{}\tnotified {}\tacknowledged {}\t{}",
+                    stored.number,
+                    stored.recorded_at.to_rfc3339(),
+                    if incident.high_risk {
+                        "high risk: "
+                    } else {
+                        ""
+                    },
+                    incident.title.get(&keuze_core::Locale::en()),
+                    counts.notified,
+                    counts.acknowledged,
+                    published
+                );
+            }
+            Ok(())
+        }
+        IncidentCommand::Show { number, data } => {
+            let settings = settings(&data)?;
+            let store = open_database(&settings, false).await?.store;
+            let (stored, incident) = incidents::load(&*store, number).await.map_err(failure)?;
+            let json = serde_json::json!({
+                "number": stored.number,
+                "digest": stored.digest.to_string(),
+                "recorded_at": stored.recorded_at.to_rfc3339(),
+                "published_at": stored.published_at.map(|t| t.to_rfc3339()),
+                "incident": incident,
+            });
+            outln!(
+                "{}",
+                serde_json::to_string_pretty(&json).map_err(anyhow::Error::from)?
+            );
+            Ok(())
+        }
+        IncidentCommand::Audience { number, rule, data } => {
+            let settings = settings(&data)?;
+            let store = open_database(&settings, false).await?.store;
+            let (stored, incident) = incidents::load(&*store, number).await.map_err(failure)?;
+            let rule = rule_of(&rule, &incident)?;
+            let selected = incidents::select(&*store, &rule).await?;
+            let told: std::collections::HashSet<_> = store
+                .notified_subjects(stored.number)
+                .await?
+                .into_iter()
+                .collect();
+            let already = selected.iter().filter(|s| told.contains(*s)).count();
+            outln!(
+                "the rule (granted any of {} at some moment from {} to {}) selects {} customers; {} were told before, {} would be told now",
+                rule.granted_any_of
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                rule.window.from.to_rfc3339(),
+                rule.window.to.to_rfc3339(),
+                selected.len(),
+                already,
+                selected.len() - already
+            );
+            Ok(())
+        }
+        IncidentCommand::Notify {
+            number,
+            identifiers,
+            rule,
+            data,
+        } => {
+            let settings = settings(&data)?;
+            let store = open_database(&settings, false).await?.store;
+            let (stored, incident) = incidents::load(&*store, number).await.map_err(failure)?;
+            let affected = match identifiers {
+                Some(file) => {
+                    let pseudonymizer = pseudonymizer(&settings.data, &*store).await?;
+                    read_identifiers(&file, &pseudonymizer)?
+                }
+                None => incidents::select(&*store, &rule_of(&rule, &incident)?).await?,
+            };
+            let at = keuze_server::Clock::now(&keuze_server::SystemClock);
+            let done = incidents::notify(&*store, &stored, &affected, at, |_, _| {})
+                .await
+                .map_err(failure)?;
+            outln!(
+                "incident {number}: {} customers affected; told {} now, {} were told before, {} are erased",
+                done.affected,
+                done.notified,
+                done.already_notified,
+                done.erased
+            );
+            if let (Some(first), Some(last)) = (done.first_seq, done.last_seq) {
+                outln!("ledger entries {first} to {last}");
+            }
+            Ok(())
+        }
+        IncidentCommand::Publish { number, data } => {
+            let settings = settings(&data)?;
+            let store = open_database(&settings, false).await?.store;
+            let stored = store
+                .publish_incident(number, &cli_attribution())
+                .await?
+                .ok_or_else(|| failure(IncidentError::Unknown(number)))?;
+            outln!(
+                "incident {number} is on the public register at /privacy/incidents (since {})",
+                stored
+                    .published_at
+                    .map(|t| t.to_rfc3339())
+                    .unwrap_or_default()
+            );
+            Ok(())
+        }
+    }
+}
+
+async fn record(file: &Path, data: &DataArgs) -> Result<(), Failure> {
+    let source = std::fs::read_to_string(file)
+        .map_err(|e| usage(format!("could not read {}: {e}", file.display())))?;
+    let draft: IncidentDraft = toml_edit::de::from_str(&source).map_err(|e| {
+        refused(format!(
+            "{} is not an incident file; nothing was recorded: {e}",
+            file.display()
+        ))
+    })?;
+    let settings = settings(data)?;
+    let store = open_database(&settings, false).await?.store;
+    let history = keuze_server::catalogs::load_history(&*store).await?;
+    let recorded = incidents::record(
+        &*store,
+        history.as_ref().map(|h| &h.current().catalog),
+        &draft,
+        &cli_attribution(),
+    )
+    .await
+    .map_err(failure)?;
+    for r in &recorded.readability {
+        if let Some(w) = r.warning() {
+            eprintln!("warning: {w}");
+        }
+    }
+    outln!(
+        "recorded incident {} ({}); tell the affected customers with `keuze incident notify {}`",
+        recorded.stored.number,
+        recorded.stored.digest,
+        recorded.stored.number
+    );
+    Ok(())
+}
+
+fn rule_of(args: &RuleArgs, incident: &keuze_core::incident::Incident) -> Result<Rule, Failure> {
+    let purposes = if args.purposes.is_empty() {
+        incident.purposes.clone()
+    } else {
+        args.purposes
+            .iter()
+            .map(|p| PurposeId::parse(p).map_err(|e| usage(format!("--purpose: {e}"))))
+            .collect::<Result<_, _>>()?
+    };
+    if purposes.is_empty() {
+        return Err(usage(
+            "the incident names no purpose: say whose grants select the customers with --purpose"
+                .into(),
+        ));
+    }
+    let time = |flag: &str, v: &Option<String>, default| match v {
+        None => Ok(default),
+        Some(v) => parse_time(v).ok_or_else(|| {
+            usage(format!(
+                "{flag} `{v}` is not an RFC 3339 time, e.g. 2026-11-02T09:00:00Z"
+            ))
+        }),
+    };
+    let from = time("--from", &args.from, incident.window.from)?;
+    let to = time("--to", &args.to, incident.window.to)?;
+    if from > to {
+        return Err(usage("--from is after --to".into()));
+    }
+    Ok(Rule {
+        granted_any_of: purposes,
+        window: Window { from, to },
+    })
+}
+
+/// The server's pseudonymizer: its secret must exist already (a new one would give
+/// pseudonyms no stored customer has) and be the one the database was served with.
+async fn pseudonymizer(data: &Path, store: &dyn Store) -> Result<Pseudonymizer, Failure> {
+    if !data.join("secret.key").exists() {
+        return Err(refused(format!(
+            "{} holds no server secret (secret.key), so identifiers cannot be turned into the pseudonyms the server uses; run this where the server's data directory is",
+            data.display()
+        )));
+    }
+    let pseudonymizer = Pseudonymizer::new(crate::datadir::server_secret(data)?);
+    crate::same_secret_as_the_database(store, &pseudonymizer, data).await?;
+    Ok(pseudonymizer)
+}
+
+/// Reads identifiers one per line and pseudonymises each as it is read: the raw list is
+/// never held whole, stored or logged.
+fn read_identifiers(
+    file: &Path,
+    pseudonymizer: &Pseudonymizer,
+) -> Result<std::collections::BTreeSet<keuze_core::SubjectId>, Failure> {
+    let reader: Box<dyn std::io::BufRead> = if file == Path::new("-") {
+        Box::new(std::io::stdin().lock())
+    } else {
+        let f = std::fs::File::open(file)
+            .map_err(|e| usage(format!("could not read {}: {e}", file.display())))?;
+        Box::new(std::io::BufReader::new(f))
+    };
+    let mut out = std::collections::BTreeSet::new();
+    for (n, line) in reader.lines().enumerate() {
+        let line = line.map_err(|e| {
+            refused(format!(
+                "{} line {}: cannot be read ({e}); nothing was written",
+                file.display(),
+                n + 1
+            ))
+        })?;
+        let id = line.trim();
+        if id.is_empty() {
+            continue;
+        }
+        if id.len() > 256 {
+            return Err(refused(format!(
+                "{} line {}: an identifier is at most 256 characters; nothing was written",
+                file.display(),
+                n + 1
+            )));
+        }
+        out.extend(incidents::pseudonymise(pseudonymizer, [id]));
+    }
+    Ok(out)
+}
