@@ -55,6 +55,24 @@ pub struct BodyRoute {
     pub kind: BodyKind,
 }
 
+/// A valid incident about the sample catalog's newsletter.
+fn incident_draft() -> Value {
+    json!({
+        "title": {"en": "A break-in", "nl": "Een inbraak"},
+        "what_happened": {"en": "Someone broke into our mail service.", "nl": "Iemand brak in bij onze mailservice."},
+        "window": {"from": "2026-11-02T00:00:00Z", "to": "2026-11-20T23:59:59Z"},
+        "discovered_at": "2026-11-21T08:30:00+01:00",
+        "categories": ["contact.email", "contact.name"],
+        "purposes": ["newsletter"],
+        "recipients": ["MailPost B.V."],
+        "consequences": {"en": "You may get fake mail.", "nl": "Je krijgt misschien nepmail."},
+        "measures": {"en": "We closed the hole.", "nl": "We dichtten het lek."},
+        "advice": {"en": "Do not click odd links.", "nl": "Klik niet op rare links."},
+        "contact": "privacy@fietsenwinkel.example",
+        "high_risk": true
+    })
+}
+
 /// Every route that takes a body, as the fuzz target knows them. A test checks this list
 /// against the OpenAPI document.
 pub const BODY_ROUTES: &[BodyRoute] = &[
@@ -79,6 +97,23 @@ pub const BODY_ROUTES: &[BodyRoute] = &[
     route(Method::POST, "/me/choices", BodyKind::Form),
     route(Method::POST, "/me/presets", BodyKind::Form),
     route(Method::POST, "/me/erase", BodyKind::Form),
+    route(Method::POST, "/v1/incidents", BodyKind::Json),
+    route(
+        Method::POST,
+        "/v1/incidents/{number}/audience",
+        BodyKind::Json,
+    ),
+    route(
+        Method::POST,
+        "/v1/incidents/{number}/notify",
+        BodyKind::Json,
+    ),
+    route(
+        Method::POST,
+        "/v1/incidents/{number}/publish",
+        BodyKind::Empty,
+    ),
+    route(Method::POST, "/me/incidents", BodyKind::Form),
 ];
 
 const fn route(method: Method, path: &'static str, kind: BodyKind) -> BodyRoute {
@@ -136,6 +171,7 @@ pub struct Counts {
     pub webhooks: usize,
     pub erased: usize,
     pub api_keys: usize,
+    pub incidents: usize,
 }
 
 /// The running application and what a fuzz input needs to make valid requests.
@@ -496,6 +532,21 @@ impl App {
                 String::from_utf8_lossy(&res.2)
             );
         }
+        let body = incident_draft().to_string().into_bytes();
+        let res = app
+            .send(
+                Method::POST,
+                "/v1/incidents",
+                Some(("application/json", body)),
+                &[],
+            )
+            .await;
+        assert_eq!(
+            res.0,
+            StatusCode::CREATED,
+            "{}",
+            String::from_utf8_lossy(&res.2)
+        );
         let body = json!({"url": WEBHOOK_URL}).to_string().into_bytes();
         let res = app
             .send(
@@ -535,6 +586,7 @@ impl App {
             webhooks: self.outbox.webhooks().await.unwrap().len(),
             erased: self.store.erased_subjects().await.unwrap().len(),
             api_keys: self.store.list_api_keys().await.unwrap().len(),
+            incidents: self.store.incidents().await.unwrap().len(),
         }
     }
 
@@ -690,6 +742,21 @@ impl App {
                 json!({"csrf": csrf, "confirm": "yes", "lang": "nl"}),
                 json!({"csrf": csrf}),
             ],
+            "/v1/incidents" => vec![incident_draft()],
+            "/v1/incidents/{number}/audience" => vec![
+                json!({}),
+                json!({"rule": {"granted_any_of": ["newsletter", "advertising_partners"], "from": "2026-01-01T00:00:00Z", "to": "2027-12-31T23:59:59+01:00"}}),
+            ],
+            "/v1/incidents/{number}/notify" => vec![
+                json!({"rule": {}}),
+                json!({"rule": {"granted_any_of": ["advertising_partners"]}}),
+                json!({"identifiers": [id, other]}),
+            ],
+            "/v1/incidents/{number}/publish" => vec![json!({})],
+            "/me/incidents" => vec![
+                json!({"csrf": csrf, "incident": "1", "lang": "nl"}),
+                json!({"csrf": csrf, "incident": "1"}),
+            ],
             _ => vec![json!({})],
         }
     }
@@ -753,6 +820,7 @@ impl App {
         template
             .replace("{id}", value.as_deref().unwrap_or(&self.webhook))
             .replace("{pseudonym}", value.as_deref().unwrap_or(&pseudonym))
+            .replace("{number}", value.as_deref().unwrap_or("1"))
             .replace(
                 "{seq}",
                 value
