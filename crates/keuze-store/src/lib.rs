@@ -155,11 +155,12 @@ pub trait Store: Send + Sync + 'static {
 
     /// Consent ledger rows as the leaves commit to them, `seq > after`, oldest first, at
     /// most `limit`, including those of erased subjects (which carry only the commitment).
-    /// Admin entries are left out (their seqs are gaps here); `ledger_leaves` has both.
+    /// Admin and notice entries are left out (their seqs are gaps here); `ledger_leaves`
+    /// has every kind.
     async fn ledger_entries(&self, after: u64, limit: u32) -> Result<Vec<LedgerEntry>>;
 
-    /// Every leaf of the tree, consent and admin entries alike, `seq > after`, oldest
-    /// first, at most `limit`: what `keuze ledger verify` recomputes the tree from.
+    /// Every leaf of the tree, consent, admin and notice entries alike, `seq > after`,
+    /// oldest first, at most `limit`: what `keuze ledger verify` recomputes the tree from.
     async fn ledger_leaves(&self, after: u64, limit: u32) -> Result<Vec<LedgerLeaf>>;
 
     /// Appends an admin entry (the audit trail) as the next seq and leaf of the same
@@ -223,8 +224,8 @@ pub trait Store: Send + Sync + 'static {
     /// Ledger events with `seq > after`, oldest first, at most `limit`.
     async fn events_after(&self, after: u64, limit: u32) -> Result<Vec<ConsentEvent>>;
 
-    /// How many entries the ledger holds, consent and admin: its last seq, which equals
-    /// the tree size.
+    /// How many entries the ledger holds, of every kind: its last seq, which equals the
+    /// tree size.
     async fn event_count(&self) -> Result<u64>;
 
     /// Throws the projection away and recomputes it from the ledger, in one transaction.

@@ -1275,6 +1275,22 @@ async fn propagation_loses_nothing_when_killed_mid_dispatch() {
     for w in writers {
         w.await.unwrap();
     }
+    // The restart must find publishes to repeat: wait until the stream holds some (the
+    // sink connects lazily, which can take a while on a loaded machine).
+    if let Some((_, client)) = &nats {
+        let js = async_nats::jetstream::new(client.clone());
+        let mut published = 0;
+        for _ in 0..3000 {
+            if let Ok(mut s) = js.get_stream(&stream).await {
+                published = s.info().await.unwrap().state.messages;
+                if published > 0 {
+                    break;
+                }
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        assert!(published > 0, "the first server never published to NATS");
+    }
     // Kill while deliveries are in flight: the receiver holds them.
     while deliveries.hanging.load(std::sync::atomic::Ordering::SeqCst) == 0 {
         tokio::time::sleep(std::time::Duration::from_millis(2)).await;
