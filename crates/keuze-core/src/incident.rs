@@ -11,10 +11,11 @@
 //! (`keuze-notice-entry-v1`), naming the customer only by the salted commitment consent
 //! entries use: erasing the customer shreds these too.
 
-use crate::catalog::{Catalog, Digest256, Text};
+use crate::catalog::{Digest256, Text};
 use crate::event::{Action, ConsentEvent, Source};
 use crate::ids::{CategoryId, Locale, PurposeId};
 use crate::merkle::{self, Hash};
+use crate::published::CatalogHistory;
 use crate::readability::{self, Readability};
 use crate::subject::SubjectId;
 use crate::time::Timestamp;
@@ -156,11 +157,12 @@ pub fn parse_time(s: &str) -> Option<Timestamp> {
 }
 
 impl IncidentDraft {
-    /// Checks every field at once against `catalog`; the incident, with the readability
-    /// of its prose texts, or every problem found.
+    /// Checks every field at once against the published catalogs: a data category or
+    /// purpose of any version may be named (an incident may concern a purpose since
+    /// removed). The incident, with the readability of its prose texts, or every problem.
     pub fn check(
         &self,
-        catalog: &Catalog,
+        history: &CatalogHistory,
     ) -> Result<(Incident, Vec<TextReadability>), Vec<DraftProblem>> {
         let mut c = Checker::default();
         let title = c.text("title", &self.title);
@@ -199,14 +201,18 @@ impl IncidentDraft {
         for (i, cat) in self.categories.iter().enumerate() {
             let field = format!("categories[{i}]");
             match CategoryId::parse(cat) {
-                Ok(id) if catalog.taxonomy.get(&id).is_some() => {
+                Ok(id)
+                    if history
+                        .versions()
+                        .any(|v| v.catalog.taxonomy.get(&id).is_some()) =>
+                {
                     if !categories.contains(&id) {
                         categories.push(id);
                     }
                 }
                 Ok(_) => c.problem(
                     &field,
-                    format!("`{cat}` is not a data category of the catalog"),
+                    format!("`{cat}` is not a data category of any published catalog"),
                     "use a category of the catalog's taxonomy (see `keuze catalog check`)",
                 ),
                 Err(e) => c.problem(&field, e.0, "e.g. `contact.email`"),
@@ -216,15 +222,19 @@ impl IncidentDraft {
         for (i, p) in self.purposes.iter().enumerate() {
             let field = format!("purposes[{i}]");
             match PurposeId::parse(p) {
-                Ok(id) if catalog.purpose(id.as_str()).is_some() => {
+                Ok(id)
+                    if history
+                        .versions()
+                        .any(|v| v.catalog.purpose(id.as_str()).is_some()) =>
+                {
                     if !purposes.contains(&id) {
                         purposes.push(id);
                     }
                 }
                 Ok(_) => c.problem(
                     &field,
-                    format!("`{p}` is not a purpose of the published catalog"),
-                    "use the id of a purpose in the catalog",
+                    format!("`{p}` is not a purpose of any published catalog version"),
+                    "use the id of a purpose in the catalog (GET /v1/catalog lists them)",
                 ),
                 Err(e) => c.problem(&field, e.0, "e.g. `newsletter`"),
             }

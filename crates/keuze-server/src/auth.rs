@@ -84,7 +84,13 @@ impl KeyCache {
 
 /// A scope as a type, so a handler's signature says what it needs.
 pub trait RequiredScope {
+    /// The scope named when a key is refused.
     const SCOPE: Scope;
+
+    /// Whether a key holding `scopes` passes: by default, if it holds `SCOPE`.
+    fn allows(scopes: &[Scope]) -> bool {
+        scopes.contains(&Self::SCOPE)
+    }
 }
 
 macro_rules! scope_marker {
@@ -100,6 +106,18 @@ scope_marker!(DecideScope, Scope::Decide);
 scope_marker!(RecordScope, Scope::Record);
 scope_marker!(AdminScope, Scope::Admin);
 scope_marker!(AuditScope, Scope::Audit);
+
+/// Reading incidents: `audit` (what the organisation's mailer holds to fetch the texts
+/// it sends after an `incident.notified` event) or `admin`.
+pub struct IncidentReadScope;
+
+impl RequiredScope for IncidentReadScope {
+    const SCOPE: Scope = Scope::Audit;
+
+    fn allows(scopes: &[Scope]) -> bool {
+        scopes.contains(&Scope::Audit) || scopes.contains(&Scope::Admin)
+    }
+}
 
 /// Proof that the request carried a valid key holding scope `S`.
 pub struct Authorized<S: RequiredScope> {
@@ -166,7 +184,7 @@ impl<S: RequiredScope + Send + Sync> FromRequestParts<AppState> for Authorized<S
                 key.id
             )));
         }
-        if !key.scopes.contains(&S::SCOPE) {
+        if !S::allows(&key.scopes) {
             return Err(ApiError::Forbidden(S::SCOPE));
         }
         if let Some(quota) = parts.extensions.get::<RequestQuota>() {

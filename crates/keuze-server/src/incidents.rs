@@ -9,7 +9,7 @@ use keuze_core::admin::Attribution;
 use keuze_core::incident::{
     self, DraftProblem, Incident, IncidentDraft, NewNotice, NoticeKind, Rule, TextReadability,
 };
-use keuze_core::{Catalog, ConsentEvent, Locale, Source, SubjectId, SubjectKey, Timestamp};
+use keuze_core::{CatalogHistory, ConsentEvent, Locale, Source, SubjectId, SubjectKey, Timestamp};
 use keuze_core::{Pseudonymizer, PurposeId};
 use keuze_store::{Store, StoreError, StoredIncident};
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -42,15 +42,15 @@ pub struct Recorded {
     pub readability: Vec<TextReadability>,
 }
 
-/// Checks `draft` against the catalog in force and records it.
+/// Checks `draft` against the published catalogs and records it.
 pub async fn record(
     store: &dyn Store,
-    catalog: Option<&Catalog>,
+    catalogs: Option<&CatalogHistory>,
     draft: &IncidentDraft,
     by: &Attribution,
 ) -> Result<Recorded, IncidentError> {
-    let catalog = catalog.ok_or(IncidentError::NoCatalog)?;
-    let (incident, readability) = draft.check(catalog).map_err(IncidentError::Invalid)?;
+    let catalogs = catalogs.ok_or(IncidentError::NoCatalog)?;
+    let (incident, readability) = draft.check(catalogs).map_err(IncidentError::Invalid)?;
     let stored = store
         .record_incident(incident.digest(), incident.canonical_json(), by)
         .await?;

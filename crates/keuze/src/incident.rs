@@ -250,14 +250,9 @@ async fn record(file: &Path, data: &DataArgs) -> Result<(), Failure> {
     let settings = settings(data)?;
     let store = open_database(&settings, false).await?.store;
     let history = keuze_server::catalogs::load_history(&*store).await?;
-    let recorded = incidents::record(
-        &*store,
-        history.as_ref().map(|h| &h.current().catalog),
-        &draft,
-        &cli_attribution(),
-    )
-    .await
-    .map_err(failure)?;
+    let recorded = incidents::record(&*store, history.as_ref(), &draft, &cli_attribution())
+        .await
+        .map_err(failure)?;
     for r in &recorded.readability {
         if let Some(w) = r.warning() {
             eprintln!("warning: {w}");

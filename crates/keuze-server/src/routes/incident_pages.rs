@@ -143,14 +143,14 @@ impl IncidentText {
         locale: &Locale,
     ) -> Self {
         let history = state.catalog();
-        let catalog = &history.current().catalog;
         let data = incident
             .categories
             .iter()
             .map(|c| {
-                catalog
-                    .taxonomy
-                    .name(c, locale)
+                history
+                    .versions()
+                    .rev()
+                    .find_map(|v| v.catalog.taxonomy.name(c, locale))
                     .map_or_else(|| c.to_string(), str::to_owned)
             })
             .collect::<Vec<_>>()
@@ -159,10 +159,15 @@ impl IncidentText {
             .purposes
             .iter()
             .map(|p| {
-                history.purpose_in_force(p.as_str()).map_or_else(
-                    || p.to_string(),
-                    |(purpose, _)| purpose.title.get(locale).to_owned(),
-                )
+                // The title the purpose had last, in force or since dropped.
+                history
+                    .versions()
+                    .rev()
+                    .find_map(|v| v.catalog.purpose(p.as_str()))
+                    .map_or_else(
+                        || p.to_string(),
+                        |purpose| purpose.title.get(locale).to_owned(),
+                    )
             })
             .collect::<Vec<_>>()
             .join(", ");

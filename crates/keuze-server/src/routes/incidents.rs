@@ -2,7 +2,7 @@
 //! tell the affected customers, put it on the public register. The work is
 //! [`crate::incidents`]'s, shared with `keuze incident`.
 
-use crate::auth::{AdminScope, Authorized};
+use crate::auth::{AdminScope, Authorized, IncidentReadScope};
 use crate::incidents::{self, IncidentError, Notified};
 use crate::json::JsonBody;
 use crate::problem::{ApiError, FieldError};
@@ -185,13 +185,17 @@ fn rule_of(
             let mut out = Vec::new();
             for (i, p) in list.iter().enumerate() {
                 match PurposeId::parse(p) {
-                    Ok(id) if catalog.current().catalog.purpose(id.as_str()).is_some() => {
+                    Ok(id)
+                        if catalog
+                            .versions()
+                            .any(|v| v.catalog.purpose(id.as_str()).is_some()) =>
+                    {
                         out.push(id)
                     }
                     _ => errors.push(FieldError {
                         pointer: format!("{at}/granted_any_of/{i}"),
                         detail: format!(
-                            "`{p}` is not a purpose of the catalog in force; GET /v1/catalog lists them"
+                            "`{p}` is not a purpose of any published catalog version; GET /v1/catalog lists those in force"
                         ),
                     }),
                 }
@@ -258,10 +262,10 @@ pub async fn record(
     auth: Authorized<AdminScope>,
     JsonBody(draft): JsonBody<IncidentDraft>,
 ) -> Result<(StatusCode, Json<IncidentView>), ApiError> {
-    let catalog = state.catalog();
+    let catalogs = state.catalog();
     let recorded = incidents::record(
         &**state.store(),
-        Some(&catalog.current().catalog),
+        Some(&catalogs),
         &draft,
         &auth.attribution(state.now()),
     )
@@ -280,7 +284,8 @@ pub async fn record(
     Ok((StatusCode::CREATED, Json(out)))
 }
 
-/// Every incident, with how many customers were told and acknowledged it.
+/// Every incident, with how many customers were told and acknowledged it. Readable with
+/// scope `audit` or `admin`.
 #[utoipa::path(
     get,
     path = "/v1/incidents",
@@ -290,11 +295,11 @@ pub async fn record(
         (status = 401, body = crate::problem::Problem),
         (status = 403, body = crate::problem::Problem),
     ),
-    security(("api_key" = ["admin"]))
+    security(("api_key" = ["audit"]), ("api_key" = ["admin"]))
 )]
 pub async fn list(
     State(state): State<AppState>,
-    _auth: Authorized<AdminScope>,
+    _auth: Authorized<IncidentReadScope>,
 ) -> Result<Json<IncidentList>, ApiError> {
     let mut out = Vec::new();
     for stored in state.store().incidents().await? {
@@ -305,6 +310,7 @@ pub async fn list(
 }
 
 /// One incident: what the organisation's mailer sends after an `incident.notified` event.
+/// Readable with scope `audit` (the mailer's) or `admin`.
 #[utoipa::path(
     get,
     path = "/v1/incidents/{number}",
@@ -316,11 +322,11 @@ pub async fn list(
         (status = 403, body = crate::problem::Problem),
         (status = 404, body = crate::problem::Problem),
     ),
-    security(("api_key" = ["admin"]))
+    security(("api_key" = ["audit"]), ("api_key" = ["admin"]))
 )]
 pub async fn get_one(
     State(state): State<AppState>,
-    _auth: Authorized<AdminScope>,
+    _auth: Authorized<IncidentReadScope>,
     Path(number): Path<String>,
 ) -> Result<Json<IncidentView>, ApiError> {
     let (stored, incident) = incidents::load(&**state.store(), path_number(&number)?).await?;

@@ -581,3 +581,105 @@ async fn notices_go_to_jetstream_under_their_own_subject() {
     assert_eq!(seqs, ledger.keys().copied().collect::<Vec<_>>());
     js.delete_stream(&stream_name).await.unwrap();
 }
+
+#[tokio::test]
+async fn an_incident_may_concern_a_purpose_the_catalog_has_since_dropped() {
+    let app = spawn_app().await;
+    at(
+        &app,
+        day(1),
+        "vera@example.com",
+        &[("product_reviews", "grant")],
+    )
+    .await;
+    // Version 2 drops the reviews purpose (and its place in the presets).
+    let start = keuze_core::catalog::SAMPLE_CATALOG
+        .find("[[purposes]]\nid = \"product_reviews\"")
+        .unwrap();
+    let end = keuze_core::catalog::SAMPLE_CATALOG[start..]
+        .find("# --- Presets")
+        .unwrap()
+        + start;
+    let without = format!(
+        "{}{}",
+        &keuze_core::catalog::SAMPLE_CATALOG[..start],
+        &keuze_core::catalog::SAMPLE_CATALOG[end..]
+    )
+    .replace(", \"product_reviews\"]", "]");
+    app.clock.set(day(2));
+    let res = app
+        .client
+        .post(format!("{}/v1/catalog/versions", app.base))
+        .bearer_auth(&app.key)
+        .header("content-type", "application/toml")
+        .body(without)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());
+    let current: Value = app.get("/v1/catalog").await.json().await.unwrap();
+    assert_eq!(current["version"], 2);
+
+    let mut reviews = draft();
+    reviews["purposes"] = json!(["product_reviews"]);
+    reviews["window"] = json!({"from": day(0).to_rfc3339(), "to": day(2).to_rfc3339()});
+    record_incident(&app, &reviews).await;
+    let preview: Value = app
+        .post("/v1/incidents/1/audience", &json!({}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(preview["selected"], 1, "{preview}");
+    app.post("/v1/incidents/1/publish", &json!({})).await;
+    let page = app
+        .client
+        .get(format!("{}/privacy/incidents?lang=en", app.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("<dd>Reviews</dd>"),
+        "the purpose keeps the title it last had: {page}"
+    );
+}
+
+#[tokio::test]
+async fn the_mailer_reads_incidents_with_an_audit_key_and_can_change_nothing() {
+    let app = spawn_app().await;
+    record_incident(&app, &draft()).await;
+    let audit = app.key_with(&[keuze_store::Scope::Audit]).await;
+    let record = app.key_with(&[keuze_store::Scope::Record]).await;
+    let get = |key: String, path: &'static str| {
+        let app = &app;
+        async move {
+            app.client
+                .get(format!("{}{path}", app.base))
+                .bearer_auth(key)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let res = get(audit.clone(), "/v1/incidents/1").await;
+    assert_eq!(res.status(), 200);
+    let shown: Value = res.json().await.unwrap();
+    assert_eq!(
+        shown["incident"]["advice"]["nl"],
+        "Klik niet op links in mails die je niet verwacht."
+    );
+    assert_eq!(get(audit.clone(), "/v1/incidents").await.status(), 200);
+    problem(get(record, "/v1/incidents/1").await, 403).await;
+    let res = app
+        .client
+        .post(format!("{}/v1/incidents/1/notify", app.base))
+        .bearer_auth(&audit)
+        .json(&json!({"rule": {}}))
+        .send()
+        .await
+        .unwrap();
+    problem(res, 403).await;
+}
