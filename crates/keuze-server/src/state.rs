@@ -490,8 +490,9 @@ impl AppState {
             let full = page.len() == FOLLOW_PAGE as usize;
             let last = page.last().map_or(from, |e| e.seq);
             // Short of a full page, everything up to `target` was read: seqs missing from
-            // the page are admin entries (the audit trail, nothing to apply) or events of
-            // erased subjects, which `events_after` leaves out.
+            // the page are admin entries (the audit trail), notice entries (customers told
+            // of an incident), neither of which has anything to apply, or events of erased
+            // subjects, which `events_after` leaves out.
             let through = if full { last } else { last.max(target) };
             let expected = usize::try_from(through - from).unwrap_or(usize::MAX);
             if page.len() < expected
@@ -514,9 +515,11 @@ impl AppState {
     }
 
     /// Whether the `missing` seqs in `(from, through]` that `events_after` did not return
-    /// are all admin entries. Admin entries are few, so this reads at most `missing` of
-    /// them, where learning erasures reads every erased subject. An erasure always has an
-    /// erase entry among the gaps, so this is `false` whenever there may be one.
+    /// are all admin or notice entries (nothing to apply). Admin entries are few, so they
+    /// are read first; only if they do not account for the gaps are the leaves of the
+    /// range read, at most one page. An erasure always leaves erase entries (consent
+    /// leaves) among the gaps, so this is `false` whenever there may be one, and the
+    /// caller then learns the erasures.
     async fn gaps_are_admin(
         &self,
         from: u64,
@@ -526,7 +529,17 @@ impl AppState {
         let limit = u32::try_from(missing).unwrap_or(u32::MAX);
         let admin = self.0.store.admin_entries(from, limit).await?;
         let within = admin.iter().filter(|a| a.seq <= through).count();
-        Ok(within == missing)
+        if within == missing {
+            return Ok(true);
+        }
+        let span = u32::try_from(through - from).unwrap_or(u32::MAX);
+        let leaves = self.0.store.ledger_leaves(from, span).await?;
+        let not_choices = leaves
+            .iter()
+            .filter(|l| l.seq() <= through)
+            .filter(|l| !matches!(l, keuze_core::admin::LedgerLeaf::Consent(_)))
+            .count();
+        Ok(not_choices == missing)
     }
 
     /// Marks subjects other nodes erased; their snapshot goes, as after a local erasure.

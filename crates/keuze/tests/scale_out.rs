@@ -143,6 +143,47 @@ async fn two_nodes_on_one_postgres_agree_and_keep_one_verifiable_ledger() {
         );
         tokio::time::sleep(Duration::from_millis(2)).await;
     }
+    // Customers told of an incident on node 1: their notice entries are gaps for node 2's
+    // follower, which must go on past them.
+    let incident = json!({
+        "title": {"en": "A break-in", "nl": "Een inbraak"},
+        "what_happened": {"en": "Someone broke into our mail service.", "nl": "Iemand brak in bij onze mailservice."},
+        "window": {"from": "2026-11-02T00:00:00Z", "to": "2026-11-20T23:59:59Z"},
+        "categories": ["contact.email"],
+        "purposes": ["newsletter"],
+        "consequences": {"en": "You may get fake mail.", "nl": "Je krijgt misschien nepmail."},
+        "measures": {"en": "We closed the hole.", "nl": "We dichtten het lek."},
+        "advice": {"en": "Do not click odd links.", "nl": "Klik niet op rare links."},
+        "contact": "privacy@fietsenwinkel.example",
+        "high_risk": false
+    });
+    let (status, answer) = admin.post(&one, "/v1/incidents", incident).await;
+    assert_eq!(status, 201, "{answer}");
+    let told: Vec<String> = (0..30).map(|i| format!("told-{i}@example.com")).collect();
+    let (status, answer) = admin
+        .post(&one, "/v1/incidents/1/notify", json!({"identifiers": told}))
+        .await;
+    assert_eq!((status, &answer["notified"]), (200, &json!(30)), "{answer}");
+    client
+        .record(&one, "after-notices", "newsletter", "grant")
+        .await;
+    delays.push(
+        client
+            .until(&two, "after-notices", "newsletter", true)
+            .await,
+    );
+    let shown: Value = admin
+        .http
+        .get(format!("{two}/v1/incidents/1"))
+        .bearer_auth(&admin.key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(shown["notified"], 30, "node 2 reads the same notices");
+
     delays.sort();
     eprintln!(
         "cross-node delay over {} changes: median {:?}, max {:?}",
@@ -212,7 +253,7 @@ async fn two_nodes_on_one_postgres_agree_and_keep_one_verifiable_ledger() {
         .unwrap();
     assert_eq!(
         store.ledger_entries(0, u32::MAX).await.unwrap().len() as u64,
-        20 * 2 + 1 + erased + 6 * 40
+        20 * 2 + 1 + erased + 1 + 6 * 40
     );
     // Between them, the admin entries: keys created, the catalog published, the erasure.
     let audit = store.admin_entries(0, 1000).await.unwrap();
