@@ -10,7 +10,10 @@
 //!   once into one table and once into Keuze's own schema (with and without the
 //!   projection), to separate the cost of the layout from the cost of Keuze's code;
 //! - `verify`: `keuze ledger verify` against plain SHA-256 over the same leaf bytes, and
-//!   reading the ledger through the store against reading the same rows with plain sqlx.
+//!   reading the ledger through the store against reading the same rows with plain sqlx;
+//! - `incidents`: telling 100,000 customers of an incident (a notice entry and Merkle
+//!   leaf each, in batches of 5,000) against raw inserts of as many ledger-shaped rows in
+//!   transactions of the same size.
 //!
 //! `KEUZE_BENCH_SUBJECTS` sets the subjects of the decision figure (default 1M), to see
 //! how it changes as the index outgrows the caches.
@@ -48,8 +51,8 @@ struct Args {
     /// Runs per measurement (min/median/max are reported).
     #[arg(long, default_value_t = 5)]
     runs: usize,
-    /// Only these sections (decisions, memory, writes, verify); all by default.
-    #[arg(long, value_delimiter = ',', value_parser = ["decisions", "memory", "writes", "verify"])]
+    /// Only these sections (decisions, memory, writes, verify, incidents); all by default.
+    #[arg(long, value_delimiter = ',', value_parser = ["decisions", "memory", "writes", "verify", "incidents"])]
     only: Vec<String>,
     /// Also write the results as JSON here.
     #[arg(long)]
@@ -108,6 +111,10 @@ fn main() -> Result<()> {
     if wants("verify") {
         let n = if args.quick { 5_000 } else { 200_000 };
         figures.extend(runtime.block_on(verify(n, runs))?);
+    }
+    if wants("incidents") {
+        let n = if args.quick { 10_000 } else { 100_000 };
+        figures.extend(runtime.block_on(incidents(n, runs))?);
     }
     print_table(&figures);
     if let Some(path) = &args.json {
@@ -792,6 +799,59 @@ fn bytes_written() -> u64 {
                 .and_then(|v| v.trim().parse().ok())
         })
         .unwrap_or(0)
+}
+
+// ---------------------------------------------------------------------------------------
+// Incidents
+
+/// Telling `n` customers of an incident through `keuze_server::incidents::notify` (the
+/// code behind the API and `keuze incident notify`), against raw inserts of `n`
+/// ledger-shaped rows in transactions of the same 5,000, with the same durability.
+async fn incidents(n: usize, runs: usize) -> Result<Vec<Figure>> {
+    const BATCH: usize = 5_000;
+    let mut keuze_runs = Vec::new();
+    let mut base_runs = Vec::new();
+    for run in 0..runs {
+        let dir = tempfile::tempdir()?;
+        let store = SqliteStore::open(dir.path()).await?;
+        let by = keuze_core::admin::Attribution::new(
+            keuze_core::admin::Actor::cli(None),
+            keuze_core::Timestamp::from_unix_millis(NOW_MS),
+        );
+        let stored = store
+            .record_incident(Digest256::of(b"incident"), "{}".into(), &by)
+            .await?;
+        let mut rng = StdRng::seed_from_u64(run as u64);
+        let affected: std::collections::BTreeSet<SubjectId> =
+            (0..n).map(|_| subject(&mut rng)).collect();
+        let started = Instant::now();
+        let told = keuze_server::incidents::notify(
+            &store,
+            &stored,
+            &affected,
+            keuze_core::Timestamp::from_unix_millis(NOW_MS),
+            |_, _| {},
+        )
+        .await?;
+        keuze_runs.push(keuze_bench::rate(told.notified, started.elapsed()));
+        if told.notified != affected.len() as u64 {
+            bail!("told {} of {} customers", told.notified, affected.len());
+        }
+        drop(store);
+        drop(dir);
+        let raw = tempfile::tempdir()?;
+        let (rate, _) = raw_inserts(raw.path(), n, run as u64, BATCH.min(n)).await?;
+        base_runs.push(rate);
+    }
+    let base = Runs { rates: base_runs };
+    Ok(vec![Figure {
+        name: format!("customers told of an incident ({n}, batches of {BATCH})"),
+        unit: "customers/s".into(),
+        result: Runs { rates: keuze_runs },
+        baseline: Some(base),
+        target: "none (issue 12 sets none)".into(),
+        note: "each a notice entry with a fresh subject salt and commitment, a Merkle leaf and the nodes it completes, committed in transactions of 5,000; baseline: as many ledger-shaped rows inserted raw into one SQLite table, WAL, synchronous=FULL, one multi-row INSERT per transaction of 5,000".into(),
+    }])
 }
 
 // ---------------------------------------------------------------------------------------
