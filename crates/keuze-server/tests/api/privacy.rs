@@ -413,6 +413,7 @@ async fn the_page_says_per_purpose_what_happens_in_english_and_dutch() {
         for href in [
             format!("/privacy.json?lang={}", w.lang),
             format!("/privacy/changes?lang={}", w.lang),
+            format!("/privacy/incidents?lang={}", w.lang),
         ] {
             assert_eq!(
                 doc.select(&sel(&format!("footer a[href=\"{href}\"]")))
@@ -449,6 +450,8 @@ async fn the_language_follows_lang_then_accept_language_then_english() {
         ("/privacy?lang=xx", Some("nl"), "nl"),
         ("/privacy/changes", Some("nl-BE"), "nl"),
         ("/privacy/changes?lang=en", Some("nl-BE"), "en"),
+        ("/privacy/incidents", Some("nl-BE"), "nl"),
+        ("/privacy/incidents?lang=en", Some("nl-BE"), "en"),
     ];
     for (path, accept_language, lang) in cases {
         page(&app, path, accept_language, lang).await;
