@@ -164,7 +164,8 @@ pub async fn run(command: IncidentCommand) -> Result<(), Failure> {
             let settings = settings(&data)?;
             let store = open_database(&settings, false).await?.store;
             let (stored, incident) = incidents::load(&*store, number).await.map_err(failure)?;
-            let rule = rule_of(&rule, &incident)?;
+            let history = keuze_server::catalogs::load_history(&*store).await?;
+            let rule = rule_of(&rule, &incident, history.as_ref())?;
             let selected = incidents::select(&*store, &rule).await?;
             let told: std::collections::HashSet<_> = store
                 .notified_subjects(stored.number)
@@ -201,7 +202,11 @@ pub async fn run(command: IncidentCommand) -> Result<(), Failure> {
                     let pseudonymizer = pseudonymizer(&settings.data, &*store).await?;
                     read_identifiers(&file, &pseudonymizer)?
                 }
-                None => incidents::select(&*store, &rule_of(&rule, &incident)?).await?,
+                None => {
+                    let history = keuze_server::catalogs::load_history(&*store).await?;
+                    let rule = rule_of(&rule, &incident, history.as_ref())?;
+                    incidents::select(&*store, &rule).await?
+                }
             };
             let at = keuze_server::Clock::now(&keuze_server::SystemClock);
             let done = incidents::notify(&*store, &stored, &affected, at, |_, _| {})
@@ -267,13 +272,33 @@ async fn record(file: &Path, data: &DataArgs) -> Result<(), Failure> {
     Ok(())
 }
 
-fn rule_of(args: &RuleArgs, incident: &keuze_core::incident::Incident) -> Result<Rule, Failure> {
+/// The rule the flags give; a purpose must be one of some published catalog version.
+fn rule_of(
+    args: &RuleArgs,
+    incident: &keuze_core::incident::Incident,
+    history: Option<&keuze_core::CatalogHistory>,
+) -> Result<Rule, Failure> {
+    let known = |p: &PurposeId| {
+        history.is_some_and(|h| {
+            h.versions()
+                .any(|v| v.catalog.purpose(p.as_str()).is_some())
+        })
+    };
     let purposes = if args.purposes.is_empty() {
         incident.purposes.clone()
     } else {
         args.purposes
             .iter()
-            .map(|p| PurposeId::parse(p).map_err(|e| usage(format!("--purpose: {e}"))))
+            .map(|p| {
+                let id = PurposeId::parse(p).map_err(|e| usage(format!("--purpose: {e}")))?;
+                if known(&id) {
+                    Ok(id)
+                } else {
+                    Err(usage(format!(
+                        "--purpose `{p}` is not a purpose of any published catalog version; `keuze catalog diff` and GET /v1/catalog show them"
+                    )))
+                }
+            })
             .collect::<Result<_, _>>()?
     };
     if purposes.is_empty() {

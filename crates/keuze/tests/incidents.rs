@@ -63,6 +63,30 @@ fn a_bad_incident_file_is_refused_whole_and_says_where() {
     let out = run(dir.path(), &["incident", "notify", "1"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("there is no incident 1"));
+
+    // A good incident, then a rule naming a purpose no catalog has: refused, nothing told.
+    std::fs::write(dir.path().join("good.toml"), EXAMPLE).unwrap();
+    assert!(run(dir.path(), &["incident", "record", "good.toml"])
+        .status
+        .success());
+    let out = run(
+        dir.path(),
+        &["incident", "notify", "1", "--purpose", "newsletters"],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out)
+            .contains("--purpose `newsletters` is not a purpose of any published catalog version"),
+        "{}",
+        stderr(&out)
+    );
+    let out = run(dir.path(), &["incident", "audience", "1"]);
+    assert!(
+        stdout(&out).contains("selects 0 customers; 0 were told before, 0 would be told now"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(stdout(&run(dir.path(), &["incident", "list"])).contains("notified 0"));
     drop(server);
 }
 
