@@ -657,7 +657,6 @@ async fn record_banner_answer(
         .as_deref()
         .and_then(|l| Locale::parse(l).ok())
         .unwrap_or_else(Locale::en);
-    honour_gpc(state, visitor, &locale).await?;
     let history = state.catalog();
     let catalog = &history.current().catalog;
     let accept_all = matches!(body.all, Some(AllInput::Accept));
@@ -676,6 +675,10 @@ async fn record_banner_answer(
             && action == Action::Grant
             && catalog.purpose(p.as_str()).is_some_and(|p| p.gpc))
     };
+    // A refused answer writes nothing, not even the GPC objections that come before the
+    // choices: check it first.
+    consents::plan_request(state, &req, keep)?;
+    honour_gpc(state, visitor, &locale).await?;
     let recorded = consents::record_request(state, req, keep).await?;
     let decisions = decisions_of(state, &visitor.subject);
     Ok(BannerOutcome {

@@ -134,6 +134,23 @@ pub(crate) async fn record_request(
     req: RecordRequest,
     keep: impl Fn(&PurposeId, Action) -> bool,
 ) -> Result<RecordResponse, ApiError> {
+    let (subject, events) = plan_request(state, &req, keep)?;
+    let committed = state.writer().append(events).await?;
+    metrics::counter!("keuze_consent_events_total").increment(committed.len() as u64);
+    Ok(RecordResponse {
+        subject: subject.to_hex(),
+        catalog_version: state.catalog().current().number,
+        events: committed.iter().map(EventView::from).collect(),
+    })
+}
+
+/// Checks a request and gives the events it would record, writing nothing: every
+/// refusal `record_request` can make before it writes.
+pub(crate) fn plan_request(
+    state: &AppState,
+    req: &RecordRequest,
+    keep: impl Fn(&PurposeId, Action) -> bool,
+) -> Result<(keuze_core::SubjectId, Vec<keuze_core::NewEvent>), ApiError> {
     let history = state.catalog();
     let current = history.current();
     let mut errors: Vec<FieldError> = Vec::new();
@@ -229,11 +246,5 @@ pub(crate) async fn record_request(
         current: current.number,
         purposes: stale.purposes.iter().map(ToString::to_string).collect(),
     })?;
-    let committed = state.writer().append(events).await?;
-    metrics::counter!("keuze_consent_events_total").increment(committed.len() as u64);
-    Ok(RecordResponse {
-        subject: subject.to_hex(),
-        catalog_version: current.number,
-        events: committed.iter().map(EventView::from).collect(),
-    })
+    Ok((subject, events))
 }

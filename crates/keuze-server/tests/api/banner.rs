@@ -356,6 +356,29 @@ async fn a_bad_answer_is_refused_whole() {
         .unwrap();
     problem(res, 422).await;
     assert_eq!(app.ledger_len().await, 0);
+
+    // With Global Privacy Control on, a refused first answer writes nothing either: not
+    // even the objections the signal brings (found by the api_bodies fuzz target).
+    let gpc = Browser::with_gpc(&app);
+    let res = gpc
+        .request(reqwest::Method::POST, "/v1/banner/choices")
+        .json(&json!({"choices": [{"purpose": "newsletter", "action": "maybe"}]}))
+        .send()
+        .await
+        .unwrap();
+    problem(res, 422).await;
+    assert_eq!(app.ledger_len().await, 0);
+    let res = gpc
+        .request(reqwest::Method::POST, "/v1/banner/choices")
+        .json(&json!({"all": "reject", "catalog_version": 9}))
+        .send()
+        .await
+        .unwrap();
+    problem(res, 422).await;
+    assert_eq!(app.ledger_len().await, 0);
+    // A good answer still brings them, first.
+    gpc.choose(json!({"all": "reject"})).await;
+    assert!(app.ledger_len().await > 0);
 }
 
 #[tokio::test]
@@ -764,7 +787,8 @@ async fn concurrent_requests_with_the_signal_refuse_once() {
 async fn a_refused_first_answer_still_keeps_the_device() {
     let app = spawn_app().await;
     let browser = Browser::with_gpc(&app);
-    // The first request writes the GPC refusal, then fails its own check.
+    // The first request fails its own check: it writes nothing, not even the GPC
+    // refusal, but the browser keeps the device it was given.
     let res = browser
         .request(reqwest::Method::POST, "/v1/banner/choices")
         .json(&json!({"choices": [{"purpose": "no_such_purpose", "action": "grant"}]}))
@@ -773,7 +797,9 @@ async fn a_refused_first_answer_still_keeps_the_device() {
         .unwrap();
     assert!(res.headers().get("set-cookie").is_some());
     problem(res, 422).await;
-    // So the refusal belongs to a device the browser keeps.
+    assert_eq!(app.ledger_len().await, 0);
+    // The next banner request honours the signal, for that same device.
+    browser.prompt().await;
     let history = browser.history().await;
     assert_eq!(history.len(), 1);
     assert_eq!(history[0]["source"], "gpc");
