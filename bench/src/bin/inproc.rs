@@ -804,7 +804,7 @@ fn bytes_written() -> u64 {
 // ---------------------------------------------------------------------------------------
 // Incidents
 
-/// Telling `n` customers of an incident through `keuze_server::incidents::notify` (the
+/// Telling `n` customers of an incident through `keuze_app::incidents::notify` (the
 /// code behind the API and `keuze incident notify`), against raw inserts of `n`
 /// ledger-shaped rows in transactions of the same 5,000, with the same durability.
 async fn incidents(n: usize, runs: usize) -> Result<Vec<Figure>> {
@@ -825,7 +825,7 @@ async fn incidents(n: usize, runs: usize) -> Result<Vec<Figure>> {
         let affected: std::collections::BTreeSet<SubjectId> =
             (0..n).map(|_| subject(&mut rng)).collect();
         let started = Instant::now();
-        let told = keuze_server::incidents::notify(
+        let told = keuze_app::incidents::notify(
             &store,
             &stored,
             &affected,
@@ -939,7 +939,7 @@ async fn verify(n: u64, runs: usize) -> Result<Vec<Figure>> {
             .rates,
         );
         let started = Instant::now();
-        let report = keuze_server::audit::verify_ledger(&store, &[], |_, _| {})
+        let report = keuze_app::audit::verify_ledger(&store, &[], |_, _| {})
             .await
             .map_err(|e| anyhow::anyhow!("verification failed: {e}"))?;
         if report.events != n {

@@ -18,12 +18,13 @@ use arbitrary::Arbitrary;
 use axum::body::Body;
 use axum::http::{header, HeaderValue, Method, Request, StatusCode};
 use axum::Router;
+use keuze_app::propagate::{PropagationConfig, RetryPolicy};
+use keuze_app::session::CustomerSession;
+use keuze_app::{AppState, ManualClock, ServerParts};
 use keuze_core::catalog::{parse_catalog, SAMPLE_CATALOG};
 use keuze_core::checkpoint::LogKey;
 use keuze_core::{CatalogHistory, CatalogVersion, Pseudonymizer, SubjectId, SubjectKey, Timestamp};
-use keuze_server::propagate::{PropagationConfig, RetryPolicy};
-use keuze_server::session::CustomerSession;
-use keuze_server::{AppState, ManualClock, ServerParts};
+use keuze_server::session::SessionCookie;
 use keuze_sqlite::SqliteStore;
 use keuze_store::{Outbox, Scope, Store};
 use serde_json::{json, Value};
@@ -490,12 +491,12 @@ impl App {
         let router = keuze_server::app_with(state.clone(), &edge);
         let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(7);
         let (key, full) =
-            keuze_server::auth::mint_api_key(Scope::ALL.to_vec(), "fuzz".into(), T0, &mut rng);
+            keuze_app::keys::mint_api_key(Scope::ALL.to_vec(), "fuzz".into(), T0, &mut rng);
         store.insert_api_key(&full, &setup).await.unwrap();
         let mut scoped = Vec::new();
         for scope in Scope::ALL {
             let (secret, k) =
-                keuze_server::auth::mint_api_key(vec![scope], "fuzz".into(), T0, &mut rng);
+                keuze_app::keys::mint_api_key(vec![scope], "fuzz".into(), T0, &mut rng);
             store.insert_api_key(&k, &setup).await.unwrap();
             scoped.push(secret);
         }

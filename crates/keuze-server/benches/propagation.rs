@@ -16,10 +16,10 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
 use futures_util::StreamExt;
+use keuze_app::propagate::{ConfiguredWebhook, NatsConfig, PropagationConfig};
+use keuze_app::{AppState, Clock, ServerParts, SystemClock};
 use keuze_core::catalog::{parse_catalog, SAMPLE_CATALOG};
 use keuze_core::{CatalogHistory, CatalogVersion, Pseudonymizer};
-use keuze_server::propagate::{ConfiguredWebhook, NatsConfig, PropagationConfig};
-use keuze_server::{AppState, Clock, ServerParts, SystemClock};
 use keuze_sqlite::SqliteStore;
 use keuze_store::{Outbox, Scope, Store};
 use serde_json::{json, Value};
@@ -138,7 +138,7 @@ async fn main() {
     })
     .await
     .unwrap();
-    let (secret, key) = keuze_server::auth::mint_api_key(
+    let (secret, key) = keuze_app::keys::mint_api_key(
         vec![Scope::Record],
         "bench".into(),
         now,

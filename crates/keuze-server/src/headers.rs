@@ -83,3 +83,19 @@ pub async fn security_headers(
     }
     res
 }
+
+/// The values of every cookie called `name` in the request's `Cookie` headers, in order
+/// (a browser may send two of one name, for different paths).
+pub fn cookie_values<'h>(
+    headers: &'h axum::http::HeaderMap,
+    name: &'h str,
+) -> impl Iterator<Item = String> + 'h {
+    headers
+        .get_all(header::COOKIE)
+        .into_iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(cookie::Cookie::split_parse)
+        .filter_map(Result::ok)
+        .filter(move |c| c.name() == name)
+        .map(|c| c.value().to_owned())
+}

@@ -2,22 +2,16 @@
 //! health, metrics and the OpenAPI document. Handlers are thin: they extract, call the
 //! domain (`keuze-core`), and map errors through [`problem::ApiError`].
 
-pub mod audit;
 pub mod auth;
-pub mod catalogs;
 pub mod headers;
-pub mod incidents;
 pub mod json;
 pub mod limits;
 pub mod listen;
-pub mod log;
 pub mod problem;
-pub mod propagate;
 pub mod routes;
 pub mod session;
-pub mod state;
 
-pub use state::{AppState, Clock, ManualClock, ServerParts, SystemClock};
+use keuze_app::AppState;
 
 use axum::extract::{MatchedPath, Request};
 use axum::middleware::Next;

@@ -316,10 +316,10 @@ async fn verify_store(store: &SqliteStore, dir: &Path) -> Result<Verified, Failu
     if dir.join("log.key").is_file() {
         verifiers.push(crate::datadir::log_key(dir)?.verifier());
     }
-    let report = keuze_server::audit::verify_ledger(store, &verifiers, |_, _| {})
+    let report = keuze_app::audit::verify_ledger(store, &verifiers, |_, _| {})
         .await
         .map_err(|m| match m {
-            keuze_server::audit::Mismatch::Store(e) => e.into(),
+            keuze_app::audit::Mismatch::Store(e) => e.into(),
             m => refused(format!("the ledger does not verify: {m}")),
         })?;
     let projection = crate::projection::compare(store).await?;
@@ -371,7 +371,7 @@ async fn reapply_erasures(old: &Path, restored: &Path, now: Timestamp) -> Result
         if missing.is_empty() {
             return Ok(0);
         }
-        let Some(history) = keuze_server::catalogs::load_history(&store).await? else {
+        let Some(history) = keuze_app::catalogs::load_history(&store).await? else {
             return Err(refused(format!(
                 "{} subjects erased in the replaced data directory must be erased again, but \
                  the backup holds no catalog to record the erasure against; nothing was restored",

@@ -1,12 +1,12 @@
 //! `keuze incident`: record a privacy incident, see whom a rule selects, tell the affected
 //! customers, put the incident on the public register. The same checks and steps as the
-//! admin API (`/v1/incidents`), through [`keuze_server::incidents`].
+//! admin API (`/v1/incidents`), through [`keuze_app::incidents`].
 
 use crate::{cli_attribution, open_database, refused, settings, DataArgs, Failure};
 use clap::{Args, Subcommand};
+use keuze_app::incidents::{self, IncidentError};
 use keuze_core::incident::{parse_time, IncidentDraft, Rule, Window};
 use keuze_core::{Pseudonymizer, PurposeId};
-use keuze_server::incidents::{self, IncidentError};
 use keuze_store::Store;
 use std::io::BufRead as _;
 use std::path::{Path, PathBuf};
@@ -164,7 +164,7 @@ pub async fn run(command: IncidentCommand) -> Result<(), Failure> {
             let settings = settings(&data)?;
             let store = open_database(&settings, false).await?.store;
             let (stored, incident) = incidents::load(&*store, number).await.map_err(failure)?;
-            let history = keuze_server::catalogs::load_history(&*store).await?;
+            let history = keuze_app::catalogs::load_history(&*store).await?;
             let rule = rule_of(&rule, &incident, history.as_ref())?;
             let selected = incidents::select(&*store, &rule).await?;
             let told: std::collections::HashSet<_> = store
@@ -203,12 +203,12 @@ pub async fn run(command: IncidentCommand) -> Result<(), Failure> {
                     read_identifiers(&file, &pseudonymizer)?
                 }
                 None => {
-                    let history = keuze_server::catalogs::load_history(&*store).await?;
+                    let history = keuze_app::catalogs::load_history(&*store).await?;
                     let rule = rule_of(&rule, &incident, history.as_ref())?;
                     incidents::select(&*store, &rule).await?
                 }
             };
-            let at = keuze_server::Clock::now(&keuze_server::SystemClock);
+            let at = keuze_app::Clock::now(&keuze_app::SystemClock);
             let done = incidents::notify(&*store, &stored, &affected, at, |_, _| {})
                 .await
                 .map_err(failure)?;
@@ -254,7 +254,7 @@ async fn record(file: &Path, data: &DataArgs) -> Result<(), Failure> {
     })?;
     let settings = settings(data)?;
     let store = open_database(&settings, false).await?.store;
-    let history = keuze_server::catalogs::load_history(&*store).await?;
+    let history = keuze_app::catalogs::load_history(&*store).await?;
     let recorded = incidents::record(&*store, history.as_ref(), &draft, &cli_attribution())
         .await
         .map_err(failure)?;

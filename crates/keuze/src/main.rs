@@ -31,15 +31,16 @@ mod tcf;
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use config::Settings;
+use keuze_app::catalogs::{self, PublishError, Published};
+use keuze_app::propagate::{ConfiguredWebhook, NatsConfig, PropagationConfig, RetryPolicy};
+use keuze_app::{AppState, ServerParts, SystemClock};
 use keuze_core::catalog::{parse_catalog, parse_catalog_against, CatalogReport, SAMPLE_CATALOG};
 use keuze_core::checkpoint::LogVerifier;
 use keuze_core::receipt::{verify_receipt, Receipt};
 use keuze_core::{Catalog, CatalogHistory, Pseudonymizer};
-use keuze_server::catalogs::{self, PublishError, Published};
 use keuze_server::limits::Limit;
 use keuze_server::listen::{ConnectionLimits, Tls};
-use keuze_server::propagate::{ConfiguredWebhook, NatsConfig, PropagationConfig, RetryPolicy};
-use keuze_server::{AppState, Edge, ServerParts, SystemClock};
+use keuze_server::Edge;
 use keuze_store::{Scope, Store, StoredLogKey};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -398,7 +399,7 @@ fn cli_attribution() -> keuze_core::admin::Attribution {
         .ok();
     keuze_core::admin::Attribution::new(
         keuze_core::admin::Actor::cli(user.as_deref()),
-        keuze_server::Clock::now(&SystemClock),
+        keuze_app::Clock::now(&SystemClock),
     )
 }
 
@@ -586,7 +587,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Log(LogCommand::RotateKey { data }) => {
             let settings = settings(&data)?;
             let store = open_database(&settings, false).await?.store;
-            let now = keuze_server::Clock::now(&SystemClock);
+            let now = keuze_app::Clock::now(&SystemClock);
             let old = datadir::log_key(&settings.data)?;
             store
                 .add_log_key(&StoredLogKey {
@@ -615,11 +616,11 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             Ok(())
         }
         Command::Backup { dir, data } => {
-            let now = keuze_server::Clock::now(&SystemClock);
+            let now = keuze_app::Clock::now(&SystemClock);
             backup::backup(&settings(&data)?, &dir, now).await
         }
         Command::Restore { dir, data, force } => {
-            let now = keuze_server::Clock::now(&SystemClock);
+            let now = keuze_app::Clock::now(&SystemClock);
             backup::restore(&settings(&data)?, &dir, force, now).await
         }
         Command::Key(KeyCommand::Create {
@@ -633,7 +634,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             scopes.dedup();
             let by = cli_attribution();
             let (secret, key) =
-                keuze_server::auth::mint_api_key(scopes, label, by.at, &mut rand::rngs::OsRng);
+                keuze_app::keys::mint_api_key(scopes, label, by.at, &mut rand::rngs::OsRng);
             store.insert_api_key(&key, &by).await?;
             let names: Vec<&str> = key.scopes.iter().map(|s| s.as_str()).collect();
             eprintln!(
@@ -687,7 +688,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                     );
                     eprintln!(
                         "running servers refuse it within {} s",
-                        keuze_server::auth::KEY_CACHE_TTL_MS / 1000
+                        keuze_app::keys::KEY_CACHE_TTL_MS / 1000
                     );
                     Ok(())
                 }
@@ -993,7 +994,7 @@ async fn ledger_verify(data: &DataArgs, keys: &[String]) -> Result<(), Failure> 
         .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
     let started = std::time::Instant::now();
-    let result = keuze_server::audit::verify_ledger(&*store, &verifiers, |done, total| {
+    let result = keuze_app::audit::verify_ledger(&*store, &verifiers, |done, total| {
         bar.set_length(total);
         bar.set_position(done);
     })
@@ -1019,7 +1020,7 @@ async fn ledger_verify(data: &DataArgs, keys: &[String]) -> Result<(), Failure> 
             );
             Ok(())
         }
-        Err(keuze_server::audit::Mismatch::Store(e)) => Err(e.into()),
+        Err(keuze_app::audit::Mismatch::Store(e)) => Err(e.into()),
         Err(m) => Err(refused(format!("the ledger does not verify: {m}"))),
     }
 }
@@ -1140,7 +1141,7 @@ async fn serve(args: ServeArgs) -> Result<(), Failure> {
     let pseudonymizer = Pseudonymizer::new(secret);
     same_secret_as_the_database(&*store, &pseudonymizer, &settings.data).await?;
     let clock = Arc::new(SystemClock);
-    let now = keuze_server::Clock::now(&*clock);
+    let now = keuze_app::Clock::now(&*clock);
     let catalog =
         catalog_to_serve(&*store, catalog_file.as_deref(), vendor_list.as_ref(), now).await?;
     let version = catalog.current().number;

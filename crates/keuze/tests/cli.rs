@@ -1184,9 +1184,7 @@ async fn receive(
     let signed = headers
         .get("keuze-signature")
         .and_then(|h| h.to_str().ok())
-        .and_then(|h| {
-            keuze_server::propagate::webhook::verify_signature("whsec_cli_test", h, &body)
-        });
+        .and_then(|h| keuze_app::propagate::webhook::verify_signature("whsec_cli_test", h, &body));
     if signed.is_none() {
         d.bad_signatures
             .fetch_add(1, std::sync::atomic::Ordering::SeqCst);

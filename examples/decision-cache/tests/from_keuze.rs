@@ -2,11 +2,11 @@
 //! the cache it builds from the stream answers like Keuze does.
 #![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
 
+use keuze_app::propagate::{NatsConfig, PropagationConfig};
+use keuze_app::{AppState, ManualClock, ServerParts};
 use keuze_core::catalog::{parse_catalog, SAMPLE_CATALOG};
 use keuze_core::{CatalogHistory, CatalogVersion, Pseudonymizer, SubjectKey, Timestamp};
 use keuze_example_decision_cache::{follow, DecisionCache};
-use keuze_server::propagate::{NatsConfig, PropagationConfig};
-use keuze_server::{AppState, ManualClock, ServerParts};
 use keuze_sqlite::SqliteStore;
 use keuze_store::{Outbox, Scope, Store};
 use std::sync::Arc;
@@ -83,12 +83,8 @@ async fn the_cache_follows_grants_and_withdrawals() {
     })
     .await
     .unwrap();
-    let (key, stored_key) = keuze_server::auth::mint_api_key(
-        vec![Scope::Record],
-        "t".into(),
-        t0,
-        &mut rand::thread_rng(),
-    );
+    let (key, stored_key) =
+        keuze_app::keys::mint_api_key(vec![Scope::Record], "t".into(), t0, &mut rand::thread_rng());
     let by = keuze_core::admin::Attribution::new(keuze_core::admin::Actor::cli(None), t0);
     store.insert_api_key(&stored_key, &by).await.unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -6,9 +6,9 @@
 use crate::auth::{AuditScope, Authorized};
 use crate::json::QueryParams;
 use crate::problem::ApiError;
-use crate::state::AppState;
 use axum::extract::State;
 use axum::Json;
+use keuze_app::AppState;
 use keuze_core::admin::AdminEntry;
 use keuze_core::merkle::hash_to_hex;
 use serde::{Deserialize, Serialize};

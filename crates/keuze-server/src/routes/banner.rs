@@ -14,13 +14,13 @@ use super::{EventView, SubjectRef};
 use crate::auth::{Authorized, RecordScope};
 use crate::json::{JsonBody, QueryParams};
 use crate::problem::{ApiError, FieldError, Problem};
-use crate::state::AppState;
 use askama::Template;
 use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use keuze_app::AppState;
 use keuze_core::{
     Action, Catalog, LegalBasis, Locale, NewEvent, Reason, Source, SubjectId, SubjectKey,
 };
@@ -121,14 +121,7 @@ pub struct Visitor {
 }
 
 fn device_cookie(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|c| c.trim().split_once('='))
-        .find(|(name, value)| *name == DEVICE_COOKIE && SubjectKey::is_device_id(value))
-        .map(|(_, value)| value.to_owned())
+    crate::headers::cookie_values(headers, DEVICE_COOKIE).find(|v| SubjectKey::is_device_id(v))
 }
 
 fn header_is_one(headers: &HeaderMap, name: &str) -> bool {

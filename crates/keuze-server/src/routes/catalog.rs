@@ -2,14 +2,14 @@
 //! publishing a new version (admin).
 
 use crate::auth::{AdminScope, Authorized};
-use crate::catalogs::{self, PublishError, Published};
 use crate::problem::{ApiError, FieldError};
-use crate::state::AppState;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::Json;
+use keuze_app::catalogs::{self, PublishError, Published};
+use keuze_app::AppState;
 use serde::Serialize;
 use utoipa::ToSchema;
 

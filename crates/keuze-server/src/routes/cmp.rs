@@ -3,7 +3,7 @@
 //! TCData), made from the same TC string `GET /v1/subjects/{pseudonym}/tcf` returns.
 //! The script adds what only the page knows: `eventStatus`, `cmpStatus` and `listenerId`.
 
-use crate::state::AppState;
+use keuze_app::AppState;
 use keuze_core::tcf;
 use keuze_core::{Locale, SubjectId};
 use keuze_tcf::{IdSet, Letters, RestrictionType, TcModel, VendorSet};

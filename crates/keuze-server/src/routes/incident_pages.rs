@@ -2,16 +2,16 @@
 //! register at `/privacy/incidents`. Both show the incident in the same words, from the
 //! same template (`incident_body.html`).
 
-use crate::incidents;
 use crate::json::QueryParams;
 use crate::problem::ApiError;
 use crate::routes::plain::{accept_language, date_in_words, html, negotiate, Frame};
 use crate::routes::privacy::PageQuery;
-use crate::state::AppState;
 use askama::Template;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
+use keuze_app::incidents;
+use keuze_app::AppState;
 use keuze_core::incident::Incident;
 use keuze_core::Locale;
 use keuze_store::StoredIncident;

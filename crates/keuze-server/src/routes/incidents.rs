@@ -1,15 +1,15 @@
 //! Privacy incidents (scope `admin`): record one, see how many customers a rule selects,
 //! tell the affected customers, put it on the public register. The work is
-//! [`crate::incidents`]'s, shared with `keuze incident`.
+//! [`keuze_app::incidents`]'s, shared with `keuze incident`.
 
 use crate::auth::{AdminScope, Authorized, IncidentReadScope};
-use crate::incidents::{self, IncidentError, Notified};
 use crate::json::JsonBody;
 use crate::problem::{ApiError, FieldError};
-use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
+use keuze_app::incidents::{self, IncidentError, Notified};
+use keuze_app::AppState;
 use keuze_core::incident::{parse_time, DraftProblem, Incident, IncidentDraft, Rule, Window};
 use keuze_core::PurposeId;
 use keuze_store::StoredIncident;

@@ -15,14 +15,14 @@ use super::subjects::{state_of, SubjectState};
 use super::{EventView, SubjectRef};
 use crate::json::QueryParams;
 use crate::problem::ApiError;
-use crate::session::{open_link, CustomerSession, SessionError};
-use crate::state::AppState;
+use crate::session::{open_link, CustomerSession, SessionCookie, SessionError};
 use askama::Template;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Form;
+use keuze_app::AppState;
 use keuze_core::choice::preset_choices;
 use keuze_core::incident::{NewNotice, NoticeKind};
 use keuze_core::{Action, ConsentEvent, LegalBasis, Locale, Reason, Source, Timestamp};
@@ -675,7 +675,7 @@ async fn incident_notices(
     let mut open = Vec::new();
     let mut read = Vec::new();
     for (number, (notified, acknowledged)) in told {
-        let (stored, incident) = crate::incidents::load(&**state.store(), number).await?;
+        let (stored, incident) = keuze_app::incidents::load(&**state.store(), number).await?;
         let mut text = IncidentText::new(state, &stored, &incident, locale);
         text.told = notified
             .map(|t| date_in_words(t, locale))
@@ -1078,7 +1078,7 @@ pub async fn acknowledge(
         if !open {
             return Ok(());
         }
-        let (stored, _) = crate::incidents::load(&**state.store(), number).await?;
+        let (stored, _) = keuze_app::incidents::load(&**state.store(), number).await?;
         let written = state
             .store()
             .append_notices(vec![NewNotice {

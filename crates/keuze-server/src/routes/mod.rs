@@ -19,7 +19,7 @@ pub mod tcf;
 pub mod webhooks;
 
 use crate::problem::{ApiError, FieldError};
-use crate::state::AppState;
+use keuze_app::AppState;
 use keuze_core::{ConsentEvent, SubjectId, SubjectKey};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;

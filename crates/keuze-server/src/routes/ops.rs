@@ -1,10 +1,10 @@
 //! Operations: health, Prometheus metrics, and the OpenAPI document.
 
-use crate::state::AppState;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
 use axum::Json;
+use keuze_app::AppState;
 use serde::Serialize;
 use utoipa::ToSchema;
 

@@ -9,12 +9,12 @@ use super::plain::{
 };
 pub use super::plain::{best_of_accept_language, negotiate};
 use crate::json::QueryParams;
-use crate::state::AppState;
 use askama::Template;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use keuze_app::AppState;
 use keuze_core::diff::{country_name, in_eea, CatalogDiff, Change, PurposeDiffKind};
 use keuze_core::{CatalogVersion, LegalBasis, Locale, Period, Purpose};
 use serde::{Deserialize, Serialize};

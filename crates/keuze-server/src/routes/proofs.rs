@@ -4,13 +4,13 @@
 use super::{EventView, SubjectRef};
 use crate::auth::{AdminScope, AuditScope, Authorized};
 use crate::json::{JsonBody, QueryParams};
-use crate::log::{self, TreeError};
 use crate::problem::ApiError;
-use crate::state::AppState;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
 use axum::Json;
+use keuze_app::log::{self, TreeError};
+use keuze_app::AppState;
 use keuze_core::admin::Attribution;
 use keuze_core::merkle::hash_to_hex;
 use keuze_core::receipt::{subject_commitment, NoticeContext, Receipt, ReceiptProof};

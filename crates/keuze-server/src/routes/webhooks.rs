@@ -1,14 +1,14 @@
 //! Webhook administration (scope `admin`): create, list, delete, read dead letters,
-//! replay from a ledger seq. Delivery itself is [`crate::propagate`]'s.
+//! replay from a ledger seq. Delivery itself is [`keuze_app::propagate`]'s.
 
 use crate::auth::{AdminScope, Authorized};
 use crate::json::JsonBody;
 use crate::problem::{ApiError, FieldError};
-use crate::propagate::{PropagationError, Propagator, WebhookStatus};
-use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
+use keuze_app::propagate::{PropagationError, Propagator, WebhookStatus};
+use keuze_app::AppState;
 use keuze_core::admin::NewAdminEntry;
 use keuze_core::PurposeId;
 use keuze_store::{DeadLetter, StoreError};

@@ -3,12 +3,12 @@
 //! covered by `keuze ledger verify`. A revoked key stops authenticating.
 
 use crate::helpers::{problem, spawn_app, TestApp, T0};
+use keuze_app::keys::KEY_CACHE_TTL_MS;
 use keuze_core::admin::{Actor, AdminEntry, Attribution};
 use keuze_core::catalog::SAMPLE_CATALOG;
 use keuze_core::checkpoint::{open, LogKey};
 use keuze_core::merkle::{hash_from_hex, hash_to_hex, verify_inclusion};
 use keuze_core::Timestamp;
-use keuze_server::auth::KEY_CACHE_TTL_MS;
 use keuze_store::Scope;
 use serde_json::{json, Value};
 
@@ -224,7 +224,7 @@ async fn each_admin_action_is_one_entry_with_its_actor_and_target() {
         .unwrap()
         .verifier()];
     app.get("/v1/log/checkpoint").await;
-    let report = keuze_server::audit::verify_ledger(&*app.store, &keys, |_, _| {})
+    let report = keuze_app::audit::verify_ledger(&*app.store, &keys, |_, _| {})
         .await
         .unwrap();
     assert_eq!(report.admin_entries, 6);

@@ -2,9 +2,9 @@
 //! clients, security headers on every kind of response, HSTS over TLS.
 
 use crate::helpers::{spawn_app, spawn_app_at_edge, TestApp};
+use keuze_app::propagate::PropagationConfig;
 use keuze_server::limits::Limits;
 use keuze_server::listen::ConnectionLimits;
-use keuze_server::propagate::PropagationConfig;
 use keuze_server::Edge;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};

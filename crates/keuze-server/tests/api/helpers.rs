@@ -1,9 +1,10 @@
+use keuze_app::propagate::PropagationConfig;
+use keuze_app::{AppState, ManualClock, ServerParts};
 use keuze_core::admin::{Actor, Attribution};
 use keuze_core::catalog::{parse_catalog, SAMPLE_CATALOG};
 use keuze_core::{CatalogHistory, CatalogVersion, Pseudonymizer, Timestamp};
 use keuze_server::listen::ConnectionLimits;
-use keuze_server::propagate::PropagationConfig;
-use keuze_server::{AppState, Edge, ManualClock, ServerParts};
+use keuze_server::Edge;
 use keuze_sqlite::SqliteStore;
 use keuze_store::{Outbox, Scope, Store};
 use serde_json::{json, Value};
@@ -136,7 +137,7 @@ async fn spawn(
 
 impl TestApp {
     pub async fn key_with(&self, scopes: &[Scope]) -> String {
-        let (secret, key) = keuze_server::auth::mint_api_key(
+        let (secret, key) = keuze_app::keys::mint_api_key(
             scopes.to_vec(),
             "test".into(),
             T0,

@@ -4,11 +4,11 @@
 
 use crate::helpers::{problem, spawn_app, spawn_app_with, TestApp, T0};
 use crate::propagation::{nats_or_skip, unique_stream};
+use keuze_app::propagate::webhook::{verify_signature, SIGNATURE_HEADER};
+use keuze_app::propagate::{NatsConfig, PropagationConfig, RetryPolicy};
 use keuze_core::admin::LedgerLeaf;
 use keuze_core::incident::NoticeKind;
 use keuze_core::{Pseudonymizer, SubjectId, SubjectKey, Timestamp};
-use keuze_server::propagate::webhook::{verify_signature, SIGNATURE_HEADER};
-use keuze_server::propagate::{NatsConfig, PropagationConfig, RetryPolicy};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};

@@ -187,7 +187,7 @@ async fn erasure_forgets_the_subject_and_keeps_the_proofs() {
     verify_inclusion(&leaf, SETUP, cp.size, &proof, &cp.root).unwrap();
 
     // And the whole ledger verifies.
-    let report = keuze_server::audit::verify_ledger(&*app.store, &keys, |_, _| {})
+    let report = keuze_app::audit::verify_ledger(&*app.store, &keys, |_, _| {})
         .await
         .unwrap();
     assert_eq!(report.events, cp.size);
@@ -198,8 +198,8 @@ async fn erasure_forgets_the_subject_and_keeps_the_proofs() {
 /// only grow, so its own is refused).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn signers_of_two_nodes_on_one_store_both_succeed() {
+    use keuze_app::log::LogSigner;
     use keuze_core::checkpoint::LogKey;
-    use keuze_server::log::LogSigner;
     let app = spawn_app().await;
     let signer = || {
         LogSigner::new(
@@ -218,7 +218,7 @@ async fn signers_of_two_nodes_on_one_store_both_succeed() {
             .await;
         assert_eq!(res.status(), 201);
         let (x, y) = {
-            let now = keuze_server::Clock::now(&*app.clock);
+            let now = keuze_app::Clock::now(&*app.clock);
             tokio::join!(a.sign_latest(store, now), b.sign_latest(store, now))
         };
         let (x, y) = (x.unwrap().unwrap(), y.unwrap().unwrap());

@@ -1,7 +1,7 @@
 //! What every request handler shares: the catalog in force, the decision index, the
 //! writer, and the parameters (clock, entropy, server secret) tests pin down.
 
-use crate::auth::KeyCache;
+use crate::keys::KeyCache;
 use crate::log::LogSigner;
 use crate::propagate::{PropagationConfig, Propagator};
 use keuze_core::admin::{AdminEntry, Attribution, NewAdminEntry};
