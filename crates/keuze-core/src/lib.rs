@@ -4,11 +4,15 @@
 
 pub mod admin;
 pub mod catalog;
+pub mod change;
 pub mod checkpoint;
 pub mod choice;
 pub mod decision;
 pub mod diff;
+pub mod diff_words;
+pub mod digest;
 pub mod event;
+pub mod gvl;
 pub mod ids;
 pub mod incident;
 pub mod index;
@@ -20,6 +24,7 @@ pub mod receipt;
 pub mod subject;
 pub mod taxonomy;
 pub mod tcf;
+pub mod text;
 pub mod time;
 
 pub use catalog::{Catalog, LegalBasis, Period, PeriodUnit, Purpose, Recipient, Tcf, Text};

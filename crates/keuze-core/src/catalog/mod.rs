@@ -4,11 +4,11 @@
 
 pub mod parse;
 
+pub use crate::digest::Digest256;
 use crate::ids::{CategoryId, CountryCode, Locale, PurposeId};
 use crate::taxonomy::Taxonomy;
+pub use crate::text::Text;
 use serde::Serialize;
-use sha2::{Digest, Sha256};
-use std::collections::BTreeMap;
 use std::fmt;
 
 pub use parse::{
@@ -170,33 +170,6 @@ pub struct Recipient {
     pub country: CountryCode,
 }
 
-/// A text in every locale the catalog supports; `en` and `nl` are always present.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(transparent)]
-pub struct Text(BTreeMap<Locale, String>);
-
-impl Text {
-    /// The locales every text must have.
-    pub const REQUIRED: [&'static str; 2] = ["en", "nl"];
-
-    /// Builds a text; the caller (the parser) has checked that `en` and `nl` are there.
-    pub fn from_map(map: BTreeMap<Locale, String>) -> Self {
-        Self(map)
-    }
-
-    /// The text in `locale`, falling back to English.
-    pub fn get(&self, locale: &Locale) -> &str {
-        self.0
-            .get(locale)
-            .or_else(|| self.0.get(&Locale::en()))
-            .map_or("", String::as_str)
-    }
-
-    pub fn locales(&self) -> impl Iterator<Item = &Locale> {
-        self.0.keys()
-    }
-}
-
 /// A length of time as people say it: `13 months`, `2 years`, `30 days`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Period {
@@ -276,44 +249,6 @@ impl fmt::Display for Period {
             (PeriodUnit::Years, _) => "years",
         };
         write!(f, "{} {unit}", self.amount)
-    }
-}
-
-/// A SHA-256 digest, shown as 64 hex digits.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Digest256(pub [u8; 32]);
-
-impl Digest256 {
-    pub fn of(bytes: &[u8]) -> Self {
-        Self(Sha256::digest(bytes).into())
-    }
-
-    pub fn to_hex(&self) -> String {
-        hex::encode(self.0)
-    }
-
-    pub fn parse_hex(s: &str) -> Option<Self> {
-        let mut out = [0u8; 32];
-        hex::decode_to_slice(s, &mut out).ok()?;
-        Some(Self(out))
-    }
-}
-
-impl fmt::Debug for Digest256 {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "sha256:{}", self.to_hex())
-    }
-}
-
-impl fmt::Display for Digest256 {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "sha256:{}", self.to_hex())
-    }
-}
-
-impl Serialize for Digest256 {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
     }
 }
 
