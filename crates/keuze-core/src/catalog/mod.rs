@@ -5,6 +5,7 @@
 pub mod parse;
 
 pub use crate::digest::Digest256;
+use crate::event::Action;
 use crate::ids::{CategoryId, CountryCode, Locale, PurposeId};
 use crate::taxonomy::Taxonomy;
 pub use crate::text::Text;
@@ -155,6 +156,25 @@ impl LegalBasis {
     /// Whether the customer can switch this purpose on and off.
     pub fn is_switchable(self) -> bool {
         matches!(self, Self::Consent | Self::LegitimateInterest)
+    }
+
+    /// The action by which the customer says no to a purpose on this basis: withdrawing
+    /// consent, objecting to a legitimate interest. None for a basis they cannot switch.
+    pub fn refusal(self) -> Option<Action> {
+        match self {
+            Self::Consent => Some(Action::Withdraw),
+            Self::LegitimateInterest => Some(Action::Object),
+            Self::Contract | Self::LegalObligation => None,
+        }
+    }
+
+    /// The action that says yes (a grant) or no ([`LegalBasis::refusal`]) to a purpose on
+    /// this basis. None for a basis the customer cannot switch.
+    pub fn answer(self, yes: bool) -> Option<Action> {
+        match yes {
+            true => self.is_switchable().then_some(Action::Grant),
+            false => self.refusal(),
+        }
     }
 }
 
@@ -363,5 +383,22 @@ mod tests {
         assert_eq!(Period::parse("forever"), None);
         assert_eq!(Period::parse("3 fortnights"), None);
         assert_eq!(Period::parse("3 days extra"), None);
+    }
+
+    #[test]
+    fn each_switchable_basis_has_one_way_to_say_no() {
+        assert_eq!(LegalBasis::Consent.refusal(), Some(Action::Withdraw));
+        assert_eq!(
+            LegalBasis::LegitimateInterest.refusal(),
+            Some(Action::Object)
+        );
+        assert_eq!(LegalBasis::Contract.refusal(), None);
+        assert_eq!(LegalBasis::LegalObligation.refusal(), None);
+        for basis in LegalBasis::ALL {
+            assert_eq!(basis.refusal().is_some(), basis.is_switchable());
+            assert_eq!(basis.answer(false), basis.refusal());
+            let yes = basis.is_switchable().then_some(Action::Grant);
+            assert_eq!(basis.answer(true), yes);
+        }
     }
 }
