@@ -16,6 +16,7 @@ pub mod gvl;
 pub mod ids;
 pub mod incident;
 pub mod index;
+pub mod leaf;
 pub mod merkle;
 pub mod prompt;
 pub mod published;
