@@ -11,6 +11,7 @@ pub mod decision;
 pub mod diff;
 pub mod diff_words;
 pub mod digest;
+pub mod erasure;
 pub mod event;
 pub mod gvl;
 pub mod ids;
