@@ -19,11 +19,10 @@ use keuze_tcf::{EncodeError, IdSet, Letters, TcModel, VendorSet};
 /// The vendor list type, so that users of this module need not name the codec.
 pub use keuze_tcf::Gvl;
 
+use crate::gvl::{vendor_problem, VendorProblem};
+
 /// Kept at this path for other crates while they move to [`crate::gvl`].
-pub use crate::gvl::{
-    purpose_name, special_feature_name, vendor_problem, VendorProblem, MAX_PURPOSE,
-    MAX_SPECIAL_FEATURE, SAMPLE_VENDOR_LIST,
-};
+pub use crate::gvl::{purpose_name, special_feature_name, SAMPLE_VENDOR_LIST};
 
 /// The catalog's vendors that `gvl` does not list, or lists as deleted.
 pub fn vendor_problems(tcf: &Tcf, gvl: &Gvl) -> Vec<VendorProblem> {
