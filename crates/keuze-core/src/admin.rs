@@ -13,6 +13,7 @@
 //! customer erasing themselves at `/me` is the actor `customer`, nothing more.
 
 use crate::catalog::Digest256;
+use crate::leaf::{self, Leaf};
 use crate::merkle::{self, Hash};
 use crate::time::Timestamp;
 use std::collections::BTreeMap;
@@ -100,7 +101,7 @@ impl AuditText {
         if s.len() > AUDIT_TEXT_MAX {
             return Err(AuditTextError::TooLong(s.len()));
         }
-        if let Some(c) = s.chars().find(|c| c.is_control() || *c == '=') {
+        if let Some(c) = leaf::forbidden_char(s) {
             return Err(AuditTextError::Forbidden(c));
         }
         Ok(Self(s.to_owned()))
@@ -379,29 +380,19 @@ impl AdminEntry {
     /// `recorded_at_ms`, then `detail.<name>` for each detail in name order. No value can
     /// contain a newline or `=` ([`AuditText`], [`DetailName`]).
     pub fn canonical_bytes(&self) -> Vec<u8> {
-        let mut out = String::with_capacity(256);
-        let mut line = |key: &str, value: &str| {
-            out.push_str(key);
-            out.push('=');
-            out.push_str(value);
-            out.push('\n');
-        };
-        line("seq", &self.seq.to_string());
-        line("action", self.action.as_str());
-        line("actor", &self.actor.to_string());
-        line("target", self.target.as_str());
-        line(
-            "recorded_at_ms",
-            &self.recorded_at.unix_millis().to_string(),
-        );
+        let mut leaf = Leaf::new(ADMIN_HEADER);
+        leaf.line("seq", &self.seq.to_string())
+            .line("action", self.action.as_str())
+            .line("actor", &self.actor.to_string())
+            .line("target", self.target.as_str())
+            .line(
+                "recorded_at_ms",
+                &self.recorded_at.unix_millis().to_string(),
+            );
         for (name, value) in &self.detail {
-            line(&format!("detail.{}", name.as_str()), value.as_str());
+            leaf.line(&format!("detail.{}", name.as_str()), value.as_str());
         }
-        let mut bytes = String::with_capacity(out.len() + ADMIN_HEADER.len() + 1);
-        bytes.push_str(ADMIN_HEADER);
-        bytes.push('\n');
-        bytes.push_str(&out);
-        bytes.into_bytes()
+        leaf.into_bytes()
     }
 
     /// The RFC 9162 leaf hash of [`AdminEntry::canonical_bytes`].

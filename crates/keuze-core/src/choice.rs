@@ -1,7 +1,7 @@
 //! Turning what a customer chose into ledger actions, purpose by purpose. Bundling is
 //! impossible by construction: "accept all" becomes one action per purpose.
 
-use crate::catalog::{Catalog, LegalBasis};
+use crate::catalog::Catalog;
 use crate::event::{Action, NewEvent, Source};
 use crate::ids::{Locale, PurposeId};
 use crate::published::{CatalogHistory, CatalogVersion};
@@ -68,25 +68,22 @@ pub fn resolve_choices(
             });
             continue;
         }
-        let fits = match (p.legal_basis, c.action) {
-            (LegalBasis::Consent, Action::Grant | Action::Withdraw) => Ok(()),
-            (LegalBasis::Consent, Action::Object) => Err(format!(
-                "purpose `{}` is based on consent: say no with `withdraw`, not `object`",
-                p.id
-            )),
-            (LegalBasis::LegitimateInterest, Action::Grant | Action::Object) => Ok(()),
-            (LegalBasis::LegitimateInterest, Action::Withdraw) => Err(format!(
-                "purpose `{}` is based on legitimate interest: say no with `object`, not `withdraw`",
-                p.id
-            )),
-            (_, Action::Erase) => Err(format!(
+        let fits = match (c.action, p.legal_basis.refusal()) {
+            (Action::Erase, _) => Err(format!(
                 "purpose `{}`: erasure is not a choice per purpose; ask for erasure of the subject",
                 p.id
             )),
-            (basis @ (LegalBasis::Contract | LegalBasis::LegalObligation), _) => Err(format!(
+            (_, None) => Err(format!(
                 "purpose `{}` is based on {}: it is explained to customers but cannot be switched",
                 p.id,
-                basis.as_str().replace('_', " ")
+                p.legal_basis.as_str().replace('_', " ")
+            )),
+            (Action::Grant, Some(_)) => Ok(()),
+            (action, Some(refusal)) if action == refusal => Ok(()),
+            (action, Some(refusal)) => Err(format!(
+                "purpose `{}` is based on {}: say no with `{refusal}`, not `{action}`",
+                p.id,
+                p.legal_basis.as_str().replace('_', " ")
             )),
         };
         match fits {
@@ -111,14 +108,7 @@ pub fn all_choices(catalog: &Catalog, answer: AllAnswer) -> Vec<(PurposeId, Acti
         .purposes
         .iter()
         .filter_map(|p| {
-            let action = match (p.legal_basis, answer) {
-                (LegalBasis::Consent | LegalBasis::LegitimateInterest, AllAnswer::Accept) => {
-                    Action::Grant
-                }
-                (LegalBasis::Consent, AllAnswer::Reject) => Action::Withdraw,
-                (LegalBasis::LegitimateInterest, AllAnswer::Reject) => Action::Object,
-                (LegalBasis::Contract | LegalBasis::LegalObligation, _) => return None,
-            };
+            let action = p.legal_basis.answer(answer == AllAnswer::Accept)?;
             Some((p.id.clone(), action))
         })
         .collect()
@@ -134,12 +124,7 @@ pub fn preset_choices(catalog: &Catalog, preset_id: &str) -> Option<Vec<(Purpose
         .iter()
         .filter_map(|p| {
             let granted = preset.grants.contains(&p.id);
-            let action = match (p.legal_basis, granted) {
-                (LegalBasis::Consent | LegalBasis::LegitimateInterest, true) => Action::Grant,
-                (LegalBasis::Consent, false) => Action::Withdraw,
-                (LegalBasis::LegitimateInterest, false) => Action::Object,
-                (LegalBasis::Contract | LegalBasis::LegalObligation, _) => return None,
-            };
+            let action = p.legal_basis.answer(granted)?;
             Some((p.id.clone(), action))
         })
         .collect();

@@ -1,6 +1,6 @@
 //! Consent events: the append-only ledger entries. Current state is a projection of them.
 
-use crate::catalog::Digest256;
+use crate::digest::Digest256;
 use crate::ids::{Locale, PurposeId};
 use crate::subject::SubjectId;
 use crate::time::Timestamp;

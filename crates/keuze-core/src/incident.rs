@@ -14,6 +14,7 @@
 use crate::catalog::{Digest256, Text};
 use crate::event::{Action, ConsentEvent, Source};
 use crate::ids::{CategoryId, Locale, PurposeId};
+use crate::leaf::Leaf;
 use crate::merkle::{self, Hash};
 use crate::published::CatalogHistory;
 use crate::readability::{self, Readability};
@@ -585,26 +586,19 @@ impl NoticeEntry {
     /// `key=value` lines in a fixed order, each ending in `\n`. No value can hold a
     /// newline or `=`: numbers, hex digests and parsed identifiers only.
     pub fn canonical_bytes(&self) -> Vec<u8> {
-        let fields: [(&str, String); 8] = [
-            ("seq", self.seq.to_string()),
-            ("subject_commitment", self.subject_commitment.to_hex()),
-            ("incident", self.incident.to_string()),
-            ("kind", self.kind.as_str().to_owned()),
-            ("notice_digest", self.notice_digest.to_hex()),
-            ("locale", self.locale.as_str().to_owned()),
-            ("source", self.source.as_str().to_owned()),
-            ("recorded_at_ms", self.recorded_at.unix_millis().to_string()),
-        ];
-        let mut out = String::with_capacity(384);
-        out.push_str(NOTICE_HEADER);
-        out.push('\n');
-        for (key, value) in fields {
-            out.push_str(key);
-            out.push('=');
-            out.push_str(&value);
-            out.push('\n');
-        }
-        out.into_bytes()
+        let mut leaf = Leaf::new(NOTICE_HEADER);
+        leaf.line("seq", &self.seq.to_string())
+            .line("subject_commitment", &self.subject_commitment.to_hex())
+            .line("incident", &self.incident.to_string())
+            .line("kind", self.kind.as_str())
+            .line("notice_digest", &self.notice_digest.to_hex())
+            .line("locale", self.locale.as_str())
+            .line("source", self.source.as_str())
+            .line(
+                "recorded_at_ms",
+                &self.recorded_at.unix_millis().to_string(),
+            );
+        leaf.into_bytes()
     }
 
     pub fn leaf_hash(&self) -> Hash {
@@ -669,6 +663,15 @@ mod tests {
         let text = String::from_utf8(entry.canonical_bytes()).unwrap();
         assert!(text.starts_with("keuze-notice-entry-v1\nseq=9\nsubject_commitment=0101"));
         assert!(text.ends_with("kind=notified\nnotice_digest=0202020202020202020202020202020202020202020202020202020202020202\nlocale=nl\nsource=system\nrecorded_at_ms=5\n"));
+        assert_eq!(
+            text,
+            format!(
+                "keuze-notice-entry-v1\nseq=9\nsubject_commitment={}\nincident=2\nkind=notified\n\
+                 notice_digest={}\nlocale=nl\nsource=system\nrecorded_at_ms=5\n",
+                "01".repeat(32),
+                "02".repeat(32)
+            )
+        );
     }
 
     #[test]

@@ -4,14 +4,20 @@
 
 pub mod admin;
 pub mod catalog;
+pub mod change;
 pub mod checkpoint;
 pub mod choice;
 pub mod decision;
 pub mod diff;
+pub mod diff_words;
+pub mod digest;
+pub mod erasure;
 pub mod event;
+pub mod gvl;
 pub mod ids;
 pub mod incident;
 pub mod index;
+pub mod leaf;
 pub mod merkle;
 pub mod prompt;
 pub mod published;
@@ -20,6 +26,7 @@ pub mod receipt;
 pub mod subject;
 pub mod taxonomy;
 pub mod tcf;
+pub mod text;
 pub mod time;
 
 pub use catalog::{Catalog, LegalBasis, Period, PeriodUnit, Purpose, Recipient, Tcf, Text};

@@ -3,7 +3,7 @@
 //! materially: a consent given before that version is no longer relied on.
 
 use crate::catalog::{Catalog, Digest256, Purpose};
-use crate::diff::{diff, CatalogDiff, DiffError, PurposeDiffKind};
+use crate::change::{diff, CatalogDiff, DiffError, PurposeDiffKind};
 use crate::ids::PurposeId;
 use crate::time::Timestamp;
 use std::collections::HashMap;

@@ -11,6 +11,7 @@ use crate::catalog::{Catalog, Digest256, LegalBasis};
 use crate::checkpoint::{self, Checkpoint, LogVerifier, NoteError};
 use crate::event::{Action, ConsentEvent, Source};
 use crate::ids::{CategoryId, CountryCode, Locale, PurposeId};
+use crate::leaf::Leaf;
 use crate::merkle::{self, Hash, ProofError};
 use crate::subject::SubjectId;
 use crate::time::Timestamp;
@@ -256,28 +257,21 @@ impl LedgerEntry {
     /// order, each ending in `\n`. No value can contain a newline or `=`: numbers are
     /// decimal, digests lower-case hex, the rest parsed identifiers.
     pub fn canonical_bytes(&self) -> Vec<u8> {
-        let fields: [(&str, String); 10] = [
-            ("seq", self.seq.to_string()),
-            ("subject_commitment", self.subject_commitment.to_hex()),
-            ("purpose", self.purpose.as_str().to_owned()),
-            ("action", self.action.as_str().to_owned()),
-            ("source", self.source.as_str().to_owned()),
-            ("catalog_version", self.catalog_version.to_string()),
-            ("notice_digest", self.notice_digest.to_hex()),
-            ("locale", self.locale.as_str().to_owned()),
-            ("recorded_at_ms", self.recorded_at.unix_millis().to_string()),
-            ("context_digest", self.context_digest.to_hex()),
-        ];
-        let mut out = String::with_capacity(512);
-        out.push_str(ENTRY_HEADER);
-        out.push('\n');
-        for (key, value) in fields {
-            out.push_str(key);
-            out.push('=');
-            out.push_str(&value);
-            out.push('\n');
-        }
-        out.into_bytes()
+        let mut leaf = Leaf::new(ENTRY_HEADER);
+        leaf.line("seq", &self.seq.to_string())
+            .line("subject_commitment", &self.subject_commitment.to_hex())
+            .line("purpose", self.purpose.as_str())
+            .line("action", self.action.as_str())
+            .line("source", self.source.as_str())
+            .line("catalog_version", &self.catalog_version.to_string())
+            .line("notice_digest", &self.notice_digest.to_hex())
+            .line("locale", self.locale.as_str())
+            .line(
+                "recorded_at_ms",
+                &self.recorded_at.unix_millis().to_string(),
+            )
+            .line("context_digest", &self.context_digest.to_hex());
+        leaf.into_bytes()
     }
 
     /// The RFC 9162 leaf hash of [`LedgerEntry::canonical_bytes`].

@@ -2,8 +2,8 @@
 //! `behaviour.purchase_history`, ...) that a catalog may extend with its own categories.
 //! Special categories (GDPR art. 9, e.g. health) are flagged sensitive.
 
-use crate::catalog::Text;
 use crate::ids::{CategoryId, Locale};
+use crate::text::Text;
 use serde::Serialize;
 use std::collections::BTreeMap;
 

@@ -1,6 +1,7 @@
-//! The IAB Transparency and Consent Framework seen from the catalog: the names of its
-//! purposes and special features, which catalog vendors a Global Vendor List knows, and
-//! the TC string of one subject's current choices.
+//! The IAB Transparency and Consent Framework seen from the catalog: which catalog
+//! vendors a Global Vendor List knows, and the TC string of one subject's current
+//! choices. What the IAB's lists define (purpose names, vendor problems) is in
+//! [`crate::gvl`], which the catalog parser uses without depending on decisions.
 //!
 //! Keuze is consent-only: a TC string it makes carries the TCF purposes and special
 //! features of the consent purposes the customer has granted, and never a legitimate
@@ -8,7 +9,7 @@
 
 use crate::catalog::{Catalog, Tcf};
 use crate::decision::{Decision, LastChoice};
-use crate::ids::{Locale, PurposeId};
+use crate::ids::PurposeId;
 use crate::index::DecisionIndex;
 use crate::published::CatalogHistory;
 use crate::subject::SubjectId;
@@ -17,134 +18,11 @@ use keuze_tcf::{EncodeError, IdSet, Letters, TcModel, VendorSet};
 
 /// The vendor list type, so that users of this module need not name the codec.
 pub use keuze_tcf::Gvl;
-use std::fmt;
 
-/// A sample Global Vendor List (format 3, version 7, policy 4, 376 vendors): what the
-/// sample catalog's vendors are checked against when no other list is given, so that
-/// the sample serves TC strings out of the box. Not for production: the IAB publishes
-/// the current list every week.
-pub const SAMPLE_VENDOR_LIST: &str = include_str!("../../keuze-tcf/tests/data/vendor-list-v7.json");
+use crate::gvl::{vendor_problem, VendorProblem};
 
-/// The TCF purposes (policy 4 and later), by id: English, Dutch.
-const PURPOSES: [(&str, &str); 11] = [
-    (
-        "Store and/or access information on a device",
-        "Informatie op een apparaat opslaan en/of lezen",
-    ),
-    (
-        "Use limited data to select advertising",
-        "Beperkte gegevens gebruiken om advertenties te kiezen",
-    ),
-    (
-        "Create profiles for personalised advertising",
-        "Profielen maken voor advertenties op maat",
-    ),
-    (
-        "Use profiles to select personalised advertising",
-        "Profielen gebruiken om advertenties op maat te kiezen",
-    ),
-    (
-        "Create profiles to personalise content",
-        "Profielen maken om content op maat te maken",
-    ),
-    (
-        "Use profiles to select personalised content",
-        "Profielen gebruiken om content op maat te kiezen",
-    ),
-    (
-        "Measure advertising performance",
-        "Meten hoe advertenties presteren",
-    ),
-    ("Measure content performance", "Meten hoe content presteert"),
-    (
-        "Understand audiences through statistics or combinations of data from different sources",
-        "Doelgroepen begrijpen met statistieken of combinaties van gegevens uit verschillende bronnen",
-    ),
-    (
-        "Develop and improve services",
-        "Diensten ontwikkelen en verbeteren",
-    ),
-    (
-        "Use limited data to select content",
-        "Beperkte gegevens gebruiken om content te kiezen",
-    ),
-];
-
-/// The TCF special features, by id: English, Dutch.
-const SPECIAL_FEATURES: [(&str, &str); 2] = [
-    (
-        "Use precise geolocation data",
-        "Precieze locatiegegevens gebruiken",
-    ),
-    (
-        "Actively scan device characteristics for identification",
-        "Apparaatkenmerken actief scannen om je te herkennen",
-    ),
-];
-
-/// The highest TCF purpose id (TCF v2.2 and later).
-pub const MAX_PURPOSE: u8 = PURPOSES.len() as u8;
-/// The highest TCF special feature id.
-pub const MAX_SPECIAL_FEATURE: u8 = SPECIAL_FEATURES.len() as u8;
-
-fn pick(names: &[(&'static str, &'static str)], id: u8, locale: &Locale) -> Option<&'static str> {
-    let (en, nl) = names.get(usize::from(id).checked_sub(1)?)?;
-    Some(if locale.as_str() == "nl" { nl } else { en })
-}
-
-/// A TCF purpose's name in `locale` (Dutch for `nl`, English otherwise).
-pub fn purpose_name(id: u8, locale: &Locale) -> Option<&'static str> {
-    pick(&PURPOSES, id, locale)
-}
-
-/// A TCF special feature's name in `locale` (Dutch for `nl`, English otherwise).
-pub fn special_feature_name(id: u8, locale: &Locale) -> Option<&'static str> {
-    pick(&SPECIAL_FEATURES, id, locale)
-}
-
-/// A catalog vendor a Global Vendor List does not let receive signals.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum VendorProblem {
-    NotOnList {
-        vendor: u16,
-        list_version: u16,
-    },
-    Deleted {
-        vendor: u16,
-        name: String,
-        /// As the list writes it.
-        deleted: String,
-        list_version: u16,
-    },
-}
-
-impl VendorProblem {
-    pub fn vendor(&self) -> u16 {
-        match self {
-            Self::NotOnList { vendor, .. } | Self::Deleted { vendor, .. } => *vendor,
-        }
-    }
-}
-
-impl fmt::Display for VendorProblem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::NotOnList {
-                vendor,
-                list_version,
-            } => write!(f, "vendor {vendor} is not on the vendor list (version {list_version})"),
-            Self::Deleted {
-                vendor,
-                name,
-                deleted,
-                list_version,
-            } => write!(
-                f,
-                "vendor {vendor} ({name}) was deleted from the vendor list on {deleted} (version {list_version})"
-            ),
-        }
-    }
-}
+/// Kept at this path for other crates while they move to [`crate::gvl`].
+pub use crate::gvl::{purpose_name, special_feature_name, SAMPLE_VENDOR_LIST};
 
 /// The catalog's vendors that `gvl` does not list, or lists as deleted.
 pub fn vendor_problems(tcf: &Tcf, gvl: &Gvl) -> Vec<VendorProblem> {
@@ -152,22 +30,6 @@ pub fn vendor_problems(tcf: &Tcf, gvl: &Gvl) -> Vec<VendorProblem> {
         .iter()
         .filter_map(|&id| vendor_problem(id, gvl))
         .collect()
-}
-
-/// Why `gvl` does not let vendor `id` receive signals, if it does not.
-pub fn vendor_problem(id: u16, gvl: &Gvl) -> Option<VendorProblem> {
-    match gvl.vendors.get(&id) {
-        None => Some(VendorProblem::NotOnList {
-            vendor: id,
-            list_version: gvl.vendor_list_version,
-        }),
-        Some(v) => v.deleted_date.as_ref().map(|d| VendorProblem::Deleted {
-            vendor: id,
-            name: v.name.clone(),
-            deleted: d.clone(),
-            list_version: gvl.vendor_list_version,
-        }),
-    }
 }
 
 /// Why there is no TC string.
@@ -304,45 +166,4 @@ pub fn model(
     model.vendor_consents = consents;
     model.disclosed_vendors = Some(disclosed);
     Ok(model)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn names_in_both_languages() {
-        assert_eq!(
-            purpose_name(1, &Locale::en()),
-            Some("Store and/or access information on a device")
-        );
-        assert_eq!(
-            purpose_name(11, &Locale::nl()),
-            Some("Beperkte gegevens gebruiken om content te kiezen")
-        );
-        assert_eq!(purpose_name(0, &Locale::en()), None);
-        assert_eq!(purpose_name(12, &Locale::en()), None);
-        assert_eq!(
-            special_feature_name(2, &Locale::en()),
-            Some("Actively scan device characteristics for identification")
-        );
-        assert_eq!(special_feature_name(3, &Locale::en()), None);
-    }
-
-    /// The built-in English names are the IAB's, as the sample vendor list writes them.
-    #[test]
-    fn english_names_are_the_vendor_lists() {
-        let gvl = Gvl::from_json(SAMPLE_VENDOR_LIST).unwrap_or_else(|e| panic!("{e}"));
-        for (id, p) in &gvl.purposes {
-            assert_eq!(purpose_name(*id, &Locale::en()), Some(p.name.as_str()));
-        }
-        for (id, f) in &gvl.special_features {
-            assert_eq!(
-                special_feature_name(*id, &Locale::en()),
-                Some(f.name.as_str())
-            );
-        }
-        assert_eq!(gvl.purposes.len(), usize::from(MAX_PURPOSE));
-        assert_eq!(gvl.special_features.len(), usize::from(MAX_SPECIAL_FEATURE));
-    }
 }

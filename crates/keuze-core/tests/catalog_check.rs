@@ -824,7 +824,7 @@ alternative = { en = "We leave you out.", nl = "We tellen je niet mee." }
 "#;
 
 fn sample_vendor_list() -> keuze_tcf::Gvl {
-    keuze_tcf::Gvl::from_json(keuze_core::tcf::SAMPLE_VENDOR_LIST).unwrap()
+    keuze_tcf::Gvl::from_json(keuze_core::gvl::SAMPLE_VENDOR_LIST).unwrap()
 }
 
 #[test]

@@ -4,10 +4,10 @@
 #![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
 
 use keuze_core::catalog::{parse_catalog, Catalog, SAMPLE_CATALOG};
-use keuze_core::diff::{
-    diff, explain_for_customer, CatalogDiff, DiffError, LoweredRevision, Materiality,
-    PurposeDiffKind, Rule,
+use keuze_core::change::{
+    diff, CatalogDiff, DiffError, LoweredRevision, Materiality, PurposeDiffKind, Rule,
 };
+use keuze_core::diff_words::explain_for_customer;
 use keuze_core::{Locale, PurposeId};
 use std::collections::BTreeSet;
 
@@ -732,7 +732,7 @@ fn a_renamed_organisation_ends_its_sentence_once() {
         1,
     );
     let (new, _) = keuze_core::catalog::parse_catalog("new", &renamed).unwrap();
-    let d = keuze_core::diff::diff(&old, &new).unwrap();
+    let d = keuze_core::change::diff(&old, &new).unwrap();
     let en = d.render(&keuze_core::Locale::en());
     assert!(
         en.contains("Our name is now Fietsen B.V. It was Fietsenwinkel B.V. ["),

@@ -4,7 +4,8 @@
 #![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
 
 use keuze_core::catalog::{parse_catalog, Catalog, Digest256, SAMPLE_CATALOG};
-use keuze_core::tcf::{for_subject, SubjectTc, TcfError, SAMPLE_VENDOR_LIST};
+use keuze_core::gvl::SAMPLE_VENDOR_LIST;
+use keuze_core::tcf::{for_subject, SubjectTc, TcfError};
 use keuze_core::{
     Action, CatalogHistory, CatalogVersion, ConsentEvent, DecisionIndex, Locale, NewEvent,
     PurposeId, Reason, Source, SubjectId, Timestamp,

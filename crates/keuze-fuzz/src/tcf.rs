@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 use keuze_tcf::{decode, encode, validate, Gvl, TcModel};
 
 /// The sample Global Vendor List (version 7, 376 vendors).
-pub const SAMPLE_GVL: &str = include_str!("../../keuze-tcf/tests/data/vendor-list-v7.json");
+pub const SAMPLE_GVL: &str = keuze_tcf::SAMPLE_VENDOR_LIST;
 
 fn gvl() -> &'static Gvl {
     static GVL: OnceLock<Gvl> = OnceLock::new();

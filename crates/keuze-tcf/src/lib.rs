@@ -26,6 +26,11 @@ pub use model::{
     VendorSet, MAX_VENDOR_ID,
 };
 
+/// A Global Vendor List as the IAB published it (format 3, vendor list version 7, policy
+/// 4, 376 vendors): a fixed list to try the codec and [`validate`] against. Not for
+/// production: the IAB publishes the current list every week.
+pub const SAMPLE_VENDOR_LIST: &str = include_str!("../data/vendor-list-v7.json");
+
 /// The policy version of TCF v2.3, which [`TcModel::new`] writes.
 pub const CURRENT_POLICY_VERSION: u8 = 5;
 

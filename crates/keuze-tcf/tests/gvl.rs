@@ -3,7 +3,7 @@
 
 use keuze_tcf::{validate, Gvl, PublisherRestriction, RestrictionType, TcModel, VendorSet};
 
-const SAMPLE: &str = include_str!("data/vendor-list-v7.json");
+const SAMPLE: &str = keuze_tcf::SAMPLE_VENDOR_LIST;
 
 fn sample() -> Gvl {
     Gvl::from_json(SAMPLE).unwrap()

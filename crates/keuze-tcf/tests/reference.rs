@@ -134,7 +134,7 @@ fn strings_keuze_encodes_read_the_same_in_the_reference() {
 #[test]
 fn strings_the_reference_encodes_read_the_same_in_keuze() {
     let Some(dir) = reference() else { return };
-    let gvl = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/vendor-list-v7.json");
+    let gvl = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/vendor-list-v7.json");
     let count = REFERENCE_ENCODED.to_string();
     let lines = run_driver(
         &dir,

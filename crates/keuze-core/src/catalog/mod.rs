@@ -4,11 +4,12 @@
 
 pub mod parse;
 
+pub use crate::digest::Digest256;
+use crate::event::Action;
 use crate::ids::{CategoryId, CountryCode, Locale, PurposeId};
 use crate::taxonomy::Taxonomy;
+pub use crate::text::Text;
 use serde::Serialize;
-use sha2::{Digest, Sha256};
-use std::collections::BTreeMap;
 use std::fmt;
 
 pub use parse::{
@@ -156,6 +157,25 @@ impl LegalBasis {
     pub fn is_switchable(self) -> bool {
         matches!(self, Self::Consent | Self::LegitimateInterest)
     }
+
+    /// The action by which the customer says no to a purpose on this basis: withdrawing
+    /// consent, objecting to a legitimate interest. None for a basis they cannot switch.
+    pub fn refusal(self) -> Option<Action> {
+        match self {
+            Self::Consent => Some(Action::Withdraw),
+            Self::LegitimateInterest => Some(Action::Object),
+            Self::Contract | Self::LegalObligation => None,
+        }
+    }
+
+    /// The action that says yes (a grant) or no ([`LegalBasis::refusal`]) to a purpose on
+    /// this basis. None for a basis the customer cannot switch.
+    pub fn answer(self, yes: bool) -> Option<Action> {
+        match yes {
+            true => self.is_switchable().then_some(Action::Grant),
+            false => self.refusal(),
+        }
+    }
 }
 
 impl fmt::Display for LegalBasis {
@@ -168,33 +188,6 @@ impl fmt::Display for LegalBasis {
 pub struct Recipient {
     pub name: String,
     pub country: CountryCode,
-}
-
-/// A text in every locale the catalog supports; `en` and `nl` are always present.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(transparent)]
-pub struct Text(BTreeMap<Locale, String>);
-
-impl Text {
-    /// The locales every text must have.
-    pub const REQUIRED: [&'static str; 2] = ["en", "nl"];
-
-    /// Builds a text; the caller (the parser) has checked that `en` and `nl` are there.
-    pub fn from_map(map: BTreeMap<Locale, String>) -> Self {
-        Self(map)
-    }
-
-    /// The text in `locale`, falling back to English.
-    pub fn get(&self, locale: &Locale) -> &str {
-        self.0
-            .get(locale)
-            .or_else(|| self.0.get(&Locale::en()))
-            .map_or("", String::as_str)
-    }
-
-    pub fn locales(&self) -> impl Iterator<Item = &Locale> {
-        self.0.keys()
-    }
 }
 
 /// A length of time as people say it: `13 months`, `2 years`, `30 days`.
@@ -276,44 +269,6 @@ impl fmt::Display for Period {
             (PeriodUnit::Years, _) => "years",
         };
         write!(f, "{} {unit}", self.amount)
-    }
-}
-
-/// A SHA-256 digest, shown as 64 hex digits.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Digest256(pub [u8; 32]);
-
-impl Digest256 {
-    pub fn of(bytes: &[u8]) -> Self {
-        Self(Sha256::digest(bytes).into())
-    }
-
-    pub fn to_hex(&self) -> String {
-        hex::encode(self.0)
-    }
-
-    pub fn parse_hex(s: &str) -> Option<Self> {
-        let mut out = [0u8; 32];
-        hex::decode_to_slice(s, &mut out).ok()?;
-        Some(Self(out))
-    }
-}
-
-impl fmt::Debug for Digest256 {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "sha256:{}", self.to_hex())
-    }
-}
-
-impl fmt::Display for Digest256 {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "sha256:{}", self.to_hex())
-    }
-}
-
-impl Serialize for Digest256 {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
     }
 }
 
@@ -428,5 +383,22 @@ mod tests {
         assert_eq!(Period::parse("forever"), None);
         assert_eq!(Period::parse("3 fortnights"), None);
         assert_eq!(Period::parse("3 days extra"), None);
+    }
+
+    #[test]
+    fn each_switchable_basis_has_one_way_to_say_no() {
+        assert_eq!(LegalBasis::Consent.refusal(), Some(Action::Withdraw));
+        assert_eq!(
+            LegalBasis::LegitimateInterest.refusal(),
+            Some(Action::Object)
+        );
+        assert_eq!(LegalBasis::Contract.refusal(), None);
+        assert_eq!(LegalBasis::LegalObligation.refusal(), None);
+        for basis in LegalBasis::ALL {
+            assert_eq!(basis.refusal().is_some(), basis.is_switchable());
+            assert_eq!(basis.answer(false), basis.refusal());
+            let yes = basis.is_switchable().then_some(Action::Grant);
+            assert_eq!(basis.answer(true), yes);
+        }
     }
 }

@@ -6,10 +6,10 @@ use super::{
     Catalog, LegalBasis, Organisation, Period, Preset, Purpose, Recipient, Tcf, Text,
     CONSENT_MODE_SIGNALS,
 };
+use crate::gvl::{self, MAX_PURPOSE, MAX_SPECIAL_FEATURE};
 use crate::ids::{CategoryId, CountryCode, Locale, PurposeId};
 use crate::readability::{self, Readability};
 use crate::taxonomy::{Category, Taxonomy};
-use crate::tcf::{self, MAX_PURPOSE, MAX_SPECIAL_FEATURE};
 use keuze_tcf::Gvl;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -493,8 +493,8 @@ impl TcfKind {
     fn name(self, id: u8) -> &'static str {
         let en = crate::ids::Locale::en();
         match self {
-            Self::Purpose => tcf::purpose_name(id, &en),
-            Self::SpecialFeature => tcf::special_feature_name(id, &en),
+            Self::Purpose => gvl::purpose_name(id, &en),
+            Self::SpecialFeature => gvl::special_feature_name(id, &en),
         }
         .unwrap_or("")
     }
@@ -1388,10 +1388,10 @@ impl Checker<'_> {
                 continue;
             }
             if let Some(gvl) = self.vendor_list {
-                if let Some(problem) = tcf::vendor_problem(id, gvl) {
+                if let Some(problem) = gvl::vendor_problem(id, gvl) {
                     let help = match problem {
-                        tcf::VendorProblem::NotOnList { .. } => "check the id on the IAB's Global Vendor List, or remove it; a newer vendor list (--tcf-vendor-list) may have it",
-                        tcf::VendorProblem::Deleted { .. } => "remove it: a vendor deleted from the list may no longer receive signals",
+                        gvl::VendorProblem::NotOnList { .. } => "check the id on the IAB's Global Vendor List, or remove it; a newer vendor list (--tcf-vendor-list) may have it",
+                        gvl::VendorProblem::Deleted { .. } => "remove it: a vendor deleted from the list may no longer receive signals",
                     };
                     self.error(span.clone(), problem.to_string(), help);
                     all_good = false;
