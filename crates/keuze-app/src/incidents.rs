@@ -210,3 +210,77 @@ async fn latest_locales(store: &dyn Store) -> Result<HashMap<SubjectId, Locale>,
     }
     Ok(latest.into_iter().map(|(s, (_, l))| (s, l)).collect())
 }
+
+/// An incident a customer was told of: when they were told, and when they said they had
+/// read it.
+#[derive(Debug)]
+pub struct Told {
+    pub stored: StoredIncident,
+    pub incident: Incident,
+    pub notified: Option<Timestamp>,
+    pub acknowledged: Option<Timestamp>,
+}
+
+/// Every incident `subject` was told of, by incident number.
+pub async fn told(store: &dyn Store, subject: &SubjectId) -> Result<Vec<Told>, IncidentError> {
+    let entries = store.notices(subject).await?;
+    let mut told: std::collections::BTreeMap<u32, (Option<Timestamp>, Option<Timestamp>)> =
+        std::collections::BTreeMap::new();
+    for e in &entries {
+        let slot = told.entry(e.notice.incident).or_default();
+        match e.notice.kind {
+            NoticeKind::Notified => {
+                slot.0.get_or_insert(e.notice.recorded_at);
+            }
+            NoticeKind::Acknowledged => slot.1 = Some(e.notice.recorded_at),
+        }
+    }
+    let mut out = Vec::with_capacity(told.len());
+    for (number, (notified, acknowledged)) in told {
+        let (stored, incident) = load(store, number).await?;
+        out.push(Told {
+            stored,
+            incident,
+            notified,
+            acknowledged,
+        });
+    }
+    Ok(out)
+}
+
+impl crate::AppState {
+    /// The customer has read the notice of incident `number`: an `acknowledged` ledger
+    /// entry committing to the incident's digest. Acknowledging what the customer was not
+    /// told of, or again, writes nothing; the answer says whether anything was written.
+    pub async fn acknowledge_incident(
+        &self,
+        subject: SubjectId,
+        number: u32,
+        locale: &Locale,
+    ) -> Result<bool, IncidentError> {
+        let entries = self.store().notices(&subject).await?;
+        let open = incident::unacknowledged(&entries)
+            .into_iter()
+            .any(|e| e.notice.incident == number);
+        if !open {
+            return Ok(false);
+        }
+        let (stored, _) = load(&**self.store(), number).await?;
+        let written = self
+            .store()
+            .append_notices(vec![NewNotice {
+                subject,
+                incident: number,
+                kind: NoticeKind::Acknowledged,
+                notice_digest: stored.digest,
+                locale: locale.clone(),
+                source: Source::PreferenceCenter,
+                recorded_at: self.now(),
+            }])
+            .await?;
+        if let Some(e) = written.first() {
+            self.appended_elsewhere(e.seq, e.seq);
+        }
+        Ok(true)
+    }
+}

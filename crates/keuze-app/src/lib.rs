@@ -10,7 +10,10 @@ pub mod incidents;
 pub mod keys;
 pub mod log;
 pub mod propagate;
+pub mod record;
 pub mod session;
 pub mod state;
+pub mod subjects;
+pub mod visitor;
 
 pub use state::{AppState, Clock, ManualClock, ServerParts, SystemClock};

@@ -99,6 +99,10 @@ struct Inner {
     /// The index holds every ledger event up to here (a gap-free prefix of the ledger).
     applied: Arc<AtomicU64>,
     vendor_list: Option<Arc<Gvl>>,
+    /// Serialises honouring GPC within this process, so two requests of one visitor (the
+    /// prompt and a decision, say) do not both write the refusal. Across nodes two first
+    /// requests may each write it; a second refusal changes no decision.
+    gpc_writes: tokio::sync::Mutex<()>,
 }
 
 impl AppState {
@@ -212,6 +216,7 @@ impl AppState {
             propagator,
             applied,
             vendor_list: parts.tcf_vendor_list,
+            gpc_writes: tokio::sync::Mutex::new(()),
         }));
         if let Some(growth) = parts.ledger_growth {
             tokio::spawn(follow_ledger(state.clone(), growth));
@@ -390,6 +395,10 @@ impl AppState {
 
     pub fn now(&self) -> Timestamp {
         self.0.clock.now()
+    }
+
+    pub(crate) fn gpc_writes(&self) -> &tokio::sync::Mutex<()> {
+        &self.0.gpc_writes
     }
 
     pub(crate) fn keys(&self) -> &KeyCache {

@@ -3,6 +3,7 @@
 //! domain (`keuze-core`), and map errors through [`problem::ApiError`].
 
 pub mod auth;
+pub mod cmp;
 pub mod headers;
 pub mod json;
 pub mod limits;
@@ -10,6 +11,7 @@ pub mod listen;
 pub mod problem;
 pub mod routes;
 pub mod session;
+pub mod wire;
 
 use keuze_app::AppState;
 

@@ -280,3 +280,39 @@ impl IntoResponse for ApiError {
         res
     }
 }
+
+/// Where a problem the application found is, as a JSON Pointer into the request bodies
+/// that carry choices (`POST /v1/consents`, `POST /v1/banner/choices`).
+pub fn field_error(e: &keuze_app::record::Invalid) -> FieldError {
+    use keuze_app::record::Field;
+    FieldError {
+        pointer: match e.at {
+            Field::Answer => "/choices".into(),
+            Field::Choice { index, field } => format!("/choices/{index}/{field}"),
+            Field::Preset => "/preset".into(),
+            Field::CatalogVersion => "/catalog_version".into(),
+        },
+        detail: e.message.clone(),
+    }
+}
+
+impl From<keuze_app::record::RecordError> for ApiError {
+    fn from(e: keuze_app::record::RecordError) -> Self {
+        use keuze_app::record::RecordError;
+        match e {
+            RecordError::Invalid(errors) => {
+                ApiError::Validation(errors.iter().map(field_error).collect())
+            }
+            RecordError::StaleNotice {
+                requested,
+                current,
+                purposes,
+            } => ApiError::StaleCatalogVersion {
+                requested,
+                current,
+                purposes: purposes.iter().map(ToString::to_string).collect(),
+            },
+            RecordError::Store(e) => ApiError::Store(e),
+        }
+    }
+}

@@ -7,7 +7,7 @@ use crate::auth::{Authorized, RecordScope};
 use crate::json::JsonBody;
 use crate::problem::{ApiError, FieldError};
 use crate::routes::plain::supported;
-use crate::routes::SubjectRef;
+use crate::wire::SubjectRef;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::Json;

@@ -14,8 +14,7 @@ use crate::config::Settings;
 use crate::{refused, Failure};
 use anyhow::Context;
 use keuze_core::checkpoint::LogVerifier;
-use keuze_core::receipt::NoticeContext;
-use keuze_core::{Action, Locale, NewEvent, SubjectId, Timestamp};
+use keuze_core::{Locale, SubjectId, Timestamp};
 use keuze_sqlite::{SqliteStore, DB_FILE};
 use keuze_store::Store;
 use serde::{Deserialize, Serialize};
@@ -381,25 +380,13 @@ async fn reapply_erasures(old: &Path, restored: &Path, now: Timestamp) -> Result
         let current = history.current();
         let locale = Locale::en();
         for subject in &missing {
-            let erasure: Vec<NewEvent> = current
-                .catalog
-                .purposes
-                .iter()
-                .filter_map(|p| {
-                    let context = NoticeContext::from_catalog(&current.catalog, &p.id)?;
-                    Some(NewEvent {
-                        subject: *subject,
-                        purpose: p.id.clone(),
-                        action: Action::Erase,
-                        source: keuze_core::Source::System,
-                        catalog_version: current.number,
-                        notice_digest: p.notice_digest(&locale, &current.catalog.taxonomy),
-                        locale: locale.clone(),
-                        recorded_at: now,
-                        context_digest: context.digest(),
-                    })
-                })
-                .collect();
+            let erasure = keuze_core::erasure::events(
+                *subject,
+                current,
+                keuze_core::Source::System,
+                &locale,
+                now,
+            );
             store
                 .erase_subject(subject, erasure, &crate::cli_attribution())
                 .await?;

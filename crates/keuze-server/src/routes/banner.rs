@@ -8,22 +8,20 @@
 //! site cannot send a custom header without a CORS preflight, which Keuze never grants, so
 //! no other site can record or read choices for the visitor.
 
-use super::consents::{self, AllInput, ChoiceInput, RecordRequest, SourceInput};
 use super::prompt::{self, Question};
-use super::{EventView, SubjectRef};
 use crate::auth::{Authorized, RecordScope};
 use crate::json::{JsonBody, QueryParams};
 use crate::problem::{ApiError, FieldError, Problem};
+use crate::wire::{answer_of, AllInput, ChoiceInput, EventView, SubjectRef};
 use askama::Template;
 use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use keuze_app::visitor::{BannerAnswer, LinkError};
 use keuze_app::AppState;
-use keuze_core::{
-    Action, Catalog, LegalBasis, Locale, NewEvent, Reason, Source, SubjectId, SubjectKey,
-};
+use keuze_core::{Catalog, LegalBasis, Locale, Reason, SubjectId, SubjectKey};
 use keuze_store::StoreError;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -138,37 +136,13 @@ impl FromRequestParts<AppState> for Visitor {
         if !header_is_one(&parts.headers, BANNER_HEADER) {
             return Err(BannerError::NotFromBanner);
         }
-        let pseudonym = |id: &str| {
-            state
-                .pseudonymizer()
-                .pseudonym(&SubjectKey::Device(id.to_owned()))
-        };
-        let kept = device_cookie(&parts.headers).map(|id| {
-            let subject = pseudonym(&id);
-            (id, subject)
-        });
-        // An erased device is forgotten for good; its browser starts afresh as a new one.
-        let kept = kept.filter(|(_, subject)| {
-            !state
-                .index()
-                .read()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .is_erased(subject)
-        });
-        let (device_id, subject, issued) = match kept {
-            Some((id, subject)) => (id, subject, false),
-            None => {
-                let id = SubjectKey::new_device_id(state.random_bytes());
-                let subject = pseudonym(&id);
-                (id, subject, true)
-            }
-        };
+        let device = state.device(device_cookie(&parts.headers).as_deref());
         let gpc =
             header_is_one(&parts.headers, SEC_GPC) || header_is_one(&parts.headers, SCRIPT_GPC);
         Ok(Self {
-            device_id,
-            subject,
-            issued,
+            device_id: device.id,
+            subject: device.subject,
+            issued: device.issued,
             gpc,
         })
     }
@@ -195,14 +169,6 @@ impl Visitor {
         }
         res
     }
-
-    fn subject_ref(&self) -> SubjectRef {
-        SubjectRef {
-            id: None,
-            device_id: Some(self.device_id.clone()),
-            pseudonym: None,
-        }
-    }
 }
 
 /// The visitor's language: `lang` (`nl-NL` counts as `nl`) if it is one of ours, else the
@@ -217,87 +183,11 @@ fn language(lang: Option<&str>, headers: &HeaderMap) -> Locale {
 
 // --- Global Privacy Control --------------------------------------------------------------
 
-/// GPC is honoured with a check and then a write; this keeps two requests of one visitor
-/// (the prompt and a decision, say) from both writing the refusal.
-static GPC_WRITES: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
-/// With GPC on, records a refusal (`withdraw` for consent, `object` for legitimate
-/// interest, source `gpc`) for every purpose flagged `gpc` that the visitor has not
-/// refused yet. Once: a refused purpose is left alone, and so is a grant the visitor gave
-/// after an earlier GPC refusal, which is their explicit word for this site.
+/// With GPC on, the refusals the signal calls for ([`AppState::honour_gpc`]).
 async fn honour_gpc(state: &AppState, visitor: &Visitor, locale: &Locale) -> Result<(), ApiError> {
-    if !visitor.gpc {
-        return Ok(());
+    if visitor.gpc {
+        state.honour_gpc(visitor.subject, locale).await?;
     }
-    let history = state.catalog();
-    let catalog = &history.current().catalog;
-    // (purpose, whether the visitor's last word on it is a grant)
-    let open = || -> Vec<(&str, bool)> {
-        let index = state
-            .index()
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if index.is_erased(&visitor.subject) {
-            return Vec::new();
-        }
-        catalog
-            .purposes
-            .iter()
-            .filter(|p| p.gpc && p.legal_basis.is_switchable())
-            .filter_map(|p| match index.last(&visitor.subject, p.id.as_str()) {
-                None => Some((p.id.as_str(), false)),
-                Some(l) if l.action == Action::Grant => Some((p.id.as_str(), true)),
-                Some(_) => None,
-            })
-            .collect()
-    };
-    // Most requests find everything refused already and need no lock.
-    if open().is_empty() {
-        return Ok(());
-    }
-    let _one_at_a_time = GPC_WRITES.lock().await;
-    let open = open();
-    if open.is_empty() {
-        return Ok(());
-    }
-    let earlier_gpc: Vec<String> = if open.iter().any(|(_, granted)| *granted) {
-        state
-            .store()
-            .history(&visitor.subject)
-            .await?
-            .into_iter()
-            .filter(|e| e.event.source == Source::Gpc)
-            .map(|e| e.event.purpose.to_string())
-            .collect()
-    } else {
-        Vec::new()
-    };
-    let choices: Vec<ChoiceInput> = open
-        .iter()
-        .filter(|(p, granted)| !*granted || !earlier_gpc.iter().any(|g| g == p))
-        .filter_map(|(p, _)| {
-            let action = match catalog.purpose(p)?.legal_basis {
-                LegalBasis::Consent => consents::ActionInput::Withdraw,
-                _ => consents::ActionInput::Object,
-            };
-            Some(ChoiceInput {
-                purpose: (*p).to_owned(),
-                action,
-            })
-        })
-        .collect();
-    if choices.is_empty() {
-        return Ok(());
-    }
-    let req = RecordRequest {
-        subject: visitor.subject_ref(),
-        choices: Some(choices),
-        all: None,
-        source: Some(SourceInput::Gpc),
-        locale: Some(locale.to_string()),
-        catalog_version: None,
-    };
-    consents::record_request(state, req, |_, _| true).await?;
     Ok(())
 }
 
@@ -354,21 +244,10 @@ impl ConsentMode {
 
 /// Whether each purpose of the current catalog is allowed for `subject` now.
 fn decisions_of(state: &AppState, subject: &SubjectId) -> BTreeMap<String, bool> {
-    let history = state.catalog();
-    let now = state.now();
-    let index = state
-        .index()
-        .read()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    history
-        .current()
-        .catalog
-        .purposes
-        .iter()
-        .map(|p| {
-            let d = index.decide(&history, subject, p.id.as_str(), &[], now);
-            (p.id.to_string(), d.allowed)
-        })
+    state
+        .decisions(subject)
+        .into_iter()
+        .map(|(p, allowed)| (p.to_string(), allowed))
         .collect()
 }
 
@@ -484,7 +363,7 @@ pub struct BannerPrompt {
     /// The IAB CMP API's `TCData` for `__tcfapi`, when the server makes TC strings
     /// (a vendor list and a catalog with `[tcf]`); absent otherwise.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub tcf: Option<super::cmp::TcData>,
+    pub tcf: Option<crate::cmp::TcData>,
 }
 
 fn prompt_of(state: &AppState, visitor: &Visitor, locale: &Locale) -> BannerPrompt {
@@ -539,7 +418,7 @@ fn prompt_of(state: &AppState, visitor: &Visitor, locale: &Locale) -> BannerProm
         purposes,
         consent_mode: ConsentMode::from_decisions(catalog, &decisions),
         decisions,
-        tcf: super::cmp::for_visitor(state, &visitor.subject, locale),
+        tcf: crate::cmp::for_visitor(state, &visitor.subject, locale),
     }
 }
 
@@ -609,7 +488,7 @@ pub struct BannerOutcome {
     pub decisions: BTreeMap<String, bool>,
     /// The `TCData` after the answer, as in the prompt.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub tcf: Option<super::cmp::TcData>,
+    pub tcf: Option<crate::cmp::TcData>,
 }
 
 /// Record the visitor's answer to the banner, with source `banner`, through the same path
@@ -645,40 +524,47 @@ async fn record_banner_answer(
     visitor: &Visitor,
     body: BannerChoices,
 ) -> Result<BannerOutcome, BannerError> {
-    let locale = body
-        .locale
-        .as_deref()
-        .and_then(|l| Locale::parse(l).ok())
-        .unwrap_or_else(Locale::en);
+    let mut errors: Vec<FieldError> = Vec::new();
+    let locale = match body.locale.as_deref() {
+        None => Some(Locale::en()),
+        Some(l) => Locale::parse(l)
+            .map_err(|e| {
+                errors.push(FieldError {
+                    pointer: "/locale".into(),
+                    detail: e.to_string(),
+                })
+            })
+            .ok(),
+    };
+    let answer = answer_of(body.choices.as_deref(), body.all)
+        .map_err(|e| errors.push(e))
+        .ok();
+    let (Some(locale), Some(answer), true) = (locale, answer.clone(), errors.is_empty()) else {
+        errors.extend(
+            state
+                .check_answer(answer.as_ref(), body.catalog_version)
+                .iter()
+                .map(crate::problem::field_error),
+        );
+        return Err(ApiError::Validation(errors).into());
+    };
+    let answered = state
+        .answer_banner(BannerAnswer {
+            device: visitor.subject,
+            gpc: visitor.gpc,
+            locale: locale.clone(),
+            shown: body.catalog_version,
+            answer,
+        })
+        .await
+        .map_err(ApiError::from)?;
     let history = state.catalog();
-    let catalog = &history.current().catalog;
-    let accept_all = matches!(body.all, Some(AllInput::Accept));
-    let req = RecordRequest {
-        subject: visitor.subject_ref(),
-        choices: body.choices,
-        all: body.all,
-        source: Some(SourceInput::Banner),
-        locale: body.locale,
-        catalog_version: body.catalog_version,
-    };
-    // "Accept all" never overrides the browser's GPC: those purposes were not shown.
-    let keep = |p: &keuze_core::PurposeId, action: Action| {
-        !(visitor.gpc
-            && accept_all
-            && action == Action::Grant
-            && catalog.purpose(p.as_str()).is_some_and(|p| p.gpc))
-    };
-    // A refused answer writes nothing, not even the GPC objections that come before the
-    // choices: check it first.
-    consents::plan_request(state, &req, keep)?;
-    honour_gpc(state, visitor, &locale).await?;
-    let recorded = consents::record_request(state, req, keep).await?;
     let decisions = decisions_of(state, &visitor.subject);
     Ok(BannerOutcome {
-        recorded: recorded.events.len(),
-        consent_mode: ConsentMode::from_decisions(catalog, &decisions),
+        recorded: answered.choices.len(),
+        consent_mode: ConsentMode::from_decisions(&history.current().catalog, &decisions),
         decisions,
-        tcf: super::cmp::for_visitor(state, &visitor.subject, &locale),
+        tcf: crate::cmp::for_visitor(state, &visitor.subject, &locale),
     })
 }
 
@@ -966,52 +852,17 @@ pub async fn link(
     let (Some(device), Some(known), true) = (device, known, errors.is_empty()) else {
         return Err(ApiError::Validation(errors));
     };
-    if device == known {
-        return Err(ApiError::field(
-            "/subject",
-            "this is the device subject itself; name the known customer",
-        ));
-    }
-    let device_state = state.store().subject_state(&device).await?;
-    let history = state.catalog();
-    let now = state.now();
-    let carry: Vec<NewEvent> = {
-        let index = state
-            .index()
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        device_state
-            .into_iter()
-            .filter(|e| {
-                let purpose = e.event.purpose.as_str();
-                let switchable = history
-                    .current()
-                    .catalog
-                    .purpose(purpose)
-                    .is_some_and(|p| p.legal_basis.is_switchable());
-                // A grant carries only while it holds: an expired grant, or one the
-                // catalog has changed materially since, is asked again instead.
-                let holds = match e.event.action {
-                    Action::Grant => index.decide(&history, &device, purpose, &[], now).allowed,
-                    Action::Withdraw | Action::Object => true,
-                    Action::Erase => false,
-                };
-                switchable && holds && index.last(&known, purpose).is_none()
-            })
-            .map(|e| NewEvent {
-                subject: known,
-                source: Source::System,
-                recorded_at: now,
-                ..e.event
-            })
-            .collect()
-    };
-    let committed = state.writer().append(carry).await?;
-    metrics::counter!("keuze_consent_events_total").increment(committed.len() as u64);
+    let carried = state
+        .link_device(device, known)
+        .await
+        .map_err(|e| match e {
+            LinkError::SameSubject => ApiError::field("/subject", e.to_string()),
+            LinkError::Store(e) => ApiError::Store(e),
+        })?;
     Ok(Json(LinkOutcome {
         subject: known.to_hex(),
         device_subject: device.to_hex(),
-        carried: committed.iter().map(EventView::from).collect(),
+        carried: carried.iter().map(EventView::from).collect(),
     }))
 }
 

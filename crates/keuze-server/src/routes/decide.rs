@@ -1,10 +1,10 @@
 //! Decisions over HTTP: one question, or a batch of up to 10,000. Answered from the
 //! in-memory index, which reflects every acknowledged write.
 
-use super::SubjectRef;
 use crate::auth::{Authorized, DecideScope};
 use crate::json::{self, JsonBytes};
 use crate::problem::{ApiError, FieldError};
+use crate::wire::SubjectRef;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::Json;

@@ -5,30 +5,28 @@
 //! needs no script, in English and Dutch. Every form carries the session's CSRF token;
 //! no form names a subject: the session is the only way to say whose data it is.
 
-use super::consents::{record_request, ActionInput, ChoiceInput, RecordRequest, SourceInput};
 use super::incident_pages::{incident_labels, IncidentLabels, IncidentText};
 use super::plain::{accept_language, date_in_words, html, is_dutch, negotiate, supported, Frame};
 use super::privacy::{self, purpose_view, OneLanguage, PurposeView};
 use super::prompt::{changes_for, prompt_for, ChangedPurpose};
-use super::proofs::{erase_subject, receipt_for};
-use super::subjects::{state_of, SubjectState};
-use super::{EventView, SubjectRef};
 use crate::json::QueryParams;
 use crate::problem::ApiError;
 use crate::session::{open_link, CustomerSession, SessionCookie, SessionError};
+use crate::wire::{state_of, ActionInput, EventView, SubjectState};
 use askama::Template;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Form;
+use keuze_app::incidents::{self, IncidentError};
+use keuze_app::record::{Answer, RecordChoices, RecordError};
 use keuze_app::AppState;
-use keuze_core::choice::preset_choices;
-use keuze_core::incident::{NewNotice, NoticeKind};
+use keuze_core::choice::RequestedChoice;
 use keuze_core::{Action, ConsentEvent, LegalBasis, Locale, Reason, Source, Timestamp};
 use keuze_store::StoreError;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -661,26 +659,15 @@ async fn incident_notices(
     subject: keuze_core::SubjectId,
     locale: &Locale,
 ) -> Result<(Vec<IncidentText>, Vec<IncidentText>), ApiError> {
-    let entries = state.store().notices(&subject).await?;
-    let mut told: BTreeMap<u32, (Option<Timestamp>, Option<Timestamp>)> = BTreeMap::new();
-    for e in &entries {
-        let slot = told.entry(e.notice.incident).or_default();
-        match e.notice.kind {
-            NoticeKind::Notified => {
-                slot.0.get_or_insert(e.notice.recorded_at);
-            }
-            NoticeKind::Acknowledged => slot.1 = Some(e.notice.recorded_at),
-        }
-    }
     let mut open = Vec::new();
     let mut read = Vec::new();
-    for (number, (notified, acknowledged)) in told {
-        let (stored, incident) = keuze_app::incidents::load(&**state.store(), number).await?;
-        let mut text = IncidentText::new(state, &stored, &incident, locale);
-        text.told = notified
+    for told in incidents::told(&**state.store(), &subject).await? {
+        let mut text = IncidentText::new(state, &told.stored, &told.incident, locale);
+        text.told = told
+            .notified
             .map(|t| date_in_words(t, locale))
             .unwrap_or_default();
-        match acknowledged {
+        match told.acknowledged {
             None => open.push(text),
             Some(at) => {
                 text.read = date_in_words(at, locale);
@@ -838,36 +825,31 @@ fn checked<T>(
     Ok((session, form, locale))
 }
 
-/// Records choices for the session's subject through the same path as `POST
-/// /v1/consents`, as made in the preference center.
+/// Records the customer's answer through the same path as `POST /v1/consents`, as made
+/// in the preference center.
 async fn record(
     state: &AppState,
     session: &CustomerSession,
     locale: &Locale,
     version: Option<u32>,
-    choices: Vec<ChoiceInput>,
+    answer: Answer,
     anchor: &str,
 ) -> Response {
-    let req = RecordRequest {
-        subject: SubjectRef {
-            id: None,
-            device_id: None,
-            pseudonym: Some(session.subject().to_hex()),
-        },
-        choices: Some(choices),
-        all: None,
-        source: Some(SourceInput::PreferenceCenter),
-        locale: Some(locale.to_string()),
-        catalog_version: version,
+    let cmd = RecordChoices {
+        subject: session.subject(),
+        locale: locale.clone(),
+        source: Source::PreferenceCenter,
+        shown: version,
+        answer,
     };
-    match record_request(state, req, |_, _| true).await {
+    match state.record(cmd).await {
         Ok(_) => see_other(&format!("{}#{anchor}", me_href(locale)), None),
-        Err(ApiError::StaleCatalogVersion { .. }) => {
+        Err(RecordError::StaleNotice { .. }) => {
             see_other(&format!("{}&notice=changed#kz-main", me_href(locale)), None)
         }
-        Err(ApiError::Store(StoreError::Erased)) => refused(state, locale, Refusal::Erased),
-        Err(ApiError::Validation(_)) => refused(state, locale, Refusal::IncompleteForm),
-        Err(e) => e.into_response(),
+        Err(RecordError::Store(StoreError::Erased)) => refused(state, locale, Refusal::Erased),
+        Err(RecordError::Invalid(_)) => refused(state, locale, Refusal::IncompleteForm),
+        Err(RecordError::Store(e)) => ApiError::Store(e).into_response(),
     }
 }
 
@@ -903,13 +885,16 @@ pub async fn switch(
         return refused(&state, &locale, Refusal::IncompleteForm);
     };
     let anchor = format!("kz-title-{purpose}");
-    let choice = ChoiceInput { purpose, action };
+    let choice = RequestedChoice {
+        purpose,
+        action: action.into(),
+    };
     record(
         &state,
         &session,
         &locale,
         form.version,
-        vec![choice],
+        Answer::Each(vec![choice]),
         &anchor,
     )
     .await
@@ -943,31 +928,15 @@ pub async fn preset(
         Ok(ok) => ok,
         Err((r, locale)) => return refused(&state, &locale, r),
     };
-    let history = state.catalog();
-    let Some(planned) = form
-        .preset
-        .as_deref()
-        .and_then(|p| preset_choices(&history.current().catalog, p))
-    else {
+    let Some(preset) = form.preset else {
         return refused(&state, &locale, Refusal::IncompleteForm);
     };
-    let choices = planned
-        .into_iter()
-        .map(|(purpose, action)| ChoiceInput {
-            purpose: purpose.to_string(),
-            action: match action {
-                Action::Grant => ActionInput::Grant,
-                Action::Withdraw | Action::Erase => ActionInput::Withdraw,
-                Action::Object => ActionInput::Object,
-            },
-        })
-        .collect();
     record(
         &state,
         &session,
         &locale,
         form.version,
-        choices,
+        Answer::Preset(preset),
         "kz-purposes",
     )
     .await
@@ -1010,19 +979,12 @@ pub async fn erase(
     let done = labels(&locale).erased_done;
     // The customer, and nothing that names them: the erasure must stay crypto-shredded.
     let by = keuze_core::admin::Attribution::new(keuze_core::admin::Actor::Customer, state.now());
-    match erase_subject(
-        &state,
-        session.subject(),
-        Source::PreferenceCenter,
-        &locale,
-        &by,
-    )
-    .await
+    match state
+        .erase_subject(session.subject(), Source::PreferenceCenter, &locale, &by)
+        .await
     {
-        Ok(_) | Err(ApiError::Store(StoreError::Erased)) => {
-            erased_page(&state, &locale, StatusCode::OK, done)
-        }
-        Err(e) => e.into_response(),
+        Ok(_) | Err(StoreError::Erased) => erased_page(&state, &locale, StatusCode::OK, done),
+        Err(e) => ApiError::Store(e).into_response(),
     }
 }
 
@@ -1069,38 +1031,13 @@ pub async fn acknowledge(
     let Some(number) = form.incident else {
         return refused(&state, &locale, Refusal::IncompleteForm);
     };
-    let subject = session.subject();
-    let result: Result<(), ApiError> = async {
-        let entries = state.store().notices(&subject).await?;
-        let open = keuze_core::incident::unacknowledged(&entries)
-            .into_iter()
-            .any(|e| e.notice.incident == number);
-        if !open {
-            return Ok(());
-        }
-        let (stored, _) = keuze_app::incidents::load(&**state.store(), number).await?;
-        let written = state
-            .store()
-            .append_notices(vec![NewNotice {
-                subject,
-                incident: number,
-                kind: NoticeKind::Acknowledged,
-                notice_digest: stored.digest,
-                locale: locale.clone(),
-                source: Source::PreferenceCenter,
-                recorded_at: state.now(),
-            }])
-            .await?;
-        if let Some(e) = written.first() {
-            state.appended_elsewhere(e.seq, e.seq);
-        }
-        Ok(())
-    }
-    .await;
-    match result {
-        Ok(()) => see_other(&format!("{}#kz-main", me_href(&locale)), None),
-        Err(ApiError::Store(StoreError::Erased)) => refused(&state, &locale, Refusal::Erased),
-        Err(e) => e.into_response(),
+    match state
+        .acknowledge_incident(session.subject(), number, &locale)
+        .await
+    {
+        Ok(_) => see_other(&format!("{}#kz-main", me_href(&locale)), None),
+        Err(IncidentError::Store(StoreError::Erased)) => refused(&state, &locale, Refusal::Erased),
+        Err(e) => ApiError::from(e).into_response(),
     }
 }
 
@@ -1158,9 +1095,9 @@ pub async fn receipt(
         ))
         .into_response();
     };
-    match receipt_for(&state, session.subject(), seq).await {
+    match state.receipt(&session.subject(), seq).await {
         Ok(r) => attachment(&r, &format!("receipt-{seq}.json")),
-        Err(e) => e.into_response(),
+        Err(e) => ApiError::from(e).into_response(),
     }
 }
 

@@ -2,10 +2,10 @@
 //! again after a material change, or expired), empty most of the time; the *changes*
 //! are what changed since they last agreed, in their own language.
 
-use super::{parse_pseudonym, SubjectRef};
 use crate::auth::{Authorized, DecideScope};
 use crate::json::{JsonBody, QueryParams};
 use crate::problem::{ApiError, FieldError};
+use crate::wire::{parse_pseudonym, SubjectRef};
 use axum::extract::{Path, State};
 use axum::Json;
 use keuze_app::AppState;

@@ -1,20 +1,20 @@
 //! Proof: the log's signed checkpoint and keys, inclusion and consistency proofs,
 //! receipts a customer can verify offline, and erasure that keeps every proof valid.
 
-use super::{EventView, SubjectRef};
 use crate::auth::{AdminScope, AuditScope, Authorized};
 use crate::json::{JsonBody, QueryParams};
 use crate::problem::ApiError;
+use crate::wire::{EventView, SubjectRef};
 use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
 use axum::Json;
 use keuze_app::log::{self, TreeError};
+use keuze_app::subjects::ReceiptError;
 use keuze_app::AppState;
-use keuze_core::admin::Attribution;
 use keuze_core::merkle::hash_to_hex;
-use keuze_core::receipt::{subject_commitment, NoticeContext, Receipt, ReceiptProof};
-use keuze_core::{Action, ConsentEvent, Locale, NewEvent, Source, SubjectId};
+use keuze_core::receipt::Receipt;
+use keuze_core::{Locale, Source};
 use keuze_store::StoreError;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -216,57 +216,20 @@ pub async fn receipt(
     JsonBody(req): JsonBody<ReceiptRequest>,
 ) -> Result<Json<Receipt>, ApiError> {
     let subject = req.subject.resolve_in_body(&state)?;
-    receipt_for(&state, subject, req.seq).await.map(Json)
+    Ok(Json(state.receipt(&subject, req.seq).await?))
 }
 
-/// A receipt for event `seq` of `subject`; not found unless the event is theirs. The one
-/// path every receipt takes (the API, the preference center).
-pub(crate) async fn receipt_for(
-    state: &AppState,
-    subject: SubjectId,
-    seq: u64,
-) -> Result<Receipt, ApiError> {
-    let store = state.store();
-    let salt = match store.subject_salt(&subject).await? {
-        Some(s) => s,
-        None if state.index().read().is_ok_and(|i| i.is_erased(&subject)) => {
-            return Err(ApiError::Store(StoreError::Erased))
+impl From<ReceiptError> for ApiError {
+    fn from(e: ReceiptError) -> Self {
+        match e {
+            ReceiptError::NoEvents | ReceiptError::NotTheirs(_) => {
+                ApiError::NotFound(e.to_string())
+            }
+            ReceiptError::Store(e) => ApiError::Store(e),
+            ReceiptError::Tree(e) => e.into(),
+            ReceiptError::Sign(e) => e.into(),
         }
-        None => return Err(ApiError::NotFound("no events for this subject".into())),
-    };
-    let not_theirs = || ApiError::NotFound(format!("this subject has no event {seq}"));
-    let entry = store
-        .ledger_entries(seq.saturating_sub(1), 1)
-        .await?
-        .into_iter()
-        .find(|e| e.seq == seq)
-        .filter(|e| e.subject_commitment == subject_commitment(&salt.0, &subject))
-        .ok_or_else(not_theirs)?;
-    let history = state.catalog();
-    let context = history
-        .version(entry.catalog_version)
-        .and_then(|v| NoticeContext::from_catalog(&v.catalog, &entry.purpose))
-        .ok_or_else(|| {
-            ApiError::Store(StoreError::Corrupt(format!(
-                "event {} names catalog version {} and purpose `{}`, which are not published",
-                entry.seq, entry.catalog_version, entry.purpose
-            )))
-        })?;
-    let cp = state
-        .signer()
-        .sign_latest(&**store, state.now())
-        .await?
-        .filter(|c| c.size >= entry.seq)
-        .ok_or_else(not_theirs)?;
-    let inclusion = log::inclusion_proof(&**store, cp.size, entry.seq - 1).await?;
-    let proof = ReceiptProof {
-        leaf_index: entry.seq - 1,
-        tree_size: cp.size,
-        inclusion,
-        checkpoint: cp.note,
-    };
-    Receipt::issue(&entry, &subject, &salt, &context, proof)
-        .map_err(|e| ApiError::Store(StoreError::Corrupt(e.to_string())))
+    }
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -305,44 +268,11 @@ pub async fn erase(
 ) -> Result<Json<Erased>, ApiError> {
     let subject = req.subject.resolve_in_body(&state)?;
     let by = auth.attribution(state.now());
-    let events = erase_subject(&state, subject, Source::Api, &Locale::en(), &by).await?;
+    let events = state
+        .erase_subject(subject, Source::Api, &Locale::en(), &by)
+        .await?;
     Ok(Json(Erased {
         subject: subject.to_hex(),
         events: events.iter().map(EventView::from).collect(),
     }))
-}
-
-/// Erases a subject with one erasure event per purpose of the current catalog, recorded
-/// as coming from `source` in `locale`, and its admin entry attributed to `by`. The one
-/// path every erasure takes.
-pub(crate) async fn erase_subject(
-    state: &AppState,
-    subject: SubjectId,
-    source: Source,
-    locale: &Locale,
-    by: &Attribution,
-) -> Result<Vec<ConsentEvent>, ApiError> {
-    let history = state.catalog();
-    let current = history.current();
-    let now = by.at;
-    let erasure: Vec<NewEvent> = current
-        .catalog
-        .purposes
-        .iter()
-        .filter_map(|p| {
-            let context = NoticeContext::from_catalog(&current.catalog, &p.id)?;
-            Some(NewEvent {
-                subject,
-                purpose: p.id.clone(),
-                action: Action::Erase,
-                source,
-                catalog_version: current.number,
-                notice_digest: p.notice_digest(locale, &current.catalog.taxonomy),
-                locale: locale.clone(),
-                recorded_at: now,
-                context_digest: context.digest(),
-            })
-        })
-        .collect();
-    Ok(state.erase(subject, erasure, by).await?)
 }

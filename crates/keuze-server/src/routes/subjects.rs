@@ -1,15 +1,15 @@
 //! A subject's current state and history, and anonymous device ids. Raw identifiers go
 //! in request bodies only; URLs carry pseudonyms.
 
-use super::{parse_pseudonym, EventView, SubjectRef};
 use crate::auth::{AuditScope, Authorized, DecideScope, RecordScope};
 use crate::json::JsonBody;
 use crate::problem::ApiError;
+use crate::wire::{parse_pseudonym, state_of, EventView, SubjectRef, SubjectState};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use keuze_app::AppState;
-use keuze_core::{Reason, SubjectId, SubjectKey};
+use keuze_core::SubjectId;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -17,30 +17,6 @@ use utoipa::ToSchema;
 #[serde(deny_unknown_fields)]
 pub struct SubjectQuery {
     pub subject: SubjectRef,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct SubjectState {
-    pub subject: String,
-    pub catalog_version: u32,
-    /// Every purpose of the current catalog, in catalog order.
-    pub purposes: Vec<PurposeState>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct PurposeState {
-    pub purpose: String,
-    pub legal_basis: String,
-    /// Whether the customer can switch this purpose.
-    pub switchable: bool,
-    pub allowed: bool,
-    pub reason: Reason,
-    /// The event this status rests on.
-    pub event: Option<u64>,
-    /// The customer's last action for this purpose, if any.
-    pub last_action: Option<String>,
-    /// When that action was recorded, RFC 3339.
-    pub updated_at: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -55,40 +31,6 @@ pub struct DeviceId {
     /// Keep this on the device (e.g. in a first-party cookie); send it as `subject.device_id`.
     pub device_id: String,
     pub subject: String,
-}
-
-pub(crate) fn state_of(state: &AppState, subject: SubjectId) -> SubjectState {
-    let history = state.catalog();
-    let current = history.current();
-    let now = state.now();
-    let index = state
-        .index()
-        .read()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    let purposes = current
-        .catalog
-        .purposes
-        .iter()
-        .map(|p| {
-            let last = index.last(&subject, p.id.as_str());
-            let d = index.decide(&history, &subject, p.id.as_str(), &[], now);
-            PurposeState {
-                purpose: p.id.to_string(),
-                legal_basis: p.legal_basis.to_string(),
-                switchable: p.legal_basis.is_switchable(),
-                allowed: d.allowed,
-                reason: d.reason,
-                event: d.event,
-                last_action: last.map(|l| l.action.to_string()),
-                updated_at: last.map(|l| l.recorded_at.to_rfc3339()),
-            }
-        })
-        .collect();
-    SubjectState {
-        subject: subject.to_hex(),
-        catalog_version: current.number,
-        purposes,
-    }
 }
 
 /// A subject's current status for every purpose, named in the body.
@@ -138,7 +80,7 @@ pub async fn state_by_pseudonym(
 }
 
 async fn history_of(state: &AppState, subject: SubjectId) -> Result<History, ApiError> {
-    let events = state.store().history(&subject).await?;
+    let events = state.subject_history(&subject).await?;
     Ok(History {
         subject: subject.to_hex(),
         events: events.iter().map(EventView::from).collect(),
@@ -207,15 +149,12 @@ pub async fn issue_device_id(
     State(state): State<AppState>,
     _auth: Authorized<RecordScope>,
 ) -> (StatusCode, Json<DeviceId>) {
-    let device_id = SubjectKey::new_device_id(state.random_bytes());
-    let subject = state
-        .pseudonymizer()
-        .pseudonym(&SubjectKey::Device(device_id.clone()));
+    let device = state.new_device();
     (
         StatusCode::CREATED,
         Json(DeviceId {
-            device_id,
-            subject: subject.to_hex(),
+            device_id: device.id,
+            subject: device.subject.to_hex(),
         }),
     )
 }

@@ -2,10 +2,10 @@
 //! decisions as every other answer, and a decoder for debugging any string against the
 //! vendor list the server holds. TCF bodies use the TCF's own camelCase names.
 
-use super::{parse_pseudonym, SubjectRef};
 use crate::auth::{Authorized, DecideScope};
 use crate::json::{JsonBody, QueryParams};
 use crate::problem::ApiError;
+use crate::wire::{parse_pseudonym, SubjectRef};
 use axum::extract::{Path, State};
 use axum::Json;
 use keuze_app::AppState;
