@@ -6,7 +6,7 @@ use keuze_app::record::Answer;
 use keuze_app::subjects::SubjectStatus;
 use keuze_app::AppState;
 use keuze_core::choice::{AllAnswer, RequestedChoice};
-use keuze_core::{Action, ConsentEvent, Reason, Source, SubjectId, SubjectKey};
+use keuze_core::{Action, ConsentEvent, Locale, Reason, Source, SubjectId, SubjectKey};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -171,6 +171,17 @@ impl From<AllInput> for AllAnswer {
             AllInput::Accept => AllAnswer::Accept,
             AllInput::Reject => AllAnswer::Reject,
         }
+    }
+}
+
+/// The language a body names at `pointer` (`en` when it names none).
+pub fn locale_of(raw: Option<&str>, pointer: &str) -> Result<Locale, FieldError> {
+    match raw {
+        None => Ok(Locale::en()),
+        Some(l) => Locale::parse(l).map_err(|e| FieldError {
+            pointer: pointer.into(),
+            detail: e.to_string(),
+        }),
     }
 }
 

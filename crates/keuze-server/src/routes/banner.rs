@@ -12,7 +12,7 @@ use super::prompt::{self, Question};
 use crate::auth::{Authorized, RecordScope};
 use crate::json::{JsonBody, QueryParams};
 use crate::problem::{ApiError, FieldError, Problem};
-use crate::wire::{answer_of, AllInput, ChoiceInput, EventView, SubjectRef};
+use crate::wire::{answer_of, locale_of, AllInput, ChoiceInput, EventView, SubjectRef};
 use askama::Template;
 use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
@@ -525,17 +525,9 @@ async fn record_banner_answer(
     body: BannerChoices,
 ) -> Result<BannerOutcome, BannerError> {
     let mut errors: Vec<FieldError> = Vec::new();
-    let locale = match body.locale.as_deref() {
-        None => Some(Locale::en()),
-        Some(l) => Locale::parse(l)
-            .map_err(|e| {
-                errors.push(FieldError {
-                    pointer: "/locale".into(),
-                    detail: e.to_string(),
-                })
-            })
-            .ok(),
-    };
+    let locale = locale_of(body.locale.as_deref(), "/locale")
+        .map_err(|e| errors.push(e))
+        .ok();
     let answer = answer_of(body.choices.as_deref(), body.all)
         .map_err(|e| errors.push(e))
         .ok();

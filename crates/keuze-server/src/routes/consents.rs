@@ -4,13 +4,15 @@
 use crate::auth::{Authorized, RecordScope};
 use crate::json::JsonBody;
 use crate::problem::{ApiError, FieldError};
-use crate::wire::{answer_of, AllInput, ChoiceInput, EventView, SourceInput, SubjectRef};
+use crate::wire::{
+    answer_of, locale_of, AllInput, ChoiceInput, EventView, SourceInput, SubjectRef,
+};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use keuze_app::record::RecordChoices;
 use keuze_app::AppState;
-use keuze_core::{Locale, Source};
+use keuze_core::Source;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -88,17 +90,9 @@ fn command(state: &AppState, req: &RecordRequest) -> Result<RecordChoices, ApiEr
         .resolve(state, "/subject")
         .map_err(|e| errors.push(e))
         .ok();
-    let locale = match req.locale.as_deref() {
-        None => Some(Locale::en()),
-        Some(l) => Locale::parse(l)
-            .map_err(|e| {
-                errors.push(FieldError {
-                    pointer: "/locale".into(),
-                    detail: e.to_string(),
-                })
-            })
-            .ok(),
-    };
+    let locale = locale_of(req.locale.as_deref(), "/locale")
+        .map_err(|e| errors.push(e))
+        .ok();
     let answer = answer_of(req.choices.as_deref(), req.all)
         .map_err(|e| errors.push(e))
         .ok();
