@@ -1,0 +1,47 @@
+## De transparantiepagina's /privacy en /privacy/changes.
+
+privacy-intro = Op deze pagina lees je waarvoor we je gegevens gebruiken, en wat je ervoor terugkrijgt. Per doel zie je welke gegevens we gebruiken, wie ze nog meer krijgt, hoe lang we ze bewaren en waarom we ze mogen gebruiken.
+privacy-who-we-are = Wie we zijn
+privacy-established-in = Gevestigd in
+privacy-contact = Contact
+privacy-privacy-contact = Vragen over privacy
+privacy-purposes = Waarvoor we je gegevens gebruiken
+privacy-on-this-page = Doelen op deze pagina
+privacy-legal-basis = Waarom we dit mogen
+privacy-data = Welke gegevens
+privacy-sensitive = (gevoelig)
+privacy-recipients = Wie krijgt ze nog meer
+privacy-no-recipients = Niemand anders krijgt deze gegevens.
+privacy-outside-eea = buiten de EER (Europese Economische Ruimte)
+privacy-retention = Hoe lang we ze bewaren
+privacy-consent-lifetime = Hoe lang je ja geldt
+privacy-gpc = Stuurt je browser een Global Privacy Control-signaal, dan zien we dat als een nee.
+privacy-benefit = Wat je ervoor terugkrijgt
+privacy-alternative = Als je nee zegt
+privacy-alternative-object = Als je bezwaar maakt
+privacy-version = Catalogusversie
+privacy-published = gepubliceerd op
+privacy-changes-published = Gepubliceerd op
+privacy-digest = Vingerafdruk
+privacy-as-json = Deze pagina als data (JSON)
+privacy-changes = Wat er veranderde, en wanneer
+privacy-incidents = Privacy-incidenten
+privacy-back = Hoe we je gegevens nu gebruiken
+privacy-changes-intro = Elke keer dat we iets veranderen aan wat we met je gegevens doen, publiceren we een nieuwe versie. Hier zie je alle versies, de nieuwste eerst, en wat er veranderde. Na een belangrijke wijziging vragen we het je opnieuw, voordat we op je ja rekenen.
+privacy-in-force = nu van kracht
+privacy-first-version = De eerste versie die we publiceerden.
+privacy-nothing-changed = Er veranderde niets aan wat we met je gegevens doen.
+privacy-important = Belangrijke wijziging
+privacy-important-note = Heb je hier eerder ja op gezegd, dan vragen we het je opnieuw. Tot je antwoordt, rekenen we niet op je eerdere ja.
+privacy-important-note-other = Dit verandert wat we met je gegevens doen. Lees het even.
+privacy-important-short = (belangrijk)
+privacy-new-purpose = Nieuw doel
+privacy-removed-purpose = Niet meer in gebruik
+privacy-changed-purpose = Gewijzigd
+privacy-about-us = Over ons
+privacy-kinds-of-data = Soorten gegevens
+
+privacy-title = Hoe { $org } je gegevens gebruikt
+privacy-changes-title = Wat er veranderde in hoe { $org } je gegevens gebruikt
+privacy-retention-sentence = We bewaren deze gegevens { period-in-words }.
+privacy-ask-again-sentence = Na { period-in-words } vragen we het je opnieuw.
