@@ -745,7 +745,7 @@ pub async fn demo(
             tracing::error!(error = %e, "the banner demo page could not be rendered");
             (
                 StatusCode::INTERNAL_SERVER_ERROR,
-                "the page could not be rendered; try again later",
+                w.t("page-not-rendered").into_owned(),
             )
                 .into_response()
         }

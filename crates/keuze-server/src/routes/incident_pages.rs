@@ -163,5 +163,5 @@ pub async fn register(
         frame: Frame::new(&locale, "/privacy/incidents", title, org),
         incidents,
     };
-    html(&page, page.frame.lang, REGISTER_CSP)
+    html(&page, page.frame.w, REGISTER_CSP)
 }

@@ -25,6 +25,7 @@ use keuze_app::AppState;
 use keuze_core::choice::RequestedChoice;
 use keuze_core::{Action, ConsentEvent, LegalBasis, Locale, Reason, Source};
 use keuze_store::StoreError;
+use keuze_words::Lang;
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -58,8 +59,8 @@ fn frame(state: &AppState, locale: &Locale, title: &str) -> Frame {
 // --- responses -------------------------------------------------------------------------
 
 /// A page of the preference center: personal, so never cached and never referred.
-fn respond(template: &impl Template, lang: &'static str, status: StatusCode) -> Response {
-    let mut res = html(template, lang, ME_CSP);
+fn respond(template: &impl Template, w: Lang<'static>, status: StatusCode) -> Response {
+    let mut res = html(template, w, ME_CSP);
     if res.status().is_success() {
         *res.status_mut() = status;
     }
@@ -121,7 +122,7 @@ fn message(
         link,
         refresh: None,
     };
-    respond(&page, page.frame.lang, status)
+    respond(&page, page.frame.w, status)
 }
 
 fn me_href(locale: &Locale) -> String {
@@ -537,7 +538,7 @@ pub async fn page(
                 link: Some((href.clone(), l.t("me-continue-link"))),
                 refresh: Some(href),
             };
-            return respond(&page, page.frame.lang, StatusCode::OK);
+            return respond(&page, page.frame.w, StatusCode::OK);
         }
         Err(e) => return no_session(&state, &locale, e, true),
     };
@@ -545,7 +546,7 @@ pub async fn page(
         return refused(&state, &locale, Refusal::Erased);
     }
     match MePage::new(&state, &session, &locale, q.notice.as_deref()).await {
-        Ok(page) => respond(&page, page.frame.lang, StatusCode::OK),
+        Ok(page) => respond(&page, page.frame.w, StatusCode::OK),
         Err(e) => e.into_response(),
     }
 }

@@ -99,7 +99,7 @@ impl Frame {
 /// An HTML page with the headers every page sends; `csp` is its Content-Security-Policy,
 /// to which the hashes of the page's own `<style>` elements are added as `style-src`, so
 /// that no other style (injected markup, say) applies: no `'unsafe-inline'`.
-pub(crate) fn html(template: &impl Template, lang: &'static str, csp: &'static str) -> Response {
+pub(crate) fn html(template: &impl Template, w: Lang<'static>, csp: &'static str) -> Response {
     match template.render() {
         Ok(body) => {
             let policy = format!("{csp}; style-src {}", style_hashes(&body));
@@ -109,7 +109,7 @@ pub(crate) fn html(template: &impl Template, lang: &'static str, csp: &'static s
                         header::CONTENT_TYPE,
                         HeaderValue::from_static("text/html; charset=utf-8"),
                     ),
-                    (header::CONTENT_LANGUAGE, HeaderValue::from_static(lang)),
+                    (header::CONTENT_LANGUAGE, HeaderValue::from_static(w.code())),
                     (header::VARY, HeaderValue::from_static("Accept-Language")),
                 ],
                 body,
@@ -125,7 +125,7 @@ pub(crate) fn html(template: &impl Template, lang: &'static str, csp: &'static s
             tracing::error!(error = %e, "a page could not be rendered");
             (
                 StatusCode::INTERNAL_SERVER_ERROR,
-                "the page could not be rendered; try again later",
+                w.t("page-not-rendered").into_owned(),
             )
                 .into_response()
         }

@@ -478,7 +478,7 @@ pub async fn page(
     let locale = negotiate(query.lang.as_deref(), accept_language(&headers));
     let history = state.catalog();
     let page = PrivacyPage::new(history.current(), &locale);
-    html(&page, page.frame.lang, PUBLIC_CSP)
+    html(&page, page.frame.w, PUBLIC_CSP)
 }
 
 /// The transparency page as JSON, for machines: the same content as `/privacy`.
@@ -541,7 +541,7 @@ pub async fn changes(
     let locale = negotiate(query.lang.as_deref(), accept_language(&headers));
     let history = state.catalog();
     let page = ChangesPage::new(&history, &locale);
-    html(&page, page.frame.lang, PUBLIC_CSP)
+    html(&page, page.frame.w, PUBLIC_CSP)
 }
 
 #[cfg(test)]

@@ -8,6 +8,8 @@ page-skip = Skip to content
 page-language = Language
 page-sensitive-note = Data marked (sensitive) needs extra care, such as data about your health. The law protects it more strictly.
 # The link to the transparency page, from the preference center and the banner.
+# The whole answer when a page fails; the error is logged.
+page-not-rendered = The page could not be rendered; try again later.
 page-privacy-link = How we use your data
 
 # A date as people write it: 15 January 2027. $day, $month (1 to 12) and $year are numbers.

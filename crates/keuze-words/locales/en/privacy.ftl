@@ -15,6 +15,8 @@ privacy-no-recipients = No one else gets this data.
 privacy-outside-eea = outside the EEA (European Economic Area)
 privacy-retention = How long we keep it
 privacy-consent-lifetime = How long your yes counts
+# A name: most languages keep it in English.
+privacy-gpc-title = Global Privacy Control
 privacy-gpc = If your browser sends a Global Privacy Control signal, we take it as a no.
 privacy-benefit = What you get
 privacy-alternative = If you say no

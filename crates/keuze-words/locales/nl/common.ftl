@@ -5,6 +5,7 @@ language-name = Nederlands
 page-skip = Naar de inhoud
 page-language = Taal
 page-sensitive-note = Gegevens met (gevoelig) erbij vragen extra zorg, zoals gegevens over je gezondheid. De wet beschermt ze strenger.
+page-not-rendered = De pagina kon niet worden getoond; probeer het later opnieuw.
 page-privacy-link = Hoe we je gegevens gebruiken
 
 date-in-words =

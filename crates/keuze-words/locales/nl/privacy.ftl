@@ -15,6 +15,7 @@ privacy-no-recipients = Niemand anders krijgt deze gegevens.
 privacy-outside-eea = buiten de EER (Europese Economische Ruimte)
 privacy-retention = Hoe lang we ze bewaren
 privacy-consent-lifetime = Hoe lang je ja geldt
+privacy-gpc-title = Global Privacy Control
 privacy-gpc = Stuurt je browser een Global Privacy Control-signaal, dan zien we dat als een nee.
 privacy-benefit = Wat je ervoor terugkrijgt
 privacy-alternative = Als je nee zegt
