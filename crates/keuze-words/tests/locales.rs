@@ -67,7 +67,8 @@ fn parse(path: &Path, text: &str) -> Resource<String> {
     }
 }
 
-/// Per message (`id` or `id.attribute`; terms as `-id`): the variables it uses.
+/// Per message (`id` or `id.attribute`; terms as `-id`): the variables it uses, and as
+/// `{id}` the messages it refers to.
 type Messages = BTreeMap<String, BTreeSet<String>>;
 
 fn messages_of(language: &str, files: &[(PathBuf, String)]) -> Messages {
@@ -120,6 +121,9 @@ fn inline_variables(e: &InlineExpression<String>, out: &mut BTreeSet<String>) {
     match e {
         InlineExpression::VariableReference { id } => {
             out.insert(id.name.clone());
+        }
+        InlineExpression::MessageReference { id, .. } => {
+            out.insert(format!("{{{}}}", id.name));
         }
         InlineExpression::Placeable { expression } => expression_variables(expression, out),
         InlineExpression::FunctionReference { arguments, .. } => {
@@ -244,27 +248,14 @@ fn every_message_the_code_asks_for_exists() {
 #[test]
 fn every_message_reference_resolves() {
     for (language, files) in locale_files() {
-        let ids = messages_of(&language, &files);
-        for (path, text) in &files {
-            // `{ other-message }` placeables: find them textually, the AST walk above
-            // covers variables only.
-            for (i, _) in text.match_indices("{ ") {
-                let rest = &text[i + 2..];
-                let name: String = rest
-                    .chars()
-                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '-')
-                    .collect();
-                let reference = !name.is_empty()
-                    && name.starts_with(|c: char| c.is_ascii_lowercase())
-                    && rest[name.len()..].starts_with(" }");
-                if reference {
-                    assert!(
-                        ids.contains_key(&name),
-                        "{}:{}: `{name}` is not a message",
-                        path.display(),
-                        line_of(text, i)
-                    );
-                }
+        let messages = messages_of(&language, &files);
+        for (id, uses) in &messages {
+            for reference in uses.iter().filter_map(|u| u.strip_prefix('{')) {
+                let reference = reference.trim_end_matches('}');
+                assert!(
+                    messages.contains_key(reference),
+                    "{language}: `{id}` refers to `{reference}`, which is not a message"
+                );
             }
         }
     }
