@@ -289,57 +289,34 @@ pub struct Texts {
     pub more_href: String,
 }
 
-fn join_titles(titles: &[String], locale: &Locale) -> String {
-    let and = if locale.as_str() == "nl" { "en" } else { "and" };
-    match titles.split_last() {
-        None => String::new(),
-        Some((last, [])) => last.clone(),
-        Some((last, rest)) => format!("{} {and} {last}", rest.join(", ")),
-    }
-}
-
 impl Texts {
     fn new(org: &str, locale: &Locale, asked: &[String], reconsent: bool, gpc: &[String]) -> Self {
-        let nl = locale.as_str() == "nl";
-        let t = |en: &str, nl_text: &str| if nl { nl_text } else { en }.to_owned();
-        let list = join_titles(asked, locale);
-        let mut intro = if nl {
-            format!("{org} vraagt je toestemming voor: {list}. Jij kiest. Zeg je nee, dan kun je alles op deze site gewoon blijven doen.")
-        } else {
-            format!("{org} asks your permission for: {list}. You choose. If you say no, you can still do everything on this site.")
-        };
-        if reconsent {
-            intro.push_str(if nl {
-                " Er is iets veranderd sinds je vorige keuze, daarom vragen we het opnieuw."
-            } else {
-                " Something changed since you last chose, so we ask again."
-            });
-        }
-        let gpc = (!gpc.is_empty()).then(|| {
-            let list = join_titles(gpc, locale);
-            if nl {
-                format!("Je browser vraagt sites om je gegevens niet te delen of te verkopen (Global Privacy Control). Dat doen we: {list} blijft uit.")
-            } else {
-                format!("Your browser asks sites not to share or sell your data (Global Privacy Control). We do as it asks: {list} stays off.")
-            }
-        });
+        let w = super::plain::words(locale);
+        let reason = if reconsent { "again" } else { "first" };
+        let intro = w.t_args(
+            "banner-intro",
+            &[
+                ("org", org.into()),
+                ("purposes", w.list(asked).into()),
+                ("reason", reason.into()),
+            ],
+        );
+        let gpc =
+            (!gpc.is_empty()).then(|| w.t_args("banner-gpc", &[("purposes", w.list(gpc).into())]));
         Self {
-            title: t("Your choice", "Jouw keuze"),
+            title: w.t("banner-title").into_owned(),
             intro,
             gpc,
-            accept_all: t("Accept all", "Alles accepteren"),
-            reject_all: t("Reject all", "Alles weigeren"),
-            choose: t("Choose", "Zelf kiezen"),
-            choose_intro: t(
-                "Switch on what you want. Everything stays off until you switch it on.",
-                "Zet aan wat je wilt. Alles blijft uit tot jij het aanzet.",
-            ),
-            save: t("Save", "Opslaan"),
-            back: t("Back", "Terug"),
-            benefit: t("What you get:", "Wat je krijgt:"),
-            on: t("On", "Aan"),
-            off: t("Off", "Uit"),
-            more: t("How we use your data", "Hoe we je gegevens gebruiken"),
+            accept_all: w.t("banner-accept-all").into_owned(),
+            reject_all: w.t("banner-reject-all").into_owned(),
+            choose: w.t("banner-choose").into_owned(),
+            choose_intro: w.t("banner-choose-intro").into_owned(),
+            save: w.t("banner-save").into_owned(),
+            back: w.t("banner-back").into_owned(),
+            benefit: w.t("banner-benefit").into_owned(),
+            on: w.t("banner-on").into_owned(),
+            off: w.t("banner-off").into_owned(),
+            more: w.t("page-privacy-link").into_owned(),
             more_href: format!("/privacy?lang={locale}"),
         }
     }
@@ -700,9 +677,11 @@ pub async fn gpc_json(State(state): State<AppState>) -> Response {
 #[template(path = "banner_demo.html")]
 struct DemoPage {
     lang: &'static str,
+    /// The page's words: the template asks them for messages.
+    w: keuze_words::Lang<'static>,
+    title: String,
     org: String,
     nonce: String,
-    nl: bool,
     purposes: Vec<(String, String)>,
 }
 
@@ -724,15 +703,17 @@ pub async fn demo(
     headers: HeaderMap,
 ) -> Response {
     let locale = language(q.lang.as_deref(), &headers);
-    let nl = locale.as_str() == "nl";
+    let w = super::plain::words(&locale);
     let history = state.catalog();
     let catalog = &history.current().catalog;
     let nonce = hex::encode(state.random_bytes::<16>());
+    let org = &catalog.organisation.name;
     let page = DemoPage {
-        lang: if nl { "nl" } else { "en" },
-        org: catalog.organisation.name.clone(),
+        lang: w.code(),
+        w,
+        title: w.t_args("demo-title", &[("org", org.as_str().into())]),
+        org: org.clone(),
         nonce: nonce.clone(),
-        nl,
         purposes: catalog
             .purposes
             .iter()
@@ -764,7 +745,7 @@ pub async fn demo(
             tracing::error!(error = %e, "the banner demo page could not be rendered");
             (
                 StatusCode::INTERNAL_SERVER_ERROR,
-                "the page could not be rendered; try again later",
+                w.t("page-not-rendered").into_owned(),
             )
                 .into_response()
         }
@@ -862,17 +843,6 @@ pub async fn link(
 #[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn titles_are_joined_in_the_visitors_language() {
-        let t = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
-        assert_eq!(join_titles(&t(&["A"]), &Locale::en()), "A");
-        assert_eq!(
-            join_titles(&t(&["A", "B", "C"]), &Locale::en()),
-            "A, B and C"
-        );
-        assert_eq!(join_titles(&t(&["A", "B"]), &Locale::nl()), "A en B");
-    }
 
     #[test]
     fn consent_mode_names_every_signal_the_catalog_may_map() {

@@ -4,7 +4,7 @@
 
 use crate::json::QueryParams;
 use crate::problem::ApiError;
-use crate::routes::plain::{accept_language, date_in_words, html, negotiate, Frame};
+use crate::routes::plain::{accept_language, html, negotiate, words, Frame};
 use crate::routes::privacy::PageQuery;
 use askama::Template;
 use axum::extract::State;
@@ -25,94 +25,6 @@ pub fn routes() -> OpenApiRouter<AppState> {
 /// The register reads nothing from anywhere else, and posts nothing.
 const REGISTER_CSP: &str =
     "default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
-
-/// The words around an incident, in one language.
-pub(crate) struct IncidentLabels {
-    pub(crate) skip: &'static str,
-    pub(crate) language: &'static str,
-    /// Above the notices at the top of `/me`.
-    pub(crate) notice_heading: &'static str,
-    pub(crate) notice_intro: &'static str,
-    pub(crate) high_risk: &'static str,
-    pub(crate) what_happened: &'static str,
-    pub(crate) when: &'static str,
-    pub(crate) data: &'static str,
-    pub(crate) purposes: &'static str,
-    pub(crate) recipients: &'static str,
-    pub(crate) consequences: &'static str,
-    pub(crate) measures: &'static str,
-    pub(crate) advice: &'static str,
-    pub(crate) contact: &'static str,
-    pub(crate) acknowledge: &'static str,
-    pub(crate) acknowledged_heading: &'static str,
-    pub(crate) told_on: &'static str,
-    pub(crate) read_on: &'static str,
-    pub(crate) register_title: &'static str,
-    pub(crate) register_intro: &'static str,
-    pub(crate) register_empty: &'static str,
-    pub(crate) recorded_on: &'static str,
-    pub(crate) digest: &'static str,
-}
-
-static EN: IncidentLabels = IncidentLabels {
-    skip: "Skip to content",
-    language: "Language",
-    notice_heading: "Something went wrong with your data",
-    notice_intro: "We must tell you about this. Please read it. It does not change your choices.",
-    high_risk: "This may affect you seriously. Please read what you can do.",
-    what_happened: "What happened",
-    when: "When",
-    data: "Which of your data",
-    purposes: "What we used the data for",
-    recipients: "Who had the data",
-    consequences: "What this may mean for you",
-    measures: "What we did",
-    advice: "What you can do",
-    contact: "Questions",
-    acknowledge: "I have read this",
-    acknowledged_heading: "Incidents we told you about",
-    told_on: "We told you on",
-    read_on: "You read this on",
-    register_title: "Privacy incidents",
-    register_intro: "Here we list the incidents in which our customers' data was exposed, what we did about them, and what you can do.",
-    register_empty: "There are no incidents on this list.",
-    recorded_on: "Recorded on",
-    digest: "Fingerprint of this text",
-};
-
-static NL: IncidentLabels = IncidentLabels {
-    skip: "Naar de inhoud",
-    language: "Taal",
-    notice_heading: "Er ging iets mis met je gegevens",
-    notice_intro: "We moeten je hierover vertellen. Lees het alsjeblieft. Je keuzes blijven zoals ze zijn.",
-    high_risk: "Dit kan ernstige gevolgen voor je hebben. Lees wat je kunt doen.",
-    what_happened: "Wat er gebeurde",
-    when: "Wanneer",
-    data: "Welke gegevens van jou",
-    purposes: "Waarvoor we de gegevens gebruikten",
-    recipients: "Wie de gegevens had",
-    consequences: "Wat dit voor jou kan betekenen",
-    measures: "Wat wij deden",
-    advice: "Wat jij kunt doen",
-    contact: "Vragen",
-    acknowledge: "Ik heb dit gelezen",
-    acknowledged_heading: "Incidenten waarover we je vertelden",
-    told_on: "We vertelden het je op",
-    read_on: "Je las dit op",
-    register_title: "Privacy-incidenten",
-    register_intro: "Hier staan de incidenten waarbij gegevens van onze klanten in verkeerde handen kwamen, wat we eraan deden en wat jij kunt doen.",
-    register_empty: "Er staan geen incidenten op deze lijst.",
-    recorded_on: "Vastgelegd op",
-    digest: "Vingerafdruk van deze tekst",
-};
-
-pub(crate) fn incident_labels(locale: &Locale) -> &'static IncidentLabels {
-    if crate::routes::plain::is_dutch(locale) {
-        &NL
-    } else {
-        &EN
-    }
-}
 
 /// An incident in one language, ready for `incident_body.html`.
 pub(crate) struct IncidentText {
@@ -143,6 +55,7 @@ impl IncidentText {
         locale: &Locale,
     ) -> Self {
         let history = state.catalog();
+        let w = words(locale);
         let data = incident
             .categories
             .iter()
@@ -171,17 +84,15 @@ impl IncidentText {
             })
             .collect::<Vec<_>>()
             .join(", ");
-        let from = date_in_words(incident.window.from, locale);
-        let to = date_in_words(incident.window.to, locale);
+        let from = w.date(incident.window.from);
+        let to = w.date(incident.window.to);
         let window = if from == to {
             from
         } else {
-            let (a, b) = if crate::routes::plain::is_dutch(locale) {
-                ("van", "tot en met")
-            } else {
-                ("from", "to")
-            };
-            format!("{a} {from} {b} {to}")
+            w.t_args(
+                "incident-window",
+                &[("from", from.into()), ("to", to.into())],
+            )
         };
         Self {
             number: stored.number,
@@ -196,7 +107,7 @@ impl IncidentText {
             measures: incident.measures.get(locale).to_owned(),
             advice: incident.advice.get(locale).to_owned(),
             contact: incident.contact.clone(),
-            recorded: date_in_words(stored.recorded_at, locale),
+            recorded: w.date(stored.recorded_at),
             digest: stored.digest.to_string(),
             told: String::new(),
             read: String::new(),
@@ -207,8 +118,7 @@ impl IncidentText {
 #[derive(Template)]
 #[template(path = "incidents.html", whitespace = "minimize")]
 struct RegisterPage {
-    frame: Frame<IncidentLabels>,
-    il: &'static IncidentLabels,
+    frame: Frame,
     incidents: Vec<IncidentText>,
 }
 
@@ -246,19 +156,12 @@ pub async fn register(
         Ok(list) => list,
         Err(e) => return e.into_response(),
     };
-    let il = incident_labels(&locale);
     let history = state.catalog();
     let org = &history.current().catalog.organisation.name;
+    let title = words(&locale).t("incident-register-title").into_owned();
     let page = RegisterPage {
-        frame: Frame::new(
-            &locale,
-            "/privacy/incidents",
-            il.register_title.to_owned(),
-            org,
-            il,
-        ),
-        il,
+        frame: Frame::new(&locale, "/privacy/incidents", title, org),
         incidents,
     };
-    html(&page, page.frame.lang, REGISTER_CSP)
+    html(&page, page.frame.w, REGISTER_CSP)
 }

@@ -5,9 +5,9 @@
 //! needs no script, in English and Dutch. Every form carries the session's CSRF token;
 //! no form names a subject: the session is the only way to say whose data it is.
 
-use super::incident_pages::{incident_labels, IncidentLabels, IncidentText};
-use super::plain::{accept_language, date_in_words, html, is_dutch, negotiate, supported, Frame};
-use super::privacy::{self, purpose_view, OneLanguage, PurposeView};
+use super::incident_pages::IncidentText;
+use super::plain::{accept_language, html, negotiate, supported, words, Frame};
+use super::privacy::{purpose_view, OneLanguage, PurposeView};
 use super::prompt::{changes_for, prompt_for, ChangedPurpose};
 use crate::json::QueryParams;
 use crate::problem::ApiError;
@@ -23,9 +23,11 @@ use keuze_app::incidents::{self, IncidentError};
 use keuze_app::record::{Answer, RecordChoices, RecordError};
 use keuze_app::AppState;
 use keuze_core::choice::RequestedChoice;
-use keuze_core::{Action, ConsentEvent, LegalBasis, Locale, Reason, Source, Timestamp};
+use keuze_core::{Action, ConsentEvent, LegalBasis, Locale, Reason, Source};
 use keuze_store::StoreError;
+use keuze_words::Lang;
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use std::collections::HashMap;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -48,231 +50,17 @@ pub fn routes() -> OpenApiRouter<AppState> {
 const ME_CSP: &str =
     "default-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
-// --- words -----------------------------------------------------------------------------
-
-/// The words of the preference center, in one language.
-pub(crate) struct Labels {
-    skip: &'static str,
-    language: &'static str,
-    title: &'static str,
-    intro: &'static str,
-    sensitive_note: &'static str,
-    changes: &'static str,
-    changes_material: &'static str,
-    presets: &'static str,
-    presets_intro: &'static str,
-    preset_current: &'static str,
-    purposes: &'static str,
-    on: &'static str,
-    off: &'static str,
-    turn_on: &'static str,
-    turn_off: &'static str,
-    always_on: &'static str,
-    not_switchable: &'static str,
-    not_asked: &'static str,
-    expired: &'static str,
-    reconsent: &'static str,
-    what_changed: &'static str,
-    history: &'static str,
-    history_intro: &'static str,
-    history_empty: &'static str,
-    receipt: &'static str,
-    your_data: &'static str,
-    export_intro: &'static str,
-    export: &'static str,
-    erase: &'static str,
-    erase_intro: &'static str,
-    erase_confirm: &'static str,
-    erase_button: &'static str,
-    erase_unconfirmed: &'static str,
-    stale: &'static str,
-    session_ends: &'static str,
-    privacy: &'static str,
-    back: &'static str,
-    continue_title: &'static str,
-    continue_text: &'static str,
-    continue_link: &'static str,
-    no_session_title: &'static str,
-    no_session_missing: &'static str,
-    no_session_expired: &'static str,
-    no_session_invalid: &'static str,
-    no_session_help: &'static str,
-    not_saved_title: &'static str,
-    not_saved_csrf: &'static str,
-    not_saved_form: &'static str,
-    erased_title: &'static str,
-    erased_text: &'static str,
-    erased_done: &'static str,
-    said_yes: &'static str,
-    allowed: &'static str,
-    said_no: &'static str,
-    objected: &'static str,
-    erased_event: &'static str,
-    from_preference_center: &'static str,
-    from_banner: &'static str,
-    from_api: &'static str,
-    from_gpc: &'static str,
-    from_import: &'static str,
-    from_system: &'static str,
-}
-
-const EN: Labels = Labels {
-    skip: "Skip to content",
-    language: "Language",
-    title: "Your privacy choices",
-    intro: "Here you choose what we may use your data for. Each switch takes one click, either way. Saying no never blocks anything: you can still shop and use everything just the same.",
-    sensitive_note: "Data marked (sensitive) needs extra care, such as data about your health. The law protects it more strictly.",
-    changes: "What changed since you last agreed",
-    changes_material: "This is an important change, so we no longer count on your earlier yes. Switch it on again if you agree.",
-    presets: "Choose in one click",
-    presets_intro: "Each button sets every switch below at once. You can still change each one afterwards.",
-    preset_current: "(your choice now)",
-    purposes: "Your choices per purpose",
-    on: "on",
-    off: "off",
-    turn_on: "turn on",
-    turn_off: "turn off",
-    always_on: "Always on.",
-    not_switchable: "You cannot switch this off; below you read why.",
-    not_asked: "You have not chosen yet, so it is off.",
-    expired: "Your yes has expired, so it is off. Switch it on if you want to say yes again.",
-    reconsent: "This changed since you said yes, so it is off until you say yes again.",
-    what_changed: "What changed",
-    history: "Your choices so far",
-    history_intro: "Newest first. For each choice you can download a receipt: proof, signed by us, that we recorded it.",
-    history_empty: "You have not made any choices yet.",
-    receipt: "Download receipt no.",
-    your_data: "Your data",
-    export_intro: "Everything we keep about your choices, in one file.",
-    export: "Download all your data (JSON)",
-    erase: "Erase your data",
-    erase_intro: "We then forget your choices. Proof that choices were recorded stays, but it can no longer be tied to you. This also ends your visit.",
-    erase_confirm: "Yes, erase my data. I understand this cannot be undone.",
-    erase_button: "Erase my data",
-    erase_unconfirmed: "Nothing was erased. Tick the box first to confirm that you want your data erased.",
-    stale: "What we do with your data changed while this page was open. Nothing was saved: read it again and choose once more.",
-    session_ends: "For your safety this visit ends at",
-    privacy: "How we use your data",
-    back: "Back to your choices",
-    continue_title: "Opening your privacy choices",
-    continue_text: "One moment, please.",
-    continue_link: "Continue to your privacy choices",
-    no_session_title: "This link does not work",
-    no_session_missing: "This page shows your own choices, so it needs a personal link.",
-    no_session_expired: "This link or visit has expired.",
-    no_session_invalid: "This link is not valid.",
-    no_session_help: "For your safety a link to this page works for 15 minutes, and a visit lasts an hour. Ask us for a new link, for example in your account.",
-    not_saved_title: "Your choice was not saved",
-    not_saved_csrf: "We could not check that this came from your own page, so nothing was changed. Go back to your choices and try again.",
-    not_saved_form: "The form was not complete, so nothing was changed. Go back to your choices and try again.",
-    erased_title: "Your data is erased",
-    erased_text: "We erased your data at your request. There is nothing left to choose here.",
-    erased_done: "We erased your data. Your visit has ended; you can close this page.",
-    said_yes: "you said yes",
-    allowed: "you allowed it",
-    said_no: "you said no",
-    objected: "you objected",
-    erased_event: "erased",
-    from_preference_center: "on this page",
-    from_banner: "in the banner on our website",
-    from_api: "recorded by us",
-    from_gpc: "by your browser's privacy signal (GPC)",
-    from_import: "taken over from our earlier records",
-    from_system: "by our system",
-};
-
-const NL: Labels = Labels {
-    skip: "Naar de inhoud",
-    language: "Taal",
-    title: "Jouw privacykeuzes",
-    intro: "Hier kies je waarvoor we je gegevens mogen gebruiken. Elke schakelaar werkt met één klik, allebei de kanten op. Nee zeggen blokkeert nooit iets: je kunt gewoon alles blijven kopen en gebruiken.",
-    sensitive_note: "Gegevens met (gevoelig) erbij vragen extra zorg, zoals gegevens over je gezondheid. De wet beschermt ze strenger.",
-    changes: "Wat er veranderde sinds je ja zei",
-    changes_material: "Dit is een belangrijke wijziging, dus we rekenen niet meer op je eerdere ja. Zet het weer aan als je akkoord bent.",
-    presets: "Kies met één klik",
-    presets_intro: "Elke knop zet alle schakelaars hieronder in één keer. Je kunt ze daarna nog elk apart aanpassen.",
-    preset_current: "(je huidige keuze)",
-    purposes: "Je keuzes per doel",
-    on: "aan",
-    off: "uit",
-    turn_on: "zet aan",
-    turn_off: "zet uit",
-    always_on: "Altijd aan.",
-    not_switchable: "Dit kun je niet uitzetten; hieronder lees je waarom.",
-    not_asked: "Je hebt nog niet gekozen, dus het staat uit.",
-    expired: "Je ja is verlopen, dus het staat uit. Zet het aan als je opnieuw ja wilt zeggen.",
-    reconsent: "Dit is veranderd sinds je ja zei, dus het staat uit tot je opnieuw ja zegt.",
-    what_changed: "Wat er veranderde",
-    history: "Je keuzes tot nu toe",
-    history_intro: "De nieuwste eerst. Bij elke keuze kun je een bewijs downloaden: door ons ondertekend bewijs dat we je keuze vastlegden.",
-    history_empty: "Je hebt nog geen keuzes gemaakt.",
-    receipt: "Download bewijs nr.",
-    your_data: "Je gegevens",
-    export_intro: "Alles wat we over je keuzes bewaren, in één bestand.",
-    export: "Download al je gegevens (JSON)",
-    erase: "Je gegevens wissen",
-    erase_intro: "We vergeten dan je keuzes. Het bewijs dat er keuzes zijn vastgelegd blijft, maar is niet meer aan jou te koppelen. Je bezoek stopt dan ook.",
-    erase_confirm: "Ja, wis mijn gegevens. Ik begrijp dat dit niet terug te draaien is.",
-    erase_button: "Wis mijn gegevens",
-    erase_unconfirmed: "Er is niets gewist. Vink eerst het vakje aan om te bevestigen dat je je gegevens wilt laten wissen.",
-    stale: "Wat we met je gegevens doen, veranderde terwijl deze pagina openstond. Er is niets opgeslagen: lees het opnieuw en kies nog een keer.",
-    session_ends: "Voor je veiligheid stopt dit bezoek om",
-    privacy: "Hoe we je gegevens gebruiken",
-    back: "Terug naar je keuzes",
-    continue_title: "Je privacykeuzes openen",
-    continue_text: "Een moment geduld.",
-    continue_link: "Verder naar je privacykeuzes",
-    no_session_title: "Deze link werkt niet",
-    no_session_missing: "Deze pagina toont je eigen keuzes, dus je hebt een persoonlijke link nodig.",
-    no_session_expired: "Deze link of dit bezoek is verlopen.",
-    no_session_invalid: "Deze link is niet geldig.",
-    no_session_help: "Voor je veiligheid werkt een link naar deze pagina 15 minuten, en duurt een bezoek een uur. Vraag ons om een nieuwe link, bijvoorbeeld in je account.",
-    not_saved_title: "Je keuze is niet opgeslagen",
-    not_saved_csrf: "We konden niet nagaan of dit van je eigen pagina kwam, dus er is niets veranderd. Ga terug naar je keuzes en probeer het opnieuw.",
-    not_saved_form: "Het formulier was niet compleet, dus er is niets veranderd. Ga terug naar je keuzes en probeer het opnieuw.",
-    erased_title: "Je gegevens zijn gewist",
-    erased_text: "We hebben je gegevens op je verzoek gewist. Er valt hier niets meer te kiezen.",
-    erased_done: "We hebben je gegevens gewist. Je bezoek is gestopt; je kunt deze pagina sluiten.",
-    said_yes: "je zei ja",
-    allowed: "je stond het toe",
-    said_no: "je zei nee",
-    objected: "je maakte bezwaar",
-    erased_event: "gewist",
-    from_preference_center: "op deze pagina",
-    from_banner: "in de banner op onze website",
-    from_api: "door ons vastgelegd",
-    from_gpc: "door het privacysignaal van je browser (GPC)",
-    from_import: "overgenomen uit onze eerdere administratie",
-    from_system: "door ons systeem",
-};
-
-fn labels(locale: &Locale) -> &'static Labels {
-    if is_dutch(locale) {
-        &NL
-    } else {
-        &EN
-    }
-}
-
-fn frame(state: &AppState, locale: &Locale, title: &str) -> Frame<Labels> {
+fn frame(state: &AppState, locale: &Locale, title: &str) -> Frame {
     let history = state.catalog();
     let org = &history.current().catalog.organisation.name;
-    Frame::new(locale, "/me", title.to_owned(), org, labels(locale))
-}
-
-/// `15 January 2027, 10:03 UTC`.
-fn moment_in_words(at: Timestamp, locale: &Locale) -> String {
-    let clock = time::OffsetDateTime::from_unix_timestamp(at.unix_millis().div_euclid(1000))
-        .map(|t| format!("{:02}:{:02} UTC", t.hour(), t.minute()))
-        .unwrap_or_default();
-    format!("{}, {clock}", date_in_words(at, locale))
+    Frame::new(locale, "/me", title.to_owned(), org)
 }
 
 // --- responses -------------------------------------------------------------------------
 
 /// A page of the preference center: personal, so never cached and never referred.
-fn respond(template: &impl Template, lang: &'static str, status: StatusCode) -> Response {
-    let mut res = html(template, lang, ME_CSP);
+fn respond(template: &impl Template, w: Lang<'static>, status: StatusCode) -> Response {
+    let mut res = html(template, w, ME_CSP);
     if res.status().is_success() {
         *res.status_mut() = status;
     }
@@ -313,9 +101,9 @@ fn with_cookie(mut res: Response, cookie: &str) -> Response {
 #[derive(Template)]
 #[template(path = "me_message.html", whitespace = "minimize")]
 struct MessagePage {
-    frame: Frame<Labels>,
-    paragraphs: Vec<&'static str>,
-    link: Option<(String, &'static str)>,
+    frame: Frame,
+    paragraphs: Vec<Cow<'static, str>>,
+    link: Option<(String, Cow<'static, str>)>,
     /// Where to go on by itself (`<meta http-equiv="refresh">`).
     refresh: Option<String>,
 }
@@ -324,9 +112,9 @@ fn message(
     state: &AppState,
     locale: &Locale,
     status: StatusCode,
-    title: &'static str,
-    paragraphs: Vec<&'static str>,
-    link: Option<(String, &'static str)>,
+    title: &str,
+    paragraphs: Vec<Cow<'static, str>>,
+    link: Option<(String, Cow<'static, str>)>,
 ) -> Response {
     let page = MessagePage {
         frame: frame(state, locale, title),
@@ -334,7 +122,7 @@ fn message(
         link,
         refresh: None,
     };
-    respond(&page, page.frame.lang, status)
+    respond(&page, page.frame.w, status)
 }
 
 fn me_href(locale: &Locale) -> String {
@@ -344,20 +132,20 @@ fn me_href(locale: &Locale) -> String {
 /// Why there is no session. `from_cookie`: the request's cookie was refused, so it is
 /// cleared; a refused link sets nothing.
 fn no_session(state: &AppState, locale: &Locale, why: SessionError, from_cookie: bool) -> Response {
-    let l = labels(locale);
+    let l = words(locale);
     let first = match why {
-        SessionError::Missing => l.no_session_missing,
-        SessionError::Expired => l.no_session_expired,
-        SessionError::Invalid => l.no_session_invalid,
+        SessionError::Missing => l.t("me-no-session-missing"),
+        SessionError::Expired => l.t("me-no-session-expired"),
+        SessionError::Invalid => l.t("me-no-session-invalid"),
     };
     let privacy = format!("/privacy?lang={locale}");
     let res = message(
         state,
         locale,
         StatusCode::UNAUTHORIZED,
-        l.no_session_title,
-        vec![first, l.no_session_help],
-        Some((privacy, l.privacy)),
+        &l.t("me-no-session-title"),
+        vec![first, l.t("me-no-session-help")],
+        Some((privacy, l.t("page-privacy-link"))),
     );
     // A forged or stale cookie is of no further use; drop it.
     if from_cookie && why != SessionError::Missing {
@@ -367,15 +155,20 @@ fn no_session(state: &AppState, locale: &Locale, why: SessionError, from_cookie:
     }
 }
 
-fn not_saved(state: &AppState, locale: &Locale, status: StatusCode, why: &'static str) -> Response {
-    let l = labels(locale);
+fn not_saved(
+    state: &AppState,
+    locale: &Locale,
+    status: StatusCode,
+    why: Cow<'static, str>,
+) -> Response {
+    let l = words(locale);
     message(
         state,
         locale,
         status,
-        l.not_saved_title,
+        &l.t("me-not-saved-title"),
         vec![why],
-        Some((me_href(locale), l.back)),
+        Some((me_href(locale), l.t("me-back"))),
     )
 }
 
@@ -383,16 +176,16 @@ fn erased_page(
     state: &AppState,
     locale: &Locale,
     status: StatusCode,
-    text: &'static str,
+    text: Cow<'static, str>,
 ) -> Response {
-    let l = labels(locale);
+    let l = words(locale);
     let res = message(
         state,
         locale,
         status,
-        l.erased_title,
+        &l.t("me-erased-title"),
         vec![text],
-        Some((format!("/privacy?lang={locale}"), l.privacy)),
+        Some((format!("/privacy?lang={locale}"), l.t("page-privacy-link"))),
     );
     with_cookie(res, &CustomerSession::clear_cookie())
 }
@@ -415,14 +208,22 @@ enum Refusal {
 }
 
 fn refused(state: &AppState, locale: &Locale, refusal: Refusal) -> Response {
-    let l = labels(locale);
+    let l = words(locale);
     match refusal {
         Refusal::NoSession(e) => no_session(state, locale, e, true),
-        Refusal::Erased => erased_page(state, locale, StatusCode::GONE, l.erased_text),
-        Refusal::IncompleteForm => {
-            not_saved(state, locale, StatusCode::BAD_REQUEST, l.not_saved_form)
-        }
-        Refusal::Forged => not_saved(state, locale, StatusCode::FORBIDDEN, l.not_saved_csrf),
+        Refusal::Erased => erased_page(state, locale, StatusCode::GONE, l.t("me-erased-text")),
+        Refusal::IncompleteForm => not_saved(
+            state,
+            locale,
+            StatusCode::BAD_REQUEST,
+            l.t("me-not-saved-form"),
+        ),
+        Refusal::Forged => not_saved(
+            state,
+            locale,
+            StatusCode::FORBIDDEN,
+            l.t("me-not-saved-csrf"),
+        ),
     }
 }
 
@@ -444,7 +245,7 @@ struct Card {
     /// For a purpose the customer can switch.
     switch: Option<Switch>,
     /// Why a consent purpose is off although the customer may have said yes.
-    note: Option<&'static str>,
+    note: Option<Cow<'static, str>>,
     /// With `reconsent_required`: what changed since they said yes.
     changes: Vec<String>,
 }
@@ -475,9 +276,7 @@ struct HistoryLine {
 #[derive(Template)]
 #[template(path = "me.html", whitespace = "minimize")]
 struct MePage {
-    frame: Frame<Labels>,
-    /// The transparency page's words for the same things.
-    pl: &'static privacy::Labels,
+    frame: Frame,
     csrf: String,
     version: u32,
     stale: bool,
@@ -488,7 +287,6 @@ struct MePage {
     cards: Vec<Card>,
     history: Vec<HistoryLine>,
     session_ends: String,
-    il: &'static IncidentLabels,
     /// Incidents the customer was told of and has not acknowledged: first on the page.
     notices: Vec<IncidentText>,
     /// Incidents they acknowledged, further down.
@@ -501,7 +299,6 @@ fn history_line(
     titles: &HashMap<String, String>,
     locale: &Locale,
 ) -> HistoryLine {
-    let l = labels(locale);
     let e = &event.event;
     let history = state.catalog();
     let purpose = history
@@ -516,26 +313,24 @@ fn history_line(
         },
         |p| p.title.get(locale).to_owned(),
     );
-    let what = match (e.action, purpose.map(|p| p.legal_basis)) {
-        (Action::Grant, Some(LegalBasis::LegitimateInterest)) => l.allowed,
-        (Action::Grant, _) => l.said_yes,
-        (Action::Withdraw, _) => l.said_no,
-        (Action::Object, _) => l.objected,
-        (Action::Erase, _) => l.erased_event,
+    // A grant of a legitimate interest is an allowance: nothing was asked.
+    let action = match (e.action, purpose.map(|p| p.legal_basis)) {
+        (Action::Grant, Some(LegalBasis::LegitimateInterest)) => "allow",
+        (action, _) => action.as_str(),
     };
-    let source = match e.source {
-        Source::PreferenceCenter => l.from_preference_center,
-        Source::Banner => l.from_banner,
-        Source::Api => l.from_api,
-        Source::Gpc => l.from_gpc,
-        Source::Import => l.from_import,
-        Source::System => l.from_system,
-    };
+    let l = words(locale);
     HistoryLine {
         seq: event.seq,
         at: e.recorded_at.to_rfc3339(),
-        when: moment_in_words(e.recorded_at, locale),
-        text: format!("{title}: {what}, {source}."),
+        when: l.moment(e.recorded_at),
+        text: l.t_args(
+            "me-history-line",
+            &[
+                ("purpose", title.into()),
+                ("action", action.into()),
+                ("source", e.source.as_str().into()),
+            ],
+        ),
     }
 }
 
@@ -552,7 +347,7 @@ impl MePage {
         let history = state.catalog();
         let current = history.current();
         let catalog = &current.catalog;
-        let l = labels(locale);
+        let l = words(locale);
         let now_state: SubjectState = state_of(state, subject);
         let allowed: HashMap<&str, bool> = now_state
             .purposes
@@ -577,22 +372,24 @@ impl MePage {
                         (true, LegalBasis::LegitimateInterest) => "object",
                         (true, _) => "withdraw",
                     };
-                    let (state_word, verb) = if on {
-                        (l.on, l.turn_off)
-                    } else {
-                        (l.off, l.turn_on)
-                    };
+                    let position = if on { "on" } else { "off" };
                     Switch {
                         on,
                         action,
-                        label: format!("{}: {state_word} — {verb}", view.title),
+                        label: l.t_args(
+                            "me-switch",
+                            &[
+                                ("purpose", view.title.as_str().into()),
+                                ("state", position.into()),
+                            ],
+                        ),
                     }
                 });
                 let (note, changes) = match asked.get(p.id.as_str()) {
-                    Some((Reason::NotAsked, _)) => (Some(l.not_asked), Vec::new()),
-                    Some((Reason::Expired, _)) => (Some(l.expired), Vec::new()),
+                    Some((Reason::NotAsked, _)) => (Some(l.t("me-not-asked")), Vec::new()),
+                    Some((Reason::Expired, _)) => (Some(l.t("me-expired")), Vec::new()),
                     Some((Reason::ReconsentRequired, changes)) => {
-                        (Some(l.reconsent), changes.clone())
+                        (Some(l.t("me-reconsent")), changes.clone())
                     }
                     _ => (None, Vec::new()),
                 };
@@ -633,8 +430,7 @@ impl MePage {
             .map(|e| history_line(e, state, &titles, locale))
             .collect();
         Ok(Self {
-            frame: frame(state, locale, l.title),
-            pl: privacy::labels(locale),
+            frame: frame(state, locale, &l.t("me-title")),
             csrf: session.csrf_token(state),
             version: current.number,
             stale: notice == Some("changed"),
@@ -644,8 +440,7 @@ impl MePage {
             presets,
             cards,
             history: history_lines,
-            session_ends: moment_in_words(session.expires(), locale),
-            il: incident_labels(locale),
+            session_ends: l.moment(session.expires()),
             notices,
             read_notices,
         })
@@ -665,12 +460,12 @@ async fn incident_notices(
         let mut text = IncidentText::new(state, &told.stored, &told.incident, locale);
         text.told = told
             .notified
-            .map(|t| date_in_words(t, locale))
+            .map(|t| words(locale).date(t))
             .unwrap_or_default();
         match told.acknowledged {
             None => open.push(text),
             Some(at) => {
-                text.read = date_in_words(at, locale);
+                text.read = words(locale).date(at);
                 read.push(text);
             }
         }
@@ -735,15 +530,15 @@ pub async fn page(
         // A link opened from another site (an e-mail) is redirected here without the
         // SameSite=Strict cookie it just got; a navigation from our own page carries it.
         Err(SessionError::Missing) if cross_site(&headers) => {
-            let l = labels(&locale);
+            let l = words(&locale);
             let href = me_href(&locale);
             let page = MessagePage {
-                frame: frame(&state, &locale, l.continue_title),
-                paragraphs: vec![l.continue_text],
-                link: Some((href.clone(), l.continue_link)),
+                frame: frame(&state, &locale, &l.t("me-continue-title")),
+                paragraphs: vec![l.t("me-continue-text")],
+                link: Some((href.clone(), l.t("me-continue-link"))),
                 refresh: Some(href),
             };
-            return respond(&page, page.frame.lang, StatusCode::OK);
+            return respond(&page, page.frame.w, StatusCode::OK);
         }
         Err(e) => return no_session(&state, &locale, e, true),
     };
@@ -751,7 +546,7 @@ pub async fn page(
         return refused(&state, &locale, Refusal::Erased);
     }
     match MePage::new(&state, &session, &locale, q.notice.as_deref()).await {
-        Ok(page) => respond(&page, page.frame.lang, StatusCode::OK),
+        Ok(page) => respond(&page, page.frame.w, StatusCode::OK),
         Err(e) => e.into_response(),
     }
 }
@@ -976,7 +771,7 @@ pub async fn erase(
             None,
         );
     }
-    let done = labels(&locale).erased_done;
+    let done = words(&locale).t("me-erased-done");
     // The customer, and nothing that names them: the erasure must stay crypto-shredded.
     let by = keuze_core::admin::Attribution::new(keuze_core::admin::Actor::Customer, state.now());
     match state

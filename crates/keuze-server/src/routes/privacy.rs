@@ -3,10 +3,7 @@
 //! (every published version and what changed, in plain words). No account needed.
 //! English and Dutch: `?lang=` wins, else the best of `Accept-Language`, else English.
 
-use super::plain::{
-    accept_language, ask_again_sentence, basis_explanation, basis_name, date_in_words, html,
-    is_dutch, pick, retention_sentence, Frame,
-};
+use super::plain::{accept_language, html, words, Frame};
 pub use super::plain::{best_of_accept_language, negotiate};
 use crate::json::QueryParams;
 use askama::Template;
@@ -18,6 +15,7 @@ use keuze_app::AppState;
 use keuze_core::diff::{country_name, in_eea, CatalogDiff, Change, PurposeDiffKind};
 use keuze_core::{CatalogVersion, LegalBasis, Locale, Period, Purpose};
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -216,10 +214,10 @@ pub(crate) fn purpose_view<X: Texts>(
     catalog: &keuze_core::Catalog,
     texts: &X,
 ) -> PurposeView<X::Out> {
-    let period = |period: Period, sentence: fn(Period, &Locale) -> String| PeriodView {
+    let period = |period: Period, text: X::Out| PeriodView {
         period: period.to_string(),
         days: period.days(),
-        text: texts.text(&|l| sentence(period, l)),
+        text,
     };
     PurposeView {
         id: p.id.to_string(),
@@ -227,8 +225,8 @@ pub(crate) fn purpose_view<X: Texts>(
         description: texts.text(&|l| p.description.get(l).to_owned()),
         legal_basis: LegalBasisView {
             code: p.legal_basis.as_str().to_owned(),
-            name: texts.text(&|l| basis_name(p.legal_basis, l).to_owned()),
-            explanation: texts.text(&|l| basis_explanation(p.legal_basis, l).to_owned()),
+            name: texts.text(&|l| words(l).legal_basis_name(p.legal_basis)),
+            explanation: texts.text(&|l| words(l).legal_basis_explanation(p.legal_basis)),
         },
         data: p
             .categories
@@ -249,8 +247,16 @@ pub(crate) fn purpose_view<X: Texts>(
                 outside_eea: !in_eea(&r.country),
             })
             .collect(),
-        retention: period(p.retention, retention_sentence),
-        consent_lifetime: p.consent_lifetime.map(|c| period(c, ask_again_sentence)),
+        retention: period(
+            p.retention,
+            texts.text(&|l| words(l).period_sentence("privacy-retention-sentence", p.retention)),
+        ),
+        consent_lifetime: p.consent_lifetime.map(|c| {
+            period(
+                c,
+                texts.text(&|l| words(l).period_sentence("privacy-ask-again-sentence", c)),
+            )
+        }),
         gpc: p.gpc,
         benefit: p
             .benefit
@@ -269,150 +275,6 @@ pub(crate) fn purpose_view<X: Texts>(
 const PUBLIC_CSP: &str =
     "default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
-/// The words around the content, in one language.
-pub(crate) struct Labels {
-    pub(crate) skip: &'static str,
-    pub(crate) language: &'static str,
-    pub(crate) intro: &'static str,
-    pub(crate) sensitive_note: &'static str,
-    pub(crate) who_we_are: &'static str,
-    pub(crate) established_in: &'static str,
-    pub(crate) contact: &'static str,
-    pub(crate) privacy_contact: &'static str,
-    pub(crate) purposes: &'static str,
-    pub(crate) on_this_page: &'static str,
-    pub(crate) legal_basis: &'static str,
-    pub(crate) data: &'static str,
-    pub(crate) sensitive: &'static str,
-    pub(crate) recipients: &'static str,
-    pub(crate) no_recipients: &'static str,
-    pub(crate) outside_eea: &'static str,
-    pub(crate) retention: &'static str,
-    pub(crate) consent_lifetime: &'static str,
-    pub(crate) gpc: &'static str,
-    pub(crate) benefit: &'static str,
-    pub(crate) alternative: &'static str,
-    pub(crate) alternative_object: &'static str,
-    pub(crate) version: &'static str,
-    pub(crate) published: &'static str,
-    pub(crate) digest: &'static str,
-    pub(crate) as_json: &'static str,
-    pub(crate) changes: &'static str,
-    pub(crate) incidents: &'static str,
-    pub(crate) back: &'static str,
-    pub(crate) changes_intro: &'static str,
-    pub(crate) in_force: &'static str,
-    pub(crate) first_version: &'static str,
-    pub(crate) nothing_changed: &'static str,
-    pub(crate) important: &'static str,
-    pub(crate) important_note: &'static str,
-    pub(crate) important_note_other: &'static str,
-    pub(crate) important_short: &'static str,
-    pub(crate) new_purpose: &'static str,
-    pub(crate) removed_purpose: &'static str,
-    pub(crate) changed_purpose: &'static str,
-    pub(crate) about_us: &'static str,
-    pub(crate) kinds_of_data: &'static str,
-}
-
-const EN: Labels = Labels {
-    skip: "Skip to content",
-    language: "Language",
-    intro: "This page tells you what we use your data for, and what you get in return. For each purpose you see which data we use, who else gets it, how long we keep it, and why we may use it.",
-    sensitive_note: "Data marked (sensitive) needs extra care, such as data about your health. The law protects it more strictly.",
-    who_we_are: "Who we are",
-    established_in: "Based in",
-    contact: "Contact",
-    privacy_contact: "Questions about privacy",
-    purposes: "What we use your data for",
-    on_this_page: "Purposes on this page",
-    legal_basis: "Why we may do this",
-    data: "Which data",
-    sensitive: "(sensitive)",
-    recipients: "Who else gets it",
-    no_recipients: "No one else gets this data.",
-    outside_eea: "outside the EEA (European Economic Area)",
-    retention: "How long we keep it",
-    consent_lifetime: "How long your yes counts",
-    gpc: "If your browser sends a Global Privacy Control signal, we take it as a no.",
-    benefit: "What you get",
-    alternative: "If you say no",
-    alternative_object: "If you object",
-    version: "Catalog version",
-    published: "published on",
-    digest: "Fingerprint",
-    as_json: "This page as data (JSON)",
-    changes: "What changed, and when",
-    incidents: "Privacy incidents",
-    back: "How we use your data now",
-    changes_intro: "Each time we change what we do with your data, we publish a new version. Here you see every version, newest first, and what changed. After an important change we ask you again before we count on your yes.",
-    in_force: "in force now",
-    first_version: "The first version we published.",
-    nothing_changed: "Nothing changed in what we do with your data.",
-    important: "Important change",
-    important_note: "If you said yes to this before, we ask you again. Until you answer, we do not count on your earlier yes.",
-    important_note_other: "This changes what we do with your data. Please read it.",
-    important_short: "(important)",
-    new_purpose: "New purpose",
-    removed_purpose: "No longer used",
-    changed_purpose: "Changed",
-    about_us: "About us",
-    kinds_of_data: "Kinds of data",
-};
-
-const NL: Labels = Labels {
-    skip: "Naar de inhoud",
-    language: "Taal",
-    intro: "Op deze pagina lees je waarvoor we je gegevens gebruiken, en wat je ervoor terugkrijgt. Per doel zie je welke gegevens we gebruiken, wie ze nog meer krijgt, hoe lang we ze bewaren en waarom we ze mogen gebruiken.",
-    sensitive_note: "Gegevens met (gevoelig) erbij vragen extra zorg, zoals gegevens over je gezondheid. De wet beschermt ze strenger.",
-    who_we_are: "Wie we zijn",
-    established_in: "Gevestigd in",
-    contact: "Contact",
-    privacy_contact: "Vragen over privacy",
-    purposes: "Waarvoor we je gegevens gebruiken",
-    on_this_page: "Doelen op deze pagina",
-    legal_basis: "Waarom we dit mogen",
-    data: "Welke gegevens",
-    sensitive: "(gevoelig)",
-    recipients: "Wie krijgt ze nog meer",
-    no_recipients: "Niemand anders krijgt deze gegevens.",
-    outside_eea: "buiten de EER (Europese Economische Ruimte)",
-    retention: "Hoe lang we ze bewaren",
-    consent_lifetime: "Hoe lang je ja geldt",
-    gpc: "Stuurt je browser een Global Privacy Control-signaal, dan zien we dat als een nee.",
-    benefit: "Wat je ervoor terugkrijgt",
-    alternative: "Als je nee zegt",
-    alternative_object: "Als je bezwaar maakt",
-    version: "Catalogusversie",
-    published: "gepubliceerd op",
-    digest: "Vingerafdruk",
-    as_json: "Deze pagina als data (JSON)",
-    changes: "Wat er veranderde, en wanneer",
-    incidents: "Privacy-incidenten",
-    back: "Hoe we je gegevens nu gebruiken",
-    changes_intro: "Elke keer dat we iets veranderen aan wat we met je gegevens doen, publiceren we een nieuwe versie. Hier zie je alle versies, de nieuwste eerst, en wat er veranderde. Na een belangrijke wijziging vragen we het je opnieuw, voordat we op je ja rekenen.",
-    in_force: "nu van kracht",
-    first_version: "De eerste versie die we publiceerden.",
-    nothing_changed: "Er veranderde niets aan wat we met je gegevens doen.",
-    important: "Belangrijke wijziging",
-    important_note: "Heb je hier eerder ja op gezegd, dan vragen we het je opnieuw. Tot je antwoordt, rekenen we niet op je eerdere ja.",
-    important_note_other: "Dit verandert wat we met je gegevens doen. Lees het even.",
-    important_short: "(belangrijk)",
-    new_purpose: "Nieuw doel",
-    removed_purpose: "Niet meer in gebruik",
-    changed_purpose: "Gewijzigd",
-    about_us: "Over ons",
-    kinds_of_data: "Soorten gegevens",
-};
-
-pub(crate) fn labels(locale: &Locale) -> &'static Labels {
-    if is_dutch(locale) {
-        &NL
-    } else {
-        &EN
-    }
-}
-
 /// A link target for a contact: web addresses as they are, e-mail addresses as `mailto:`.
 fn contact_href(contact: &str) -> Option<String> {
     let contact = contact.trim();
@@ -428,7 +290,7 @@ fn contact_href(contact: &str) -> Option<String> {
 #[derive(Template)]
 #[template(path = "privacy.html", whitespace = "minimize")]
 struct PrivacyPage {
-    frame: Frame<Labels>,
+    frame: Frame,
     doc: PrivacyDocument<String>,
     contact_href: Option<String>,
     privacy_contact_href: Option<String>,
@@ -440,13 +302,9 @@ impl PrivacyPage {
     fn new(version: &CatalogVersion, locale: &Locale) -> Self {
         let doc = privacy_document(version, &OneLanguage(locale.clone()), locale.to_string());
         let org = &doc.organisation;
-        let title = if is_dutch(locale) {
-            format!("Hoe {} je gegevens gebruikt", org.name)
-        } else {
-            format!("How {} uses your data", org.name)
-        };
+        let title = words(locale).t_args("privacy-title", &[("org", org.name.as_str().into())]);
         Self {
-            frame: Frame::new(locale, "/privacy", title, &org.name, labels(locale)),
+            frame: Frame::new(locale, "/privacy", title, &org.name),
             contact_href: contact_href(&org.contact),
             privacy_contact_href: contact_href(&org.privacy_contact),
             any_sensitive: doc
@@ -454,7 +312,7 @@ impl PrivacyPage {
                 .iter()
                 .flat_map(|p| &p.data)
                 .any(|d| d.sensitive),
-            published_on: date_in_words(version.published_at, locale),
+            published_on: words(locale).date(version.published_at),
             doc,
         }
     }
@@ -482,10 +340,10 @@ struct PurposeChanges {
     title: String,
     /// Where the purpose is described now; `None` once it is no longer used.
     href: Option<String>,
-    status: &'static str,
+    status: Cow<'static, str>,
     material: bool,
     /// For a material change: what it means for a yes given before.
-    note: Option<&'static str>,
+    note: Option<Cow<'static, str>>,
     lines: Vec<ChangeLine>,
 }
 
@@ -511,8 +369,8 @@ fn version_view(
     current: &CatalogVersion,
     locale: &Locale,
 ) -> VersionView {
-    let l = labels(locale);
-    let lang = if is_dutch(locale) { "nl" } else { "en" };
+    let l = words(locale);
+    let lang = l.code();
     let purposes = diff
         .map(|d| {
             d.purposes
@@ -533,16 +391,16 @@ fn version_view(
                         return None;
                     }
                     let status = match pd.kind {
-                        PurposeDiffKind::Added => l.new_purpose,
-                        PurposeDiffKind::Removed => l.removed_purpose,
-                        PurposeDiffKind::Changed if pd.is_material() => l.important,
-                        PurposeDiffKind::Changed => l.changed_purpose,
+                        PurposeDiffKind::Added => l.t("privacy-new-purpose"),
+                        PurposeDiffKind::Removed => l.t("privacy-removed-purpose"),
+                        PurposeDiffKind::Changed if pd.is_material() => l.t("privacy-important"),
+                        PurposeDiffKind::Changed => l.t("privacy-changed-purpose"),
                     };
                     let now = current.catalog.purpose(pd.purpose.as_str());
                     // Only a consent purpose has a yes that we stop counting on.
                     let note = pd.is_material().then(|| match now.map(|p| p.legal_basis) {
-                        Some(LegalBasis::Consent) => l.important_note,
-                        _ => l.important_note_other,
+                        Some(LegalBasis::Consent) => l.t("privacy-important-note"),
+                        _ => l.t("privacy-important-note-other"),
                     });
                     Some(PurposeChanges {
                         title: pd.title.get(locale).to_owned(),
@@ -559,7 +417,7 @@ fn version_view(
     VersionView {
         number: version.number,
         published_at: version.published_at.to_rfc3339(),
-        published_on: date_in_words(version.published_at, locale),
+        published_on: l.date(version.published_at),
         in_force: version.number == current.number,
         first: diff.is_none(),
         purposes,
@@ -575,7 +433,7 @@ fn version_view(
 #[derive(Template)]
 #[template(path = "privacy_changes.html", whitespace = "minimize")]
 struct ChangesPage {
-    frame: Frame<Labels>,
+    frame: Frame,
     /// Newest first.
     versions: Vec<VersionView>,
 }
@@ -584,11 +442,7 @@ impl ChangesPage {
     fn new(history: &keuze_core::CatalogHistory, locale: &Locale) -> Self {
         let current = history.current();
         let org = &current.catalog.organisation.name;
-        let title = if is_dutch(locale) {
-            format!("Wat er veranderde in hoe {org} je gegevens gebruikt")
-        } else {
-            format!("What changed in how {org} uses your data")
-        };
+        let title = words(locale).t_args("privacy-changes-title", &[("org", org.as_str().into())]);
         let mut versions: Vec<VersionView> = history
             .changes()
             .map(|(v, d)| version_view(v, Some(d), current, locale))
@@ -598,7 +452,7 @@ impl ChangesPage {
         }
         versions.reverse();
         Self {
-            frame: Frame::new(locale, "/privacy/changes", title, org, labels(locale)),
+            frame: Frame::new(locale, "/privacy/changes", title, org),
             versions,
         }
     }
@@ -624,7 +478,7 @@ pub async fn page(
     let locale = negotiate(query.lang.as_deref(), accept_language(&headers));
     let history = state.catalog();
     let page = PrivacyPage::new(history.current(), &locale);
-    html(&page, page.frame.lang, PUBLIC_CSP)
+    html(&page, page.frame.w, PUBLIC_CSP)
 }
 
 /// The transparency page as JSON, for machines: the same content as `/privacy`.
@@ -654,7 +508,7 @@ pub async fn document(
         (PrivacyJson::Every(doc), "en, nl")
     } else {
         let locale = negotiate(query.lang.as_deref(), accept_language(&headers));
-        let language = pick(&locale, "en", "nl");
+        let language = words(&locale).code();
         let doc = privacy_document(current, &OneLanguage(locale), language.to_owned());
         (PrivacyJson::One(doc), language)
     };
@@ -687,7 +541,7 @@ pub async fn changes(
     let locale = negotiate(query.lang.as_deref(), accept_language(&headers));
     let history = state.catalog();
     let page = ChangesPage::new(&history, &locale);
-    html(&page, page.frame.lang, PUBLIC_CSP)
+    html(&page, page.frame.w, PUBLIC_CSP)
 }
 
 #[cfg(test)]

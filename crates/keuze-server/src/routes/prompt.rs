@@ -119,6 +119,7 @@ pub(crate) fn prompt_for(state: &AppState, subject: SubjectId, locale: &Locale) 
     let current = history.current();
     let catalog = &current.catalog;
     let now = state.now();
+    let w = super::plain::words(locale);
     let index = state
         .index()
         .read()
@@ -155,18 +156,19 @@ pub(crate) fn prompt_for(state: &AppState, subject: SubjectId, locale: &Locale) 
                     .recipients
                     .iter()
                     .map(|r| {
-                        let outside = if in_eea(&r.country) {
-                            ""
-                        } else if locale.as_str() == "nl" {
-                            ", buiten de EER"
-                        } else {
-                            ", outside the EEA"
-                        };
-                        format!("{} ({}{outside})", r.name, country_name(&r.country, locale))
+                        let outside = if in_eea(&r.country) { "no" } else { "yes" };
+                        w.t_args(
+                            "prompt-recipient",
+                            &[
+                                ("name", r.name.as_str().into()),
+                                ("country", country_name(&r.country, locale).into()),
+                                ("outside-eea", outside.into()),
+                            ],
+                        )
                     })
                     .collect(),
-                retention: p.retention.in_words(locale),
-                consent_lifetime: p.consent_lifetime.map(|l| l.in_words(locale)),
+                retention: w.period(p.retention),
+                consent_lifetime: p.consent_lifetime.map(|l| w.period(l)),
                 notice_digest: p.notice_digest(locale, &catalog.taxonomy).to_string(),
                 changes,
             }
