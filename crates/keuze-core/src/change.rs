@@ -7,9 +7,10 @@
 //! meaning as changed by raising its `revision`, which adds a material change, but can
 //! never make a rule's material change minor.
 //!
-//! This module classifies and writes no sentence: a change carries what its explanation
-//! needs (names, countries, periods), and [`crate::diff_words`] puts it in words, so that
-//! deciding (through [`crate::published`]) never depends on how a change is worded.
+//! This module classifies and writes no sentence for customers: a change carries what its
+//! explanation needs (names, countries, periods), and the `keuze-words` crate puts it in
+//! words, so that deciding (through [`crate::published`]) never depends on how a change is
+//! worded.
 //!
 //! The order of purposes, of categories and of recipients is not compared: it changes
 //! what customers see first, not what is done with their data.
@@ -372,8 +373,7 @@ pub struct CatalogDiff {
     pub categories: Vec<Change>,
 }
 
-/// A diff that cannot be made: the new catalog breaks a promise the old one made. It
-/// reads as [`crate::diff_words`] writes it.
+/// A diff that cannot be made: the new catalog breaks a promise the old one made.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DiffError {
     /// Revisions only go up, so a consent can always be matched to the meaning it was
@@ -387,6 +387,33 @@ pub struct LoweredRevision {
     pub purpose: PurposeId,
     pub from: u32,
     pub to: u32,
+}
+
+impl fmt::Display for DiffError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::RevisionLowered(lowered) => {
+                let lines: Vec<String> = lowered.iter().map(ToString::to_string).collect();
+                f.write_str(&lines.join("\n"))
+            }
+        }
+    }
+}
+
+impl std::error::Error for DiffError {}
+
+impl fmt::Display for LoweredRevision {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "the revision of purpose `{}` went down from {} to {}, but a revision can only go up: set it back to {}, or to {} if the purpose's meaning changed",
+            self.purpose,
+            self.from,
+            self.to,
+            self.from,
+            self.from.saturating_add(1)
+        )
+    }
 }
 
 /// Compares two versions of a catalog.

@@ -1,7 +1,5 @@
-//! The path other crates know the catalog diff by. It only re-exports: the
-//! classification from [`crate::change`] and the words from [`crate::diff_words`], kept
-//! here so their callers compile while they move to those modules (issue 20). Nothing in
-//! this crate uses it.
+//! The path other crates know the catalog diff by: it re-exports [`crate::change`], kept
+//! so their callers compile while they move to that module (issue 20). The diff in words
+//! is in the `keuze-words` crate (`keuze_words::changes`). Nothing in this crate uses it.
 
 pub use crate::change::*;
-pub use crate::diff_words::{country_name, explain_for_customer};

@@ -1,9 +1,8 @@
 //! What the IAB's TCF lists define, as Keuze knows them: the TCF purposes and special
-//! features (ids, English and Dutch names), the sample Global Vendor List, and why a
+//! features (ids, and names as the IAB writes them), the sample Global Vendor List, and why a
 //! vendor list does not let a vendor receive signals. Depends on no other module of the
 //! crate but ids, so the catalog parser and the TC string maker can both use it.
 
-use crate::ids::Locale;
 use keuze_tcf::Gvl;
 use std::fmt;
 
@@ -13,61 +12,25 @@ use std::fmt;
 /// the current list every week.
 pub use keuze_tcf::SAMPLE_VENDOR_LIST;
 
-/// The TCF purposes (policy 4 and later), by id: English, Dutch.
-const PURPOSES: [(&str, &str); 11] = [
-    (
-        "Store and/or access information on a device",
-        "Informatie op een apparaat opslaan en/of lezen",
-    ),
-    (
-        "Use limited data to select advertising",
-        "Beperkte gegevens gebruiken om advertenties te kiezen",
-    ),
-    (
-        "Create profiles for personalised advertising",
-        "Profielen maken voor advertenties op maat",
-    ),
-    (
-        "Use profiles to select personalised advertising",
-        "Profielen gebruiken om advertenties op maat te kiezen",
-    ),
-    (
-        "Create profiles to personalise content",
-        "Profielen maken om content op maat te maken",
-    ),
-    (
-        "Use profiles to select personalised content",
-        "Profielen gebruiken om content op maat te kiezen",
-    ),
-    (
-        "Measure advertising performance",
-        "Meten hoe advertenties presteren",
-    ),
-    ("Measure content performance", "Meten hoe content presteert"),
-    (
-        "Understand audiences through statistics or combinations of data from different sources",
-        "Doelgroepen begrijpen met statistieken of combinaties van gegevens uit verschillende bronnen",
-    ),
-    (
-        "Develop and improve services",
-        "Diensten ontwikkelen en verbeteren",
-    ),
-    (
-        "Use limited data to select content",
-        "Beperkte gegevens gebruiken om content te kiezen",
-    ),
+/// The TCF purposes (policy 4 and later), by id, as the IAB names them.
+const PURPOSES: [&str; 11] = [
+    "Store and/or access information on a device",
+    "Use limited data to select advertising",
+    "Create profiles for personalised advertising",
+    "Use profiles to select personalised advertising",
+    "Create profiles to personalise content",
+    "Use profiles to select personalised content",
+    "Measure advertising performance",
+    "Measure content performance",
+    "Understand audiences through statistics or combinations of data from different sources",
+    "Develop and improve services",
+    "Use limited data to select content",
 ];
 
-/// The TCF special features, by id: English, Dutch.
-const SPECIAL_FEATURES: [(&str, &str); 2] = [
-    (
-        "Use precise geolocation data",
-        "Precieze locatiegegevens gebruiken",
-    ),
-    (
-        "Actively scan device characteristics for identification",
-        "Apparaatkenmerken actief scannen om je te herkennen",
-    ),
+/// The TCF special features, by id, as the IAB names them.
+const SPECIAL_FEATURES: [&str; 2] = [
+    "Use precise geolocation data",
+    "Actively scan device characteristics for identification",
 ];
 
 /// The highest TCF purpose id (TCF v2.2 and later).
@@ -75,19 +38,19 @@ pub const MAX_PURPOSE: u8 = PURPOSES.len() as u8;
 /// The highest TCF special feature id.
 pub const MAX_SPECIAL_FEATURE: u8 = SPECIAL_FEATURES.len() as u8;
 
-fn pick(names: &[(&'static str, &'static str)], id: u8, locale: &Locale) -> Option<&'static str> {
-    let (en, nl) = names.get(usize::from(id).checked_sub(1)?)?;
-    Some(if locale.as_str() == "nl" { nl } else { en })
+fn pick(names: &[&'static str], id: u8) -> Option<&'static str> {
+    names.get(usize::from(id).checked_sub(1)?).copied()
 }
 
-/// A TCF purpose's name in `locale` (Dutch for `nl`, English otherwise).
-pub fn purpose_name(id: u8, locale: &Locale) -> Option<&'static str> {
-    pick(&PURPOSES, id, locale)
+/// A TCF purpose's name as the IAB writes it (English). Customers read it from the
+/// words (`tcf-purpose-name`).
+pub fn purpose_name(id: u8) -> Option<&'static str> {
+    pick(&PURPOSES, id)
 }
 
-/// A TCF special feature's name in `locale` (Dutch for `nl`, English otherwise).
-pub fn special_feature_name(id: u8, locale: &Locale) -> Option<&'static str> {
-    pick(&SPECIAL_FEATURES, id, locale)
+/// A TCF special feature's name as the IAB writes it (English).
+pub fn special_feature_name(id: u8) -> Option<&'static str> {
+    pick(&SPECIAL_FEATURES, id)
 }
 
 /// A catalog vendor a Global Vendor List does not let receive signals.
@@ -155,22 +118,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn names_in_both_languages() {
+    fn names_by_id() {
         assert_eq!(
-            purpose_name(1, &Locale::en()),
+            purpose_name(1),
             Some("Store and/or access information on a device")
         );
+        assert_eq!(purpose_name(0), None);
+        assert_eq!(purpose_name(12), None);
         assert_eq!(
-            purpose_name(11, &Locale::nl()),
-            Some("Beperkte gegevens gebruiken om content te kiezen")
-        );
-        assert_eq!(purpose_name(0, &Locale::en()), None);
-        assert_eq!(purpose_name(12, &Locale::en()), None);
-        assert_eq!(
-            special_feature_name(2, &Locale::en()),
+            special_feature_name(2),
             Some("Actively scan device characteristics for identification")
         );
-        assert_eq!(special_feature_name(3, &Locale::en()), None);
+        assert_eq!(special_feature_name(3), None);
     }
 
     /// The built-in English names are the IAB's, as the sample vendor list writes them.
@@ -178,13 +137,10 @@ mod tests {
     fn english_names_are_the_vendor_lists() {
         let gvl = Gvl::from_json(SAMPLE_VENDOR_LIST).unwrap_or_else(|e| panic!("{e}"));
         for (id, p) in &gvl.purposes {
-            assert_eq!(purpose_name(*id, &Locale::en()), Some(p.name.as_str()));
+            assert_eq!(purpose_name(*id), Some(p.name.as_str()));
         }
         for (id, f) in &gvl.special_features {
-            assert_eq!(
-                special_feature_name(*id, &Locale::en()),
-                Some(f.name.as_str())
-            );
+            assert_eq!(special_feature_name(*id), Some(f.name.as_str()));
         }
         assert_eq!(gvl.purposes.len(), usize::from(MAX_PURPOSE));
         assert_eq!(gvl.special_features.len(), usize::from(MAX_SPECIAL_FEATURE));

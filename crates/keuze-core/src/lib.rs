@@ -9,7 +9,6 @@ pub mod checkpoint;
 pub mod choice;
 pub mod decision;
 pub mod diff;
-pub mod diff_words;
 pub mod digest;
 pub mod erasure;
 pub mod event;

@@ -29,6 +29,7 @@
 //! find every id the server asks for; where code used to branch on a value, the message
 //! selects on a variable instead.
 
+pub mod changes;
 mod negotiate;
 
 pub use negotiate::{best_of_accept_language, exact, negotiate};
@@ -192,16 +193,33 @@ impl<'w> Lang<'w> {
         self.format(id, Some(&fluent)).into_owned()
     }
 
+    /// The message `id` if this language or the source language has it, else `None`; for
+    /// a table that may lack an entry (country names), so a gap is no miss.
+    pub fn t_opt(&self, id: &str) -> Option<Cow<'w, str>> {
+        let words = self.words;
+        let has = |at: usize| words.bundles.get(at).and_then(|b| pattern(b, id)).is_some();
+        (has(self.at) || has(0)).then(|| self.format(id, None))
+    }
+
+    /// The language as a catalog locale, for picking a catalog text to quote.
+    pub fn locale(&self) -> Locale {
+        self.words
+            .languages
+            .get(self.at)
+            .cloned()
+            .unwrap_or_else(Locale::en)
+    }
+
     fn format(&self, id: &str, args: Option<&FluentArgs>) -> Cow<'w, str> {
         let words = self.words;
         let found = words
             .bundles
             .get(self.at)
-            .and_then(|b| Some((b, b.get_message(id)?.value()?)))
+            .and_then(|b| Some((b, pattern(b, id)?)))
             .or_else(|| {
                 words.missed(self.code(), id, &"no such message");
                 let source = words.bundles.first()?;
-                Some((source, source.get_message(id)?.value()?))
+                Some((source, pattern(source, id)?))
             });
         let Some((bundle, pattern)) = found else {
             return Cow::Owned(id.to_owned());
@@ -270,6 +288,19 @@ impl<'w> Lang<'w> {
             "legal-basis-explanation",
             &[("basis", basis.as_str().into())],
         )
+    }
+}
+
+/// The pattern of message `id`, or of its attribute for `id.attribute`.
+fn pattern<'b>(bundle: &'b Bundle, id: &str) -> Option<&'b fluent_syntax::ast::Pattern<&'b str>> {
+    match id.split_once('.') {
+        Some((message, attribute)) => Some(
+            bundle
+                .get_message(message)?
+                .get_attribute(attribute)?
+                .value(),
+        ),
+        None => bundle.get_message(id)?.value(),
     }
 }
 

@@ -537,7 +537,13 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                         version.digest
                     );
                     if let Some(d) = diff {
-                        out!("\n{}", d.render(&keuze_core::Locale::en()));
+                        out!(
+                            "\n{}",
+                            keuze_words::changes::render(
+                                keuze_words::Words::get().lang(&keuze_core::Locale::en()),
+                                &d
+                            )
+                        );
                     }
                 }
             }
@@ -807,7 +813,8 @@ async fn catalog_diff(
     let d =
         keuze_core::diff::diff(&old_catalog, &new_catalog).map_err(|e| refused(e.to_string()))?;
     if format == "json" {
-        let json = serde_json::to_string_pretty(&d).map_err(anyhow::Error::from)?;
+        let json = serde_json::to_string_pretty(&keuze_words::changes::DiffJson(&d))
+            .map_err(anyhow::Error::from)?;
         outln!("{json}");
         return Ok(());
     }
@@ -825,7 +832,10 @@ async fn catalog_diff(
             outln!();
         }
         outln!("== {old_name} -> {new_name} ({l})\n");
-        out!("{}", d.render(l));
+        out!(
+            "{}",
+            keuze_words::changes::render(keuze_words::Words::get().lang(l), &d)
+        );
     }
     Ok(())
 }

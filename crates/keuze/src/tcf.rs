@@ -2,7 +2,6 @@
 //! that goes both ways.
 
 use crate::Failure;
-use keuze_core::Locale;
 use keuze_tcf::{Gvl, IdSet, RestrictionType, TcModel, VendorSet};
 use std::fmt::Write as _;
 use std::path::Path;
@@ -138,14 +137,13 @@ fn field(out: &mut String, label: &str, value: impl std::fmt::Display) {
 
 /// Every field of the model, segment by segment.
 fn render(m: &TcModel, gvl: Option<&Gvl>) -> String {
-    let en = Locale::en();
     let purpose = |id: u8| -> Option<String> {
         gvl.and_then(|g| g.purposes.get(&id).map(|p| p.name.clone()))
-            .or_else(|| keuze_core::tcf::purpose_name(id, &en).map(str::to_owned))
+            .or_else(|| keuze_core::tcf::purpose_name(id).map(str::to_owned))
     };
     let feature = |id: u8| -> Option<String> {
         gvl.and_then(|g| g.special_features.get(&id).map(|p| p.name.clone()))
-            .or_else(|| keuze_core::tcf::special_feature_name(id, &en).map(str::to_owned))
+            .or_else(|| keuze_core::tcf::special_feature_name(id).map(str::to_owned))
     };
     let mut out = String::new();
     let _ = writeln!(out, "Core segment");

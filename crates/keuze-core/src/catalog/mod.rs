@@ -237,25 +237,6 @@ impl Period {
     }
 }
 
-impl Period {
-    /// The period in words in `locale` (English unless Dutch): `2 years`, `2 jaar`.
-    pub fn in_words(self, locale: &Locale) -> String {
-        if locale.as_str() != "nl" {
-            return self.to_string();
-        }
-        let unit = match (self.unit, self.amount) {
-            (PeriodUnit::Days, 1) => "dag",
-            (PeriodUnit::Days, _) => "dagen",
-            (PeriodUnit::Weeks, 1) => "week",
-            (PeriodUnit::Weeks, _) => "weken",
-            (PeriodUnit::Months, 1) => "maand",
-            (PeriodUnit::Months, _) => "maanden",
-            (PeriodUnit::Years, _) => "jaar",
-        };
-        format!("{} {unit}", self.amount)
-    }
-}
-
 impl fmt::Display for Period {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let unit = match (self.unit, self.amount) {

@@ -491,10 +491,9 @@ impl TcfKind {
     }
 
     fn name(self, id: u8) -> &'static str {
-        let en = crate::ids::Locale::en();
         match self {
-            Self::Purpose => gvl::purpose_name(id, &en),
-            Self::SpecialFeature => gvl::special_feature_name(id, &en),
+            Self::Purpose => gvl::purpose_name(id),
+            Self::SpecialFeature => gvl::special_feature_name(id),
         }
         .unwrap_or("")
     }

@@ -142,7 +142,9 @@ pub async fn publish(
                     .iter()
                     .flat_map(|d| d.materially_changed().map(ToString::to_string))
                     .collect(),
-                diff: diff.as_ref().and_then(|d| serde_json::to_value(d).ok()),
+                diff: diff
+                    .as_ref()
+                    .and_then(|d| serde_json::to_value(keuze_words::changes::DiffJson(d)).ok()),
             };
             state
                 .adopt(vec![*version])

@@ -12,8 +12,9 @@ use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use keuze_app::AppState;
-use keuze_core::diff::{country_name, in_eea, CatalogDiff, Change, PurposeDiffKind};
+use keuze_core::diff::{in_eea, CatalogDiff, Change, PurposeDiffKind};
 use keuze_core::{CatalogVersion, LegalBasis, Locale, Period, Purpose};
+use keuze_words::changes;
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
 use utoipa::{IntoParams, ToSchema};
@@ -199,7 +200,7 @@ fn privacy_document<X: Texts>(
             contact: org.contact.clone(),
             privacy_contact: org.privacy_contact.clone(),
             country: org.country.to_string(),
-            country_name: texts.text(&|l| country_name(&org.country, l).to_owned()),
+            country_name: texts.text(&|l| words(l).country_name(&org.country)),
         },
         purposes: catalog
             .purposes
@@ -243,7 +244,7 @@ pub(crate) fn purpose_view<X: Texts>(
             .map(|r| RecipientView {
                 name: r.name.clone(),
                 country: r.country.to_string(),
-                country_name: texts.text(&|l| country_name(&r.country, l).to_owned()),
+                country_name: texts.text(&|l| words(l).country_name(&r.country)),
                 outside_eea: !in_eea(&r.country),
             })
             .collect(),
@@ -357,7 +358,7 @@ fn change_lines(changes: &[Change], locale: &Locale) -> Vec<ChangeLine> {
         .iter()
         .filter(|c| c.is_visible_in(locale))
         .map(|c| ChangeLine {
-            text: c.explain(locale),
+            text: changes::explain(words(locale), c),
             material: c.is_material(),
         })
         .collect()
@@ -378,14 +379,15 @@ fn version_view(
                 .filter_map(|pd| {
                     let lines = match pd.kind {
                         PurposeDiffKind::Changed => change_lines(&pd.changes, locale),
-                        PurposeDiffKind::Added | PurposeDiffKind::Removed => pd
-                            .explain_for_customer(locale)
-                            .into_iter()
-                            .map(|text| ChangeLine {
-                                text,
-                                material: false,
-                            })
-                            .collect(),
+                        PurposeDiffKind::Added | PurposeDiffKind::Removed => {
+                            changes::explain_purpose(l, pd)
+                                .into_iter()
+                                .map(|text| ChangeLine {
+                                    text,
+                                    material: false,
+                                })
+                                .collect()
+                        }
                     };
                     if lines.is_empty() {
                         return None;

@@ -9,7 +9,7 @@ use crate::wire::{parse_pseudonym, SubjectRef};
 use axum::extract::{Path, State};
 use axum::Json;
 use keuze_app::AppState;
-use keuze_core::diff::{country_name, in_eea, PurposeDiffKind};
+use keuze_core::diff::{in_eea, PurposeDiffKind};
 use keuze_core::{Action, CatalogHistory, Locale, Reason, SubjectId};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -108,7 +108,7 @@ fn changes_since(
         Some(Ok(d)) => d
             .purpose(purpose)
             .filter(|pd| pd.kind == PurposeDiffKind::Changed)
-            .map(|pd| pd.explain_for_customer(locale))
+            .map(|pd| keuze_words::changes::explain_purpose(super::plain::words(locale), pd))
             .unwrap_or_default(),
         _ => Vec::new(),
     }
@@ -161,7 +161,7 @@ pub(crate) fn prompt_for(state: &AppState, subject: SubjectId, locale: &Locale) 
                             "prompt-recipient",
                             &[
                                 ("name", r.name.as_str().into()),
-                                ("country", country_name(&r.country, locale).into()),
+                                ("country", w.country_name(&r.country).into()),
                                 ("outside-eea", outside.into()),
                             ],
                         )

@@ -61,6 +61,7 @@ list-and = { $rest } and { $last }
 list-separator = {", "}
 
 # Why we may use data for a purpose. $basis: consent, legitimate_interest, contract, legal_obligation.
+# .mid-sentence: the same name in the middle of a sentence, "based on your consent".
 legal-basis-name =
     { $basis ->
         [consent] Your consent
@@ -68,6 +69,13 @@ legal-basis-name =
         [contract] Our contract with you
        *[legal_obligation] A legal duty
     }
+    .mid-sentence =
+        { $basis ->
+            [consent] your consent
+            [legitimate_interest] our legitimate interest
+            [contract] our contract with you
+           *[legal_obligation] a legal duty
+        }
 # What the legal basis means for the reader, in one or two short sentences.
 legal-basis-explanation =
     { $basis ->

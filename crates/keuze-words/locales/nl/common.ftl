@@ -55,6 +55,13 @@ legal-basis-name =
         [contract] Onze overeenkomst met jou
        *[legal_obligation] Een wettelijke plicht
     }
+    .mid-sentence =
+        { $basis ->
+            [consent] jouw toestemming
+            [legitimate_interest] ons gerechtvaardigd belang
+            [contract] onze overeenkomst met jou
+           *[legal_obligation] een wettelijke plicht
+        }
 legal-basis-explanation =
     { $basis ->
         [consent] Alleen met jouw toestemming. Je kunt nee zeggen, en je kunt altijd van gedachten veranderen.

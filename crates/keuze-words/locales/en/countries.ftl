@@ -1,0 +1,41 @@
+## Country names, by ISO 3166 code: where a recipient handles data, where we are established.
+## A country without a name here is shown by its code.
+
+country-AT = Austria
+country-BE = Belgium
+country-BG = Bulgaria
+country-HR = Croatia
+country-CY = Cyprus
+country-CZ = Czechia
+country-DK = Denmark
+country-EE = Estonia
+country-FI = Finland
+country-FR = France
+country-DE = Germany
+country-GR = Greece
+country-HU = Hungary
+country-IE = Ireland
+country-IT = Italy
+country-LV = Latvia
+country-LT = Lithuania
+country-LU = Luxembourg
+country-MT = Malta
+country-NL = the Netherlands
+country-PL = Poland
+country-PT = Portugal
+country-RO = Romania
+country-SK = Slovakia
+country-SI = Slovenia
+country-ES = Spain
+country-SE = Sweden
+country-IS = Iceland
+country-LI = Liechtenstein
+country-NO = Norway
+country-US = United States
+country-GB = United Kingdom
+country-CH = Switzerland
+country-CA = Canada
+country-IN = India
+country-CN = China
+country-JP = Japan
+country-AU = Australia
