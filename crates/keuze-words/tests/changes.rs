@@ -349,3 +349,53 @@ fn dutch_periods_in_sentences() {
         ]
     );
 }
+
+/// The kinds of change the rich diff lacks: a recipient gone or moved out of the EEA, a
+/// yes without end, benefits and alternatives reworded, GPC, more than ten vendors, a
+/// new contact and country. Checked identical to the words before they moved here.
+#[test]
+fn more_kinds_of_change_in_both_languages() {
+    let d = diff_of(
+        &[],
+        &[
+            (
+                "contact = \"https://fietsenwinkel.example/contact\"",
+                "contact = \"https://fietsenwinkel.example/help\"",
+            ),
+            (
+                "privacy_contact = \"privacy@fietsenwinkel.example\"\ncountry = \"NL\"",
+                "privacy_contact = \"privacy@fietsenwinkel.example\"\ncountry = \"BE\"",
+            ),
+            (
+                "consent_lifetime = \"13 months\"\ntitle = { en = \"Newsletter\"",
+                "title = { en = \"Newsletter\"",
+            ),
+            (
+                "en = \"You get no newsletter. You still",
+                "en = \"You get no newsletter at all. You still",
+            ),
+            (
+                "en = \"No one can shop with your card or in your name.\"",
+                "en = \"No one can shop with your card or in your name at all.\"",
+            ),
+            (
+                "nl = \"Een site die snel en makkelijk werkt.\"",
+                "nl = \"Een site die vlot en makkelijk werkt.\"",
+            ),
+            ("gpc = true", "gpc = false"),
+            (
+                "name = \"Mailjet\"\ncountry = \"FR\"",
+                "name = \"Mailjet\"\ncountry = \"US\"",
+            ),
+            (
+                "[[purposes.recipients]]\nname = \"DHL Parcel\"\ncountry = \"DE\"\n",
+                "",
+            ),
+            (
+                "vendors = [755]",
+                "vendors = [1, 2, 6, 8, 12, 20, 21, 26, 27, 29, 30, 31, 755]",
+            ),
+        ],
+    );
+    insta::assert_snapshot!(format!("{}\n{}", render(en(), &d), render(nl(), &d)));
+}
