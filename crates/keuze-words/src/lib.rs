@@ -24,10 +24,12 @@
 //!   ([`Words::misses`]); the tests in `tests/` keep every language complete.
 //!
 //! Ids are kebab-case and grouped by the page that uses them (`me-`, `privacy-`,
-//! `incident-`, `banner-`, `demo-`); `common.ftl` holds what several pages share. Code
-//! passes ids as string literals to [`Lang::t`] and [`Lang::t_args`], so that a test can
-//! find every id the server asks for; where code used to branch on a value, the message
-//! selects on a variable instead.
+//! `incident-`, `banner-`, `demo-`), or by what they name: a catalog change (`change-`,
+//! `changes-`: [`changes`]), a country (`country-NL`), a TCF purpose (`tcf-`);
+//! `common.ftl` holds what several pages share. `id.attribute` names an attribute, e.g.
+//! `legal-basis-name.mid-sentence`. Code passes ids as string literals to [`Lang::t`] and
+//! [`Lang::t_args`], so that a test can find every id the code asks for; where code used
+//! to branch on a value, the message selects on a variable instead.
 
 pub mod changes;
 mod negotiate;
