@@ -1,7 +1,9 @@
 //! The storage interface of Keuze. The server is generic over [`Store`]; each backend
 //! (SQLite embedded, PostgreSQL to scale) lives in its own crate and must pass the
-//! [`conformance`] suite. [`GroupCommit`] batches concurrent writes into one transaction.
+//! `conformance` suite (behind the feature of that name, which only the backends' tests
+//! turn on). [`GroupCommit`] batches concurrent writes into one transaction.
 
+#[cfg(feature = "conformance")]
 pub mod conformance;
 mod group_commit;
 mod outbox;
