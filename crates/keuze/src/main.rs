@@ -38,7 +38,7 @@ use keuze_core::{Catalog, CatalogHistory, Pseudonymizer};
 use keuze_server::catalogs::{self, PublishError, Published};
 use keuze_server::limits::Limit;
 use keuze_server::listen::{ConnectionLimits, Tls};
-use keuze_server::propagate::{ConfiguredWebhook, NatsConfig, PropagationConfig, RetryPolicy};
+use keuze_server::propagate::{NatsConfig, PropagationConfig, RetryPolicy};
 use keuze_server::{AppState, Edge, ServerParts, SystemClock};
 use keuze_store::{Scope, Store, StoredLogKey};
 use std::path::{Path, PathBuf};
@@ -1099,16 +1099,7 @@ fn propagation(args: &ServeArgs, settings: &Settings) -> PropagationConfig {
     }
     PropagationConfig {
         nats,
-        webhooks: settings
-            .webhooks
-            .iter()
-            .map(|w| ConfiguredWebhook {
-                name: w.name.clone(),
-                url: w.url.clone(),
-                purposes: w.purposes.clone(),
-                secret: w.secret.clone(),
-            })
-            .collect(),
+        webhooks: settings.webhooks.clone(),
         retry,
         batch: 0,
     }
