@@ -76,7 +76,7 @@ pub fn redact(url: &str) -> String {
 /// Opens the database the settings name, bringing its schema up to date. With
 /// `follow`, a PostgreSQL database also reports how other nodes grow the ledger.
 pub async fn open(settings: &Settings, follow: bool) -> Result<Database, OpenError> {
-    let backend = backend(settings.database.as_deref())?;
+    let backend = backend(settings.database_url())?;
     if let Some(schema) = &settings.database_schema {
         if backend == Backend::Sqlite {
             return Err(BadUrl(format!(
@@ -104,7 +104,7 @@ pub async fn open(settings: &Settings, follow: bool) -> Result<Database, OpenErr
             })
         }
         Backend::Postgres => {
-            let url = settings.database.as_deref().unwrap_or_default();
+            let url = settings.database_url().unwrap_or_default();
             let options = PgStoreOptions {
                 schema: settings.database_schema.clone(),
                 // While the database is away, a write waits this long for a connection

@@ -32,7 +32,7 @@ use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use config::Settings;
 use keuze_app::catalogs::{self, PublishError, Published};
-use keuze_app::propagate::{ConfiguredWebhook, NatsConfig, PropagationConfig, RetryPolicy};
+use keuze_app::propagate::{NatsConfig, PropagationConfig, RetryPolicy};
 use keuze_app::{AppState, ServerParts, SystemClock};
 use keuze_core::catalog::{parse_catalog, parse_catalog_against, CatalogReport, SAMPLE_CATALOG};
 use keuze_core::checkpoint::LogVerifier;
@@ -1100,16 +1100,7 @@ fn propagation(args: &ServeArgs, settings: &Settings) -> PropagationConfig {
     }
     PropagationConfig {
         nats,
-        webhooks: settings
-            .webhooks
-            .iter()
-            .map(|w| ConfiguredWebhook {
-                name: w.name.clone(),
-                url: w.url.clone(),
-                purposes: w.purposes.clone(),
-                secret: w.secret.clone(),
-            })
-            .collect(),
+        webhooks: settings.webhooks.clone(),
         retry,
         batch: 0,
     }
