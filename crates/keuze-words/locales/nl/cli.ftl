@@ -53,12 +53,18 @@ cli-projection-ok = in orde: de projectie is gelijk aan een herbouw uit het groo
         [one] { $rows } huidige keuze
        *[other] { $rows } huidige keuzes
     })
-cli-rebuilt = de projectie is herbouwd uit { $entries } grootboekregels: { $rows ->
+cli-rebuilt = de projectie is herbouwd uit { $entries ->
+        [one] { $entries } grootboekregel
+       *[other] { $entries } grootboekregels
+    }: { $rows ->
         [one] { $rows } huidige keuze
        *[other] { $rows } huidige keuzes
     }
 cli-ledger-verify-progress = { $spinner } controleren: { $pos }/{ $len } gebeurtenissen [{ $bar }] { $per_sec } nog { $eta }
-cli-ledger-verified = in orde: { $entries } grootboekregels ({ $consent_events } toestemmingsgebeurtenissen, { $admin_actions } beheeracties, { $notices } incidentmeldingen), { $nodes } boomknopen en { $checkpoints } checkpoints gecontroleerd in { $seconds } s{ $root ->
+cli-ledger-verified = in orde: { $entries ->
+        [one] { $entries } grootboekregel
+       *[other] { $entries } grootboekregels
+    } ({ $consent_events } toestemmingsgebeurtenissen, { $admin_actions } beheeracties, { $notices } incidentmeldingen), { $nodes } boomknopen en { $checkpoints } checkpoints gecontroleerd in { $seconds } s{ $root ->
         [none] {""}
        *[other] ; wortel { $root }
     }
@@ -186,7 +192,16 @@ cli-backup-sqlite-only = keuze { $command } kopieert de SQLite-datamap; van een 
 cli-backup-no-database = { $data } heeft geen database ({ $file }); er is niets geschreven. Geef de datamap op met --data (of `data` in keuze.toml)
 cli-backup-key-missing = { $path } ontbreekt, dus de back-up heeft geen { $key }
 cli-backup-copy-does-not-verify = de kopie van { $data } klopt niet; er is niets geschreven
-cli-backed-up = back-up gemaakt van { $entries } grootboekregels (wortel { $root }), { $erased } gewiste personen en { $files } bestanden van { $from } naar { $to } in { $seconds } s
+cli-backed-up = back-up gemaakt van { $entries ->
+        [one] { $entries } grootboekregel
+       *[other] { $entries } grootboekregels
+    } (wortel { $root }), { $erased ->
+        [one] { $erased } gewiste persoon
+       *[other] { $erased } gewiste personen
+    } en { $files ->
+        [one] { $files } bestand
+       *[other] { $files } bestanden
+    } van { $from } naar { $to } in { $seconds } s
 cli-backup-projection-differs = de projectie wijkt op { $count ->
         [one] { $count } plek
        *[other] { $count } plekken
@@ -199,19 +214,28 @@ cli-restore-target-not-empty = { $target } is niet leeg; er is niets teruggezet.
 cli-restore-does-not-verify = { $dir } klopt niet; er is niets teruggezet
 cli-restore-ledger-differs = { $dir } bevat { $entries } grootboekregels met wortel { $root }, maar het manifest zegt { $manifest_entries } met wortel { $manifest_root }: de back-up is beschadigd; er is niets teruggezet
 cli-restore-could-not-move-aside = kon { $target } niet opzijzetten naar { $aside }; er is niets teruggezet (de gecontroleerde kopie staat in { $staging })
-cli-restore-verified = in orde: { $entries } grootboekregels, { $nodes } boomknopen en { $checkpoints } checkpoints gecontroleerd; wortel { $root }
+cli-restore-verified = in orde: { $entries ->
+        [one] { $entries } grootboekregel
+       *[other] { $entries } grootboekregels
+    }, { $nodes } boomknopen en { $checkpoints } checkpoints gecontroleerd; wortel { $root }
 cli-restored = de back-up van { $created } is teruggezet van { $dir } naar { $target }
 cli-restore-aside = de bestanden die eerder in { $target } stonden, staan nu in { $aside }; verwijder ze zodra het terugzetten is gecontroleerd
 cli-restore-reapplied = { $count ->
         [one] { $count } wissing
        *[other] { $count } wissingen
     } opnieuw toegepast die { $target } na het maken van de back-up had vastgelegd
-cli-restore-erasures-warning = de back-up bevat { $erased } gewiste personen, per { $created }. Wie daarna is gewist, is in de back-up niet gewist{ $replaced ->
+cli-restore-erasures-warning = de back-up bevat { $erased ->
+        [one] { $erased } gewiste persoon
+       *[other] { $erased } gewiste personen
+    }, per { $created }. Wie daarna is gewist, is in de back-up niet gewist{ $replaced ->
         [yes] , tenzij de vervangen datamap die wissingen had vastgelegd (die zijn opnieuw toegepast)
        *[no] {""}
     }: pas die wissingen opnieuw toe voordat je de server start (docs/operations.md, "Restore and erasure")
 cli-restore-erasures-unreadable = kon de wissingen die { $data } had vastgelegd niet lezen; er is niets teruggezet
-cli-restore-no-catalog-for-erasures = { $count } personen die in de vervangen datamap zijn gewist, moeten opnieuw worden gewist, maar de back-up bevat geen catalogus om de wissing tegen vast te leggen; er is niets teruggezet
+cli-restore-no-catalog-for-erasures = { $count ->
+        [one] { $count } persoon die in de vervangen datamap is gewist, moet
+       *[other] { $count } personen die in de vervangen datamap zijn gewist, moeten
+    } opnieuw worden gewist, maar de back-up bevat geen catalogus om de wissing tegen vast te leggen; er is niets teruggezet
 cli-restore-no-manifest = { $dir } heeft geen { $manifest }, dus het is geen back-up die met `keuze backup` is gemaakt (of hij is onvolledig); er is niets teruggezet
 cli-restore-manifest-unreadable = kon { $path } niet lezen: { $error }; er is niets teruggezet
 cli-restore-manifest-invalid = { $path }:{ $line }:{ $column }: geen manifest van een back-up: { $error }; de back-up is beschadigd, er is niets teruggezet
