@@ -41,17 +41,12 @@ pub fn backend(url: Option<&str>) -> Result<Backend, BadUrl> {
     let scheme = url.split_once("://").map(|(s, _)| s.to_ascii_lowercase());
     match scheme.as_deref() {
         Some("postgres" | "postgresql") => Ok(Backend::Postgres),
-        Some(other) => Err(BadUrl(format!(
-            "--database {}: the scheme `{other}://` is not supported; use \
-             postgres://user@host:port/database for PostgreSQL, or leave --database out \
-             for SQLite in the data directory",
-            redact(url)
+        Some(other) => Err(BadUrl(say!(
+            "cli-database-scheme-unsupported",
+            url = redact(url),
+            scheme = other
         ))),
-        None => Err(BadUrl(format!(
-            "--database {}: not a URL; write postgres://user@host:port/database, or leave \
-             --database out for SQLite in the data directory",
-            redact(url)
-        ))),
+        None => Err(BadUrl(say!("cli-database-not-a-url", url = redact(url)))),
     }
 }
 
@@ -79,18 +74,10 @@ pub async fn open(settings: &Settings, follow: bool) -> Result<Database, OpenErr
     let backend = backend(settings.database_url())?;
     if let Some(schema) = &settings.database_schema {
         if backend == Backend::Sqlite {
-            return Err(BadUrl(format!(
-                "--database-schema {schema} needs --database postgres://…; SQLite keeps its \
-                 tables in the data directory's file"
-            ))
-            .into());
+            return Err(BadUrl(say!("cli-database-schema-needs-postgres", schema = schema)).into());
         }
         if !keuze_postgres::valid_schema(schema) {
-            return Err(BadUrl(format!(
-                "--database-schema {schema}: use lower-case letters, digits and `_`, \
-                 starting with a letter or `_` (not `pg_`), at most 63 bytes"
-            ))
-            .into());
+            return Err(BadUrl(say!("cli-database-schema-invalid", schema = schema)).into());
         }
     }
     match backend {

@@ -3,9 +3,24 @@
 //! 2 wrong usage (including an unusable config file), 3 the data directory or database
 //! failed.
 
+/// A sentence of `cli.ftl` in the operator's language, with its variables by name:
+/// `say!("cli-wrote", path = path.display().to_string())`.
+macro_rules! say {
+    ($id:literal) => {
+        $crate::words::lang().t($id).into_owned()
+    };
+    ($id:literal, $($name:ident = $value:expr),+ $(,)?) => {
+        $crate::words::lang().t_args(
+            $id,
+            &[$((stringify!($name), ::keuze_words::Value::from($value))),+],
+        )
+    };
+}
+
 mod config;
 mod database;
 mod datadir;
+mod words;
 
 /// Like `print!`, but a closed pipe (`keuze catalog diff 1 2 | head`) ends the output
 /// quietly instead of panicking.
@@ -333,8 +348,7 @@ fn cli_attribution() -> keuze_core::admin::Attribution {
 }
 
 fn parse_scope(s: &str) -> Result<Scope, String> {
-    Scope::parse(s)
-        .ok_or_else(|| format!("`{s}` is not a scope; use one of: decide, record, admin, audit"))
+    Scope::parse(s).ok_or_else(|| say!("cli-scope-unknown", scope = s))
 }
 
 /// A failure with the exit code it should end the process with.
@@ -362,7 +376,7 @@ fn refused(msg: impl Into<String>) -> Failure {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     if let Err(e) = init_logging() {
-        eprintln!("error: {e}");
+        eprintln!("{}", say!("cli-error", message = e));
         return ExitCode::from(2);
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -371,14 +385,15 @@ fn main() -> ExitCode {
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("error: could not start the async runtime: {e}");
+            let message = say!("cli-no-runtime", error = e.to_string());
+            eprintln!("{}", say!("cli-error", message = message));
             return ExitCode::from(3);
         }
     };
     match runtime.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => {
-            eprintln!("error: {:#}", f.error);
+            eprintln!("{}", say!("cli-error", message = format!("{:#}", f.error)));
             ExitCode::from(f.code)
         }
     }
@@ -405,11 +420,7 @@ fn init_logging() -> Result<(), String> {
             .with_current_span(true)
             .with_span_list(false)
             .try_init(),
-        other => {
-            return Err(format!(
-                "KEUZE_LOG_FORMAT is `{other}`; use `text` (the default) or `json`"
-            ))
-        }
+        other => return Err(say!("cli-log-format-unknown", format = other)),
     };
     Ok(())
 }
@@ -457,16 +468,23 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             .map_err(publish_failure)?
             {
                 Published::Unchanged { number } => {
-                    outln!("{name} is identical to version {number}, which is in force: nothing was published");
+                    outln!(
+                        "{}",
+                        say!("cli-publish-unchanged", file = &name, number = number)
+                    );
                 }
                 Published::New { version, diff } => {
                     outln!(
-                        "published {name} as version {} ({})",
-                        version.number,
-                        version.digest
+                        "{}",
+                        say!(
+                            "cli-published",
+                            file = &name,
+                            number = version.number,
+                            digest = version.digest.to_string()
+                        )
                     );
                     if let Some(d) = diff {
-                        out!("\n{}", d.render(&keuze_core::Locale::en()));
+                        out!("\n{}", d.render(&words::locale()));
                     }
                 }
             }
@@ -484,16 +502,13 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             let store = open_database(&settings, false).await?.store;
             let c = projection::compare(&*store).await?;
             if c.difference_count > 0 {
-                return Err(refused(format!(
-                    "the projection differs from a rebuild in {} places: {}",
-                    c.difference_count,
-                    c.differences.join("; ")
+                return Err(refused(say!(
+                    "cli-projection-differs",
+                    count = c.difference_count,
+                    differences = c.differences.join("; ")
                 )));
             }
-            outln!(
-                "ok: the projection equals a rebuild from the ledger ({} current choices)",
-                c.rows
-            );
+            outln!("{}", say!("cli-projection-ok", rows = c.rows));
             Ok(())
         }
         Command::Ledger(LedgerCommand::Rebuild { data, check: false }) => {
@@ -501,7 +516,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             let store = open_database(&settings, false).await?.store;
             let before = store.event_count().await?;
             let rows = store.rebuild_projection().await?;
-            outln!("rebuilt the projection from {before} ledger entries: {rows} current choices");
+            outln!("{}", say!("cli-rebuilt", entries = before, rows = rows));
             Ok(())
         }
         Command::Ledger(LedgerCommand::Verify { data, keys }) => ledger_verify(&data, &keys).await,
@@ -538,9 +553,9 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 &id(old.verifier_key_string()),
                 &id(new.verifier_key_string()),
             )
-            .map_err(|e| refused(format!("the rotation cannot be audited: {e}")))?;
+            .map_err(|e| refused(say!("cli-rotation-not-audited", error = e.to_string())))?;
             store.append_admin(entry).await?;
-            eprintln!("new checkpoints will be signed with this key (restart the server):");
+            eprintln!("{}", say!("cli-log-key-rotated"));
             outln!("{}", new.verifier_key_string());
             Ok(())
         }
@@ -567,9 +582,12 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             store.insert_api_key(&key, &by).await?;
             let names: Vec<&str> = key.scopes.iter().map(|s| s.as_str()).collect();
             eprintln!(
-                "created API key {} with scopes {}; it is shown only once:",
-                key.id,
-                names.join(", ")
+                "{}",
+                say!(
+                    "cli-key-created",
+                    id = key.id.to_string(),
+                    scopes = names.join(", ")
+                )
             );
             outln!("{secret}");
             Ok(())
@@ -581,7 +599,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 let names: Vec<&str> = k.scopes.iter().map(|s| s.as_str()).collect();
                 let revoked = k
                     .revoked_at
-                    .map(|at| format!("\trevoked {at}"))
+                    .map(|at| format!("\t{}", say!("cli-key-list-revoked", at = at.to_string())))
                     .unwrap_or_default();
                 outln!(
                     "{}\t{}\t{}\t{}{revoked}",
@@ -597,33 +615,40 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             let settings = settings(&data)?;
             let store = open_database(&settings, false).await?.store;
             let Some(key) = store.find_api_key(&id).await? else {
-                return Err(refused(format!(
-                    "there is no API key `{id}` in {}; `keuze key list` shows the ids (the 16 \
-                     hex digits after `kz_`)",
-                    settings.data.display()
+                return Err(refused(say!(
+                    "cli-key-unknown",
+                    id = &id,
+                    data = settings.data.display().to_string()
                 )));
             };
             if let Some(at) = key.revoked_at {
-                return Err(refused(format!(
-                    "API key {id} was revoked already, at {at}; nothing was changed"
+                return Err(refused(say!(
+                    "cli-key-revoked-already",
+                    id = &id,
+                    at = at.to_string()
                 )));
             }
             match store.revoke_api_key(&id, &cli_attribution()).await? {
                 Some(entry) => {
                     outln!(
-                        "revoked API key {id} ({}); audit entry {}",
-                        key.label,
-                        entry.seq
+                        "{}",
+                        say!(
+                            "cli-key-revoked",
+                            id = &id,
+                            label = &key.label,
+                            seq = entry.seq
+                        )
                     );
                     eprintln!(
-                        "running servers refuse it within {} s",
-                        keuze_app::keys::KEY_CACHE_TTL_MS / 1000
+                        "{}",
+                        say!(
+                            "cli-key-refused-within",
+                            seconds = keuze_app::keys::KEY_CACHE_TTL_MS / 1000
+                        )
                     );
                     Ok(())
                 }
-                None => Err(refused(format!(
-                    "API key {id} was revoked meanwhile by someone else; nothing was changed"
-                ))),
+                None => Err(refused(say!("cli-key-revoked-meanwhile", id = &id))),
             }
         }
         Command::Tcf(TcfCommand::Decode {
@@ -667,13 +692,19 @@ async fn run(cli: Cli) -> Result<(), Failure> {
 fn load_vendor_list(path: &Path) -> Result<keuze_tcf::Gvl, Failure> {
     let usage = |error: anyhow::Error| Failure { code: 2, error };
     let text = std::fs::read_to_string(path)
-        .with_context(|| format!("could not read the vendor list {}", path.display()))
+        .with_context(|| {
+            say!(
+                "cli-vendor-list-unreadable",
+                file = path.display().to_string()
+            )
+        })
         .map_err(usage)?;
     keuze_tcf::Gvl::from_json(&text).map_err(|e| {
-        usage(anyhow::anyhow!(
-            "{} is not a Global Vendor List Keuze can use: {e}. Give the IAB's vendor-list.json of format 3 (https://vendor-list.consensu.org/v3/vendor-list.json)",
-            path.display()
-        ))
+        usage(anyhow::anyhow!(say!(
+            "cli-vendor-list-invalid",
+            file = path.display().to_string(),
+            error = e.to_string()
+        )))
     })
 }
 
@@ -682,7 +713,7 @@ fn read_catalog(
     vendor_list: Option<&keuze_tcf::Gvl>,
 ) -> Result<(Catalog, CatalogReport, String), Failure> {
     let source = std::fs::read_to_string(path)
-        .with_context(|| format!("could not read the catalog {}", path.display()))
+        .with_context(|| say!("cli-catalog-unreadable", file = path.display().to_string()))
         .map_err(|e| Failure { code: 1, error: e })?;
     let name = path.display().to_string();
     let parsed = match vendor_list {
@@ -693,10 +724,7 @@ fn read_catalog(
         Ok((catalog, report)) => Ok((catalog, report, source)),
         Err(e) => {
             eprint!("{}", e.0.render());
-            Err(refused(format!(
-                "{} was refused; fix the errors above and run `keuze catalog check {}`",
-                name, name
-            )))
+            Err(refused(say!("cli-catalog-refused-check", file = &name)))
         }
     }
 }
@@ -710,18 +738,20 @@ async fn catalog_arg(arg: &str, data: &DataArgs) -> Result<(String, Catalog), Fa
     }
     let number: u32 = arg
         .parse()
-        .map_err(|_| refused(format!("`{arg}` is neither a file nor a version number")))?;
+        .map_err(|_| refused(say!("cli-diff-arg-neither", arg = arg)))?;
     let settings = settings(data)?;
     let store = open_database(&settings, false).await?.store;
     let stored = store.catalog_version(number).await?.ok_or_else(|| {
-        refused(format!(
-            "there is no file `{arg}`, and no published version {number} in {}",
-            settings.data.display()
+        refused(say!(
+            "cli-diff-no-version",
+            arg = arg,
+            number = number,
+            data = settings.data.display().to_string()
         ))
     })?;
-    let (catalog, _) = parse_catalog(&format!("version {number}"), &stored.source)
-        .map_err(|e| refused(e.0.render()))?;
-    Ok((format!("version {number}"), catalog))
+    let name = say!("cli-version-name", number = number);
+    let (catalog, _) = parse_catalog(&name, &stored.source).map_err(|e| refused(e.0.render()))?;
+    Ok((name, catalog))
 }
 
 async fn catalog_diff(
@@ -741,7 +771,10 @@ async fn catalog_diff(
         return Ok(());
     }
     if d.is_empty() {
-        outln!("{old_name} and {new_name} say the same thing: nothing changed");
+        outln!(
+            "{}",
+            say!("cli-diff-same", old = &old_name, new = &new_name)
+        );
         return Ok(());
     }
     let locales: Vec<keuze_core::Locale> = match locale {
@@ -753,7 +786,15 @@ async fn catalog_diff(
         if i > 0 {
             outln!();
         }
-        outln!("== {old_name} -> {new_name} ({l})\n");
+        outln!(
+            "{}\n",
+            say!(
+                "cli-diff-heading",
+                old = &old_name,
+                new = &new_name,
+                locale = l.as_str()
+            )
+        );
         out!("{}", d.render(l));
     }
     Ok(())
@@ -772,23 +813,27 @@ fn check(
     if report.warning_count() > 0 {
         eprint!("{}", report.render());
         if strict {
-            return Err(refused(format!(
-                "{} has warnings and --strict was given",
-                file.display()
+            return Err(refused(say!(
+                "cli-check-strict",
+                file = file.display().to_string()
             )));
         }
     }
     outln!(
-        "{}: ok, {} purposes, digest {}",
-        file.display(),
-        catalog.purposes.len(),
-        catalog.digest()
+        "{}",
+        say!(
+            "cli-check-ok",
+            file = file.display().to_string(),
+            count = catalog.purposes.len(),
+            digest = catalog.digest().to_string()
+        )
     );
     Ok(())
 }
 
 fn init(dir: &Path, force: bool) -> Result<(), Failure> {
-    std::fs::create_dir_all(dir).with_context(|| format!("could not create {}", dir.display()))?;
+    std::fs::create_dir_all(dir)
+        .with_context(|| say!("cli-could-not-create", path = dir.display().to_string()))?;
     let files = [
         ("catalog.toml", SAMPLE_CATALOG.to_owned()),
         ("keuze.toml", config::SAMPLE_CONFIG.to_owned()),
@@ -800,22 +845,19 @@ fn init(dir: &Path, force: bool) -> Result<(), Failure> {
     for (name, _) in &files {
         let path = dir.join(name);
         if path.exists() && !force {
-            return Err(refused(format!(
-                "{} exists already; nothing was written (use --force to overwrite)",
-                path.display()
+            return Err(refused(say!(
+                "cli-init-exists",
+                path = path.display().to_string()
             )));
         }
     }
     for (name, text) in &files {
         let path = dir.join(name);
         std::fs::write(&path, text)
-            .with_context(|| format!("could not write {}", path.display()))?;
-        outln!("wrote {}", path.display());
+            .with_context(|| say!("cli-could-not-write", path = path.display().to_string()))?;
+        outln!("{}", say!("cli-wrote", path = path.display().to_string()));
     }
-    outln!(
-        "next: cd {} && keuze catalog check catalog.toml && keuze serve",
-        dir.display()
-    );
+    outln!("{}", say!("cli-init-next", dir = dir.display().to_string()));
     Ok(())
 }
 
@@ -824,12 +866,11 @@ fn publish_failure(e: PublishError) -> Failure {
     match e {
         PublishError::Invalid(report) => {
             eprint!("{}", report.render());
-            refused(format!(
-                "{} was refused; nothing was published",
-                report.file
-            ))
+            refused(say!("cli-publish-refused", file = report.file.to_string()))
         }
-        PublishError::BrokenPromise(e) => refused(format!("{e}\nnothing was published")),
+        PublishError::BrokenPromise(e) => {
+            refused(say!("cli-publish-broken-promise", error = e.to_string()))
+        }
         PublishError::Store(e) => e.into(),
     }
 }
@@ -845,7 +886,7 @@ async fn catalog_to_serve(
     let history = catalogs::load_history(store).await?;
     let (name, source) = match (file, &history) {
         (Some(path), _) => (path.display().to_string(), read_source(path)?),
-        (None, Some(_)) => return history.ok_or_else(|| refused("no catalog")),
+        (None, Some(_)) => return history.ok_or_else(|| refused(say!("cli-no-catalog"))),
         (None, None) => {
             tracing::info!("no catalog given: serving the sample catalog");
             ("<sample catalog>".to_owned(), SAMPLE_CATALOG.to_owned())
@@ -857,7 +898,7 @@ async fn catalog_to_serve(
         .await
         .map_err(publish_failure)?
     {
-        Published::Unchanged { .. } => history.ok_or_else(|| refused("no catalog")),
+        Published::Unchanged { .. } => history.ok_or_else(|| refused(say!("cli-no-catalog"))),
         Published::New { version, diff } => {
             tracing::info!(version = version.number, digest = %version.digest, "published a new catalog version");
             if let Some(d) = &diff {
@@ -883,7 +924,11 @@ fn parse_verifiers(keys: &[String]) -> Result<Vec<LogVerifier>, Failure> {
         .map(|k| {
             LogVerifier::parse(k).map_err(|e| Failure {
                 code: 2,
-                error: anyhow::anyhow!("--key {k}: {e}"),
+                error: anyhow::anyhow!(say!(
+                    "cli-key-flag-invalid",
+                    key = k,
+                    error = e.to_string()
+                )),
             })
         })
         .collect()
@@ -918,7 +963,16 @@ async fn ledger_verify(data: &DataArgs, keys: &[String]) -> Result<(), Failure> 
     let bar = indicatif::ProgressBar::new(0);
     bar.set_style(
         indicatif::ProgressStyle::with_template(
-            "{spinner} verifying {pos}/{len} events [{bar:30}] {per_sec} {eta} left",
+            // indicatif's placeholders go in as the message's variables.
+            &say!(
+                "cli-ledger-verify-progress",
+                spinner = "{spinner}",
+                pos = "{pos}",
+                len = "{len}",
+                bar = "{bar:30}",
+                per_sec = "{per_sec}",
+                eta = "{eta}"
+            ),
         )
         .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
@@ -933,57 +987,70 @@ async fn ledger_verify(data: &DataArgs, keys: &[String]) -> Result<(), Failure> 
         Ok(report) => {
             let secs = started.elapsed().as_secs_f64();
             outln!(
-                "ok: {} ledger entries ({} consent events, {} admin actions, {} incident \
-                 notices), {} tree nodes and {} checkpoints verified in {:.2} s{}",
-                report.events,
-                report.events - report.admin_entries - report.notice_entries,
-                report.admin_entries,
-                report.notice_entries,
-                report.nodes_checked,
-                report.checkpoints,
-                secs,
-                report
-                    .root
-                    .map(|r| format!("; root {r}"))
-                    .unwrap_or_default()
+                "{}",
+                say!(
+                    "cli-ledger-verified",
+                    entries = report.events,
+                    consent_events = report.events - report.admin_entries - report.notice_entries,
+                    admin_actions = report.admin_entries,
+                    notices = report.notice_entries,
+                    nodes = report.nodes_checked,
+                    checkpoints = report.checkpoints,
+                    seconds = format!("{secs:.2}"),
+                    root = report
+                        .root
+                        .map_or_else(|| "none".to_owned(), |r| r.to_string())
+                )
             );
             Ok(())
         }
         Err(keuze_app::audit::Mismatch::Store(e)) => Err(e.into()),
-        Err(m) => Err(refused(format!("the ledger does not verify: {m}"))),
+        Err(m) => Err(refused(say!(
+            "cli-ledger-does-not-verify",
+            mismatch = m.to_string()
+        ))),
     }
 }
 
 fn receipt_verify(file: &Path, keys: &[String]) -> Result<(), Failure> {
     let verifiers = parse_verifiers(keys)?;
     let text = std::fs::read_to_string(file)
-        .with_context(|| format!("could not read {}", file.display()))
+        .with_context(|| say!("cli-could-not-read", path = file.display().to_string()))
         .map_err(|error| Failure { code: 1, error })?;
     let receipt: Receipt = serde_json::from_str(&text).map_err(|e| {
-        refused(format!(
-            "{} is not a Keuze receipt: {e} (line {}, column {})",
-            file.display(),
-            e.line(),
-            e.column()
+        refused(say!(
+            "cli-receipt-invalid",
+            file = file.display().to_string(),
+            error = e.to_string(),
+            line = e.line(),
+            column = e.column()
         ))
     })?;
-    let verified = verify_receipt(&receipt, &verifiers)
-        .map_err(|e| refused(format!("{} does not verify: {e}", file.display())))?;
+    let verified = verify_receipt(&receipt, &verifiers).map_err(|e| {
+        refused(say!(
+            "cli-receipt-does-not-verify",
+            file = file.display().to_string(),
+            error = e.to_string()
+        ))
+    })?;
     outln!(
-        "ok: event {} ({} {} by {}) is in the log {} at size {}, signed by a given key",
-        verified.entry.seq,
-        verified.entry.action,
-        verified.entry.purpose,
-        receipt.controller.name,
-        verified.checkpoint.origin,
-        verified.checkpoint.size
+        "{}",
+        say!(
+            "cli-receipt-ok",
+            seq = verified.entry.seq,
+            action = verified.entry.action.to_string(),
+            purpose = verified.entry.purpose.to_string(),
+            controller = &receipt.controller.name,
+            origin = verified.checkpoint.origin.to_string(),
+            size = verified.checkpoint.size
+        )
     );
     Ok(())
 }
 
 fn read_source(path: &Path) -> Result<String, Failure> {
     std::fs::read_to_string(path)
-        .with_context(|| format!("could not read the catalog {}", path.display()))
+        .with_context(|| say!("cli-catalog-unreadable", file = path.display().to_string()))
         .map_err(|e| Failure { code: 1, error: e })
 }
 
