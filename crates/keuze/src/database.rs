@@ -140,12 +140,13 @@ mod tests {
             assert_eq!(backend(Some(url)).unwrap(), Backend::Postgres, "{url}");
         }
         let e = backend(Some("mysql://root:hunter2@h/db")).unwrap_err().0;
-        assert!(e.contains("`mysql://` is not supported"), "{e}");
+        // In the operator's language, whatever that is where the tests run.
+        assert!(e.contains("`mysql://`"), "{e}");
         assert!(!e.contains("hunter2"), "the password is not repeated: {e}");
-        assert!(backend(Some("keuze.db"))
-            .unwrap_err()
-            .0
-            .contains("not a URL"));
+        assert_eq!(
+            backend(Some("keuze.db")).unwrap_err().0,
+            say!("cli-database-not-a-url", url = "keuze.db")
+        );
     }
 
     #[test]

@@ -183,11 +183,14 @@ pub(crate) async fn serve(args: ServeArgs) -> Result<(), Failure> {
     tokio::spawn(follow_publications(state.clone()));
     let listener = tokio::net::TcpListener::bind(&listen)
         .await
-        .with_context(|| format!("could not listen on {listen}"))?;
+        .with_context(|| say!("cli-serve-cannot-listen", address = listen.clone()))?;
     let addr = listener.local_addr()?;
     tracing::info!(%addr, data = %settings.data.display(), database = %location, catalog_version = version, "keuze is serving");
     let scheme = if tls.is_some() { "https" } else { "http" };
-    outln!("keuze listening on {scheme}://{addr}");
+    outln!(
+        "{}",
+        say!("cli-serve-listening", url = format!("{scheme}://{addr}"))
+    );
     keuze_server::listen::serve(
         listener,
         keuze_server::app_with(state.clone(), &edge),
@@ -196,7 +199,7 @@ pub(crate) async fn serve(args: ServeArgs) -> Result<(), Failure> {
         shutdown_signal(),
     )
     .await
-    .context("the server failed")?;
+    .context(say!("cli-serve-failed"))?;
     state.writer().flush().await?;
     tracing::info!("all pending writes are committed");
     if let Err(e) = state.save_index_snapshot().await {
@@ -232,8 +235,9 @@ fn vendor_list_in_force(
                 return Ok(None);
             }
             tracing::info!("serving the sample catalog's TC strings with the sample vendor list");
-            keuze_tcf::Gvl::from_json(keuze_core::tcf::SAMPLE_VENDOR_LIST)
-                .map_err(|e| anyhow::anyhow!("the built-in sample vendor list: {e}"))?
+            keuze_tcf::Gvl::from_json(keuze_core::tcf::SAMPLE_VENDOR_LIST).map_err(|e| {
+                anyhow::anyhow!(say!("cli-serve-sample-vendor-list", error = e.to_string()))
+            })?
         }
     };
     let problems = keuze_core::tcf::vendor_problems(tcf, &list);
@@ -241,11 +245,11 @@ fn vendor_list_in_force(
         let list_of: Vec<String> = problems.iter().map(ToString::to_string).collect();
         return Err(Failure {
             code: 2,
-            error: anyhow::anyhow!(
-                "catalog version {} names vendors the vendor list does not let receive signals: {}. Nothing was started. Remove them from the catalog's [tcf] vendors and publish it (keuze catalog publish), or give a vendor list that has them (--tcf-vendor-list)",
-                current.number,
-                list_of.join("; ")
-            ),
+            error: anyhow::anyhow!(say!(
+                "cli-serve-vendors-not-on-list",
+                version = current.number,
+                vendors = list_of.join("; ")
+            )),
         });
     }
     tracing::info!(
@@ -267,8 +271,13 @@ fn edge(
         value
             .as_deref()
             .map(|v| {
-                v.parse::<Limit>()
-                    .map_err(|e| usage(anyhow::anyhow!("the config file's `{key}`: {e}")))
+                v.parse::<Limit>().map_err(|e| {
+                    usage(anyhow::anyhow!(say!(
+                        "cli-serve-config-limit",
+                        key = key.to_owned(),
+                        error = e.to_string()
+                    )))
+                })
             })
             .transpose()
     };
@@ -301,11 +310,7 @@ fn edge(
             Some(Tls::from_pem_files(&cert, &key).map_err(|e| usage(e.into()))?)
         }
         (None, None) => None,
-        _ => {
-            return Err(usage(anyhow::anyhow!(
-                "HTTPS needs both a certificate and its key: set tls_cert and tls_key together"
-            )))
-        }
+        _ => return Err(usage(anyhow::anyhow!(say!("cli-serve-tls-needs-both")))),
     };
     Ok((edge, connections, tls))
 }

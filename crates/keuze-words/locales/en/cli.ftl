@@ -217,3 +217,12 @@ cli-database-schema-invalid = --database-schema { $schema }: use lower-case lett
 cli-projection-stale = subject { $subject } purpose { $purpose }: the projection holds event { $held }, the ledger's latest is { $latest }
 cli-projection-extra-row = subject { $subject } purpose { $purpose }: the projection holds event { $held }, which a rebuild would not (a second row for the pair, or a subject without ledger events)
 cli-projection-missing-row = subject { $subject } purpose { $purpose }: the projection has no row, the ledger's latest is event { $latest }
+
+## keuze serve
+cli-serve-cannot-listen = could not listen on { $address }
+cli-serve-listening = keuze listening on { $url }
+cli-serve-failed = the server failed
+cli-serve-sample-vendor-list = the built-in sample vendor list: { $error }
+cli-serve-vendors-not-on-list = catalog version { $version } names vendors the vendor list does not let receive signals: { $vendors }. Nothing was started. Remove them from the catalog's [tcf] vendors and publish it (keuze catalog publish), or give a vendor list that has them (--tcf-vendor-list)
+cli-serve-config-limit = the config file's `{ $key }`: { $error }
+cli-serve-tls-needs-both = HTTPS needs both a certificate and its key: set tls_cert and tls_key together

@@ -259,3 +259,12 @@ cli-database-schema-invalid = --database-schema { $schema }: gebruik kleine lett
 cli-projection-stale = persoon { $subject } doel { $purpose }: de projectie bevat gebeurtenis { $held }, de laatste in het grootboek is { $latest }
 cli-projection-extra-row = persoon { $subject } doel { $purpose }: de projectie bevat gebeurtenis { $held }, die een herbouw niet zou schrijven (een tweede rij voor het paar, of een persoon zonder gebeurtenissen in het grootboek)
 cli-projection-missing-row = persoon { $subject } doel { $purpose }: de projectie heeft geen rij, de laatste gebeurtenis in het grootboek is { $latest }
+
+## keuze serve
+cli-serve-cannot-listen = kon niet luisteren op { $address }
+cli-serve-listening = keuze luistert op { $url }
+cli-serve-failed = de server is gestopt met een fout
+cli-serve-sample-vendor-list = de ingebouwde voorbeeldlijst van leveranciers: { $error }
+cli-serve-vendors-not-on-list = catalogusversie { $version } noemt leveranciers die volgens de leverancierslijst geen signalen mogen ontvangen: { $vendors }. Er is niets gestart. Haal ze uit de [tcf]-leveranciers van de catalogus en publiceer die (keuze catalog publish), of geef een leverancierslijst die ze wel heeft (--tcf-vendor-list)
+cli-serve-config-limit = `{ $key }` in het configuratiebestand: { $error }
+cli-serve-tls-needs-both = HTTPS heeft een certificaat én de bijbehorende sleutel nodig: zet tls_cert en tls_key allebei
