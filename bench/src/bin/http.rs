@@ -129,6 +129,8 @@ fn main() -> Result<()> {
         "keuze",
         Command::new(&keuze)
             .current_dir(tmp.path())
+            // The runner reads the server's English "listening on" line.
+            .env("KEUZE_LANG", "en")
             .env_remove("KEUZE_LOG")
             .env_remove("KEUZE_CONFIG")
             .arg("serve")

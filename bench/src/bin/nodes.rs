@@ -134,6 +134,8 @@ impl Node {
     fn start(keuze: &Path, cwd: &Path, data: &str, url: &str, schema: &str) -> Result<Self> {
         let mut child = Command::new(keuze)
             .current_dir(cwd)
+            // The runner reads the server's English "listening on" line.
+            .env("KEUZE_LANG", "en")
             .args(["serve", "--listen", "127.0.0.1:0", "--data", data])
             .args(["--database", url, "--database-schema", schema])
             .env("KEUZE_LOG", "warn")

@@ -2,7 +2,7 @@
 //! or none, names it (or `*`), and does not care about ranges for other languages.
 
 use keuze_core::Locale;
-use keuze_server::routes::plain::{best_of_accept_language, negotiate};
+use keuze_server::language::{best_of_accept_language, negotiate};
 
 pub fn accept_language(data: &[u8]) {
     let Ok(header) = std::str::from_utf8(data) else {

@@ -9,15 +9,14 @@
 //! that transaction, and a refused batch rolls back whole, salts included.
 
 use crate::append::{append_admin_in, append_notices_in};
-use crate::rows::{
-    decode_incident, decode_notice_event, StoredRow, INCIDENT_COLUMNS, NOTICE_COLUMNS,
-};
+use crate::rows::Pg;
 use crate::store::refused;
 use crate::{db_error, PgStore, Sequencer};
 use keuze_core::admin::{Attribution, NewAdminEntry};
 use keuze_core::catalog::Digest256;
 use keuze_core::incident::{NewNotice, NoticeEvent};
 use keuze_core::SubjectId;
+use keuze_store::decode::{self, StoredRow, INCIDENT_COLUMNS, NOTICE_COLUMNS};
 use keuze_store::{NoticeCounts, Result, StoreError, StoredIncident};
 use sqlx::PgConnection;
 
@@ -92,7 +91,7 @@ impl PgStore {
             .fetch_all(&self.pool)
             .await
             .map_err(db_error)?;
-        rows.iter().map(decode_incident).collect()
+        rows.iter().map(|r| decode::incident(&Pg(r))).collect()
     }
 
     pub(crate) async fn incident_in(&self, number: u32) -> Result<Option<StoredIncident>> {
@@ -102,7 +101,7 @@ impl PgStore {
             .fetch_optional(&self.pool)
             .await
             .map_err(db_error)?;
-        row.as_ref().map(decode_incident).transpose()
+        row.as_ref().map(|r| decode::incident(&Pg(r))).transpose()
     }
 
     pub(crate) async fn publish_incident_in(
@@ -130,9 +129,9 @@ impl PgStore {
                 .fetch_optional(&mut *tx)
                 .await
                 .map_err(db_error)?;
-            return row.as_ref().map(decode_incident).transpose();
+            return row.as_ref().map(|r| decode::incident(&Pg(r))).transpose();
         };
-        let incident = decode_incident(&row)?;
+        let incident = decode::incident(&Pg(&row))?;
         let audit = NewAdminEntry::incident_published(by, number);
         append_admin_in(&mut tx, &self.channel, audit).await?;
         tx.commit().await.map_err(db_error)?;
@@ -165,7 +164,7 @@ impl PgStore {
             .fetch_all(&self.pool)
             .await
             .map_err(db_error)?;
-        rows.iter().map(decode_notice_event).collect()
+        rows.iter().map(|r| decode::notice_event(&Pg(r))).collect()
     }
 
     pub(crate) async fn notified_subjects_in(&self, incident: u32) -> Result<Vec<SubjectId>> {
@@ -180,9 +179,11 @@ impl PgStore {
         .map_err(db_error)?;
         rows.iter()
             .map(|row| {
-                StoredRow::new(row, format!("a subject notified of incident {incident}"))
-                    .bytes32("pseudonym")
-                    .map(SubjectId::from_bytes)
+                StoredRow::new(
+                    Pg(row),
+                    format!("a subject notified of incident {incident}"),
+                )
+                .subject("pseudonym")
             })
             .collect()
     }
@@ -197,7 +198,10 @@ impl PgStore {
         .fetch_one(&self.pool)
         .await
         .map_err(db_error)?;
-        let r = StoredRow::new(&row, format!("the notice counts of incident {incident}"));
+        let r = StoredRow::new(
+            Pg(&row),
+            format!("the notice counts of incident {incident}"),
+        );
         Ok(NoticeCounts {
             notified: r.number("notified")?,
             acknowledged: r.number("acknowledged")?,

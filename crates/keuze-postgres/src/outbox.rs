@@ -5,14 +5,12 @@
 //! whatever moves or removes a cursor holds the ledger sequencer, as erasures do: no sink
 //! can start or move between an erasure reading the cursors and committing.
 
-use crate::rows::{db_u64, EventFields, NoticeFields, StoredRow, LEDGER_COLUMNS, NOTICE_COLUMNS};
+use crate::rows::{db_u64, Pg, LEDGER_COLUMNS};
 use crate::{db_error, PgStore, Sequencer};
 use async_trait::async_trait;
 use keuze_core::{PurposeId, SubjectId};
-use keuze_store::{
-    DeadLetter, Outbox, OutboxBatch, OutboxEvent, Result, StoreError, StoredWebhook,
-};
-use sqlx::postgres::PgRow;
+use keuze_store::decode::{self, StoredRow, NOTICE_COLUMNS};
+use keuze_store::{DeadLetter, Outbox, OutboxBatch, OutboxEvent, Result, StoredWebhook};
 use sqlx::PgConnection;
 
 /// Called by `erase_subject` inside its transaction, after the erase entries are appended
@@ -46,74 +44,6 @@ async fn release_erasures(conn: &mut PgConnection) -> Result<()> {
     .await
     .map_err(db_error)?;
     Ok(())
-}
-
-/// The pseudonym the outbox may tell for the entry `name`d, if any, from column `subject`.
-fn outbox_subject(row: &PgRow, name: &str) -> Result<Option<SubjectId>> {
-    let subject: Option<Vec<u8>> = StoredRow::new(row, name).get("subject")?;
-    subject
-        .map(|subject| {
-            <[u8; 32]>::try_from(subject.as_slice())
-                .map(SubjectId::from_bytes)
-                .map_err(|_| {
-                    StoreError::Corrupt(format!("{name}: its subject's pseudonym is not 32 bytes"))
-                })
-        })
-        .transpose()
-}
-
-/// A ledger row with the pseudonym the outbox may tell, if any.
-fn decode_outbox_row(row: &PgRow) -> Result<(u64, Option<OutboxEvent>)> {
-    let fields = EventFields::decode(row)?;
-    let seq = fields.seq;
-    let subject = outbox_subject(row, &format!("event seq {seq}"))?;
-    Ok((
-        seq,
-        subject.map(|s| OutboxEvent::Consent(fields.into_event(s))),
-    ))
-}
-
-/// A notice row with the pseudonym the outbox may tell, if any.
-fn decode_outbox_notice(row: &PgRow) -> Result<(u64, Option<OutboxEvent>)> {
-    let fields = NoticeFields::decode(row)?;
-    let seq = fields.seq;
-    let subject = outbox_subject(row, &format!("notice entry seq {seq}"))?;
-    Ok((
-        seq,
-        subject.map(|s| OutboxEvent::Notice(fields.into_event(s))),
-    ))
-}
-
-fn decode_webhook(row: &PgRow) -> Result<StoredWebhook> {
-    let id: String = StoredRow::new(row, "a webhook").get("id")?;
-    let r = StoredRow::new(row, format!("webhook {id}"));
-    let purposes: Vec<String> = r.get("purposes")?;
-    let purposes = purposes
-        .iter()
-        .map(|p| {
-            PurposeId::parse(p)
-                .map_err(|e| StoreError::Corrupt(format!("webhook {id}: column `purposes`: {e}")))
-        })
-        .collect::<Result<Vec<_>>>()?;
-    Ok(StoredWebhook {
-        url: r.get("url")?,
-        purposes,
-        secret: r.get("secret")?,
-        created_at: r.timestamp("created_at")?,
-        id,
-    })
-}
-
-fn decode_dead_letter(row: &PgRow) -> Result<DeadLetter> {
-    let r = StoredRow::new(row, "a dead letter");
-    let attempts: i64 = r.get("attempts")?;
-    Ok(DeadLetter {
-        webhook: r.get("webhook")?,
-        seq: r.number("seq")?,
-        attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
-        error: r.get("error")?,
-        failed_at: r.timestamp("failed_at")?,
-    })
 }
 
 impl PgStore {
@@ -169,11 +99,15 @@ impl Outbox for PgStore {
         tx.commit().await.map_err(db_error)?;
         let consent = consent
             .iter()
-            .map(decode_outbox_row)
+            .map(|r| {
+                decode::outbox_consent(&Pg(r)).map(|(seq, e)| (seq, e.map(OutboxEvent::Consent)))
+            })
             .collect::<Result<Vec<_>>>()?;
         let notices = notices
             .iter()
-            .map(decode_outbox_notice)
+            .map(|r| {
+                decode::outbox_notice(&Pg(r)).map(|(seq, n)| (seq, n.map(OutboxEvent::Notice)))
+            })
             .collect::<Result<Vec<_>>>()?;
         Ok(OutboxBatch::merge_pages(after, limit, [consent, notices]))
     }
@@ -185,7 +119,7 @@ impl Outbox for PgStore {
             .await
             .map_err(db_error)?;
         row.map(|row| {
-            StoredRow::new(&row, format!("the cursor of sink `{sink}`")).number("delivered")
+            StoredRow::new(Pg(&row), format!("the cursor of sink `{sink}`")).number("delivered")
         })
         .transpose()
     }
@@ -230,7 +164,7 @@ impl Outbox for PgStore {
         .fetch_all(&self.pool)
         .await
         .map_err(db_error)?;
-        rows.iter().map(decode_webhook).collect()
+        rows.iter().map(|r| decode::webhook(&Pg(r))).collect()
     }
 
     async fn delete_webhook(&self, id: &str) -> Result<bool> {
@@ -278,7 +212,7 @@ impl Outbox for PgStore {
         .fetch_all(&self.pool)
         .await
         .map_err(db_error)?;
-        rows.iter().map(decode_dead_letter).collect()
+        rows.iter().map(|r| decode::dead_letter(&Pg(r))).collect()
     }
 
     async fn clear_dead_letters(&self, webhook: &str, from: u64) -> Result<()> {

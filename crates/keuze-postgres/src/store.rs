@@ -3,10 +3,7 @@
 //! their [`Sequencer`].
 
 use crate::append::{append_admin_in, append_in, LAST_SEQ_SQL};
-use crate::rows::{
-    db_u64, decode_admin, decode_api_key, decode_catalog, decode_checkpoint, decode_entry,
-    decode_event, decode_notice_entry, StoredRow, ADMIN_COLUMNS, LEDGER_COLUMNS, NOTICE_COLUMNS,
-};
+use crate::rows::{db_u64, Pg, LEDGER_COLUMNS};
 use crate::tree::{fetch_nodes, on_stored_tree, stored_size};
 use crate::{db_error, outbox, PgStore, Sequencer};
 use async_trait::async_trait;
@@ -16,6 +13,7 @@ use keuze_core::incident::{NewNotice, NoticeEvent};
 use keuze_core::merkle::{self, Hash};
 use keuze_core::receipt::{LedgerEntry, SubjectSalt};
 use keuze_core::{Action, ConsentEvent, NewEvent, SubjectId};
+use keuze_store::decode::{self, StoredRow, ADMIN_COLUMNS, NOTICE_COLUMNS};
 use keuze_store::{
     ApiKey, NoticeCounts, Result, Store, StoreError, StoredCatalog, StoredCheckpoint,
     StoredIncident, StoredLogKey,
@@ -48,17 +46,17 @@ pub(crate) fn refused(why: String) -> StoreError {
 impl PgStore {
     async fn fetch_events(&self, query: PgQuery<'_>) -> Result<Vec<ConsentEvent>> {
         let rows = query.fetch_all(&self.pool).await.map_err(db_error)?;
-        rows.iter().map(decode_event).collect()
+        rows.iter().map(|r| decode::consent_event(&Pg(r))).collect()
     }
 
     async fn fetch_admin(&self, query: PgQuery<'_>) -> Result<Vec<AdminEntry>> {
         let rows = query.fetch_all(&self.pool).await.map_err(db_error)?;
-        rows.iter().map(decode_admin).collect()
+        rows.iter().map(|r| decode::admin_entry(&Pg(r))).collect()
     }
 
     async fn fetch_checkpoints(&self, query: PgQuery<'_>) -> Result<Vec<StoredCheckpoint>> {
         let rows = query.fetch_all(&self.pool).await.map_err(db_error)?;
-        rows.iter().map(decode_checkpoint).collect()
+        rows.iter().map(|r| decode::checkpoint(&Pg(r))).collect()
     }
 }
 
@@ -196,7 +194,7 @@ impl Store for PgStore {
             .fetch_all(&self.pool)
             .await
             .map_err(db_error)?;
-        rows.iter().map(decode_entry).collect()
+        rows.iter().map(|r| decode::ledger_entry(&Pg(r))).collect()
     }
 
     async fn ledger_leaves(&self, after: u64, limit: u32) -> Result<Vec<LedgerLeaf>> {
@@ -238,12 +236,15 @@ impl Store for PgStore {
         tx.commit().await.map_err(db_error)?;
         let consent = consent
             .iter()
-            .map(decode_entry)
+            .map(|r| decode::ledger_entry(&Pg(r)))
             .collect::<Result<Vec<_>>>()?;
-        let admin = admin.iter().map(decode_admin).collect::<Result<Vec<_>>>()?;
+        let admin = admin
+            .iter()
+            .map(|r| decode::admin_entry(&Pg(r)))
+            .collect::<Result<Vec<_>>>()?;
         let notices = notices
             .iter()
-            .map(decode_notice_entry)
+            .map(|r| decode::notice_entry(&Pg(r)))
             .collect::<Result<Vec<_>>>()?;
         Ok(admin::merge_leaves(consent, admin, notices, limit as usize))
     }
@@ -270,7 +271,7 @@ impl Store for PgStore {
             .await
             .map_err(db_error)?;
         row.map(|row| {
-            StoredRow::new(&row, "a subject's row")
+            StoredRow::new(Pg(&row), "a subject's row")
                 .bytes32("salt")
                 .map(SubjectSalt)
         })
@@ -309,11 +310,7 @@ impl Store for PgStore {
             .await
             .map_err(db_error)?;
         rows.iter()
-            .map(|row| {
-                StoredRow::new(row, "an erased subject")
-                    .bytes32("pseudonym")
-                    .map(SubjectId::from_bytes)
-            })
+            .map(|row| StoredRow::new(Pg(row), "an erased subject").subject("pseudonym"))
             .collect()
     }
 
@@ -372,15 +369,7 @@ impl Store for PgStore {
                 .fetch_all(&self.pool)
                 .await
                 .map_err(db_error)?;
-        rows.iter()
-            .map(|row| {
-                let r = StoredRow::new(row, "a log key");
-                Ok(StoredLogKey {
-                    verifier: r.get("verifier")?,
-                    created_at: r.timestamp("created_at")?,
-                })
-            })
-            .collect()
+        rows.iter().map(|r| decode::log_key(&Pg(r))).collect()
     }
 
     async fn projection(&self) -> Result<Vec<ConsentEvent>> {
@@ -512,7 +501,7 @@ impl Store for PgStore {
         .fetch_optional(&self.pool)
         .await
         .map_err(db_error)?;
-        row.as_ref().map(decode_api_key).transpose()
+        row.as_ref().map(|r| decode::api_key(&Pg(r))).transpose()
     }
 
     async fn list_api_keys(&self) -> Result<Vec<ApiKey>> {
@@ -521,7 +510,7 @@ impl Store for PgStore {
             .fetch_all(&self.pool)
             .await
             .map_err(db_error)?;
-        rows.iter().map(decode_api_key).collect()
+        rows.iter().map(|r| decode::api_key(&Pg(r))).collect()
     }
 
     async fn latest_catalog(&self) -> Result<Option<StoredCatalog>> {
@@ -531,7 +520,7 @@ impl Store for PgStore {
             .fetch_optional(&self.pool)
             .await
             .map_err(db_error)?;
-        row.as_ref().map(decode_catalog).transpose()
+        row.as_ref().map(|r| decode::catalog(&Pg(r))).transpose()
     }
 
     async fn catalog_version(&self, number: u32) -> Result<Option<StoredCatalog>> {
@@ -541,7 +530,7 @@ impl Store for PgStore {
             .fetch_optional(&self.pool)
             .await
             .map_err(db_error)?;
-        row.as_ref().map(decode_catalog).transpose()
+        row.as_ref().map(|r| decode::catalog(&Pg(r))).transpose()
     }
 
     async fn publish_catalog(

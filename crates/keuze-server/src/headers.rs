@@ -1,5 +1,5 @@
 //! Security headers on every response. Pages set their own Content-Security-Policy (see
-//! [`crate::routes::plain::html`]); everything else gets one that allows nothing, since
+//! [`crate::views::html`]); everything else gets one that allows nothing, since
 //! no JSON or text response is meant to be rendered or framed. Responses that do not say
 //! how to cache get `no-store`: most carry a customer's choices.
 

@@ -6,11 +6,14 @@ pub mod auth;
 pub mod cmp;
 pub mod headers;
 pub mod json;
+pub mod language;
 pub mod limits;
 pub mod listen;
+pub mod notice;
 pub mod problem;
 pub mod routes;
 pub mod session;
+pub mod views;
 pub mod wire;
 
 use keuze_app::AppState;
@@ -99,9 +102,9 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(ops::healthz))
         .routes(routes!(ops::metrics))
         .routes(routes!(ops::openapi))
-        .merge(routes::privacy::routes())
-        .merge(routes::incident_pages::routes())
-        .merge(routes::me::routes())
+        .merge(views::privacy::routes())
+        .merge(views::incidents::routes())
+        .merge(views::me::routes())
         .merge(routes::banner::routes())
 }
 

@@ -5,8 +5,8 @@
 
 use crate::auth::{Authorized, RecordScope};
 use crate::json::JsonBody;
+use crate::language::supported;
 use crate::problem::{ApiError, FieldError};
-use crate::routes::plain::supported;
 use crate::wire::SubjectRef;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};

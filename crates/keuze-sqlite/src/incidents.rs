@@ -3,116 +3,18 @@
 //! `admin_events`.
 
 use super::{
-    append_admin_in, bytes32, column, commitments_for, db_error, ledger_head, nodes_json, refused,
-    to_seq, with_stored_nodes, Commitments, SqliteStore,
+    append_admin_in, commitments_for, db_error, ledger_head, nodes_json, refused,
+    with_stored_nodes, Commitments, SqliteStore,
 };
+use crate::rows::Lite;
 use keuze_core::admin::{Attribution, NewAdminEntry};
 use keuze_core::catalog::Digest256;
-use keuze_core::incident::{NewNotice, NoticeEntry, NoticeEvent, NoticeKind};
+use keuze_core::incident::{NewNotice, NoticeEntry, NoticeEvent};
 use keuze_core::merkle::TreeBuilder;
-use keuze_core::{Locale, Source, SubjectId, Timestamp};
+use keuze_core::SubjectId;
+use keuze_store::decode::{self, INCIDENT_COLUMNS, NOTICE_COLUMNS};
 use keuze_store::{NoticeCounts, Result, StoreError, StoredIncident};
-use sqlx::sqlite::{SqliteConnection, SqliteRow};
-
-const INCIDENT_COLUMNS: &str = "number, digest, canonical, recorded_at, published_at";
-
-fn decode_incident(row: &SqliteRow) -> Result<StoredIncident> {
-    let number: i64 = column(row, &|| "an incident".to_owned(), "number")?;
-    let what = move || format!("incident {number}");
-    let what: &dyn Fn() -> String = &what;
-    let published_at: Option<i64> = column(row, what, "published_at")?;
-    Ok(StoredIncident {
-        number: u32::try_from(number)
-            .map_err(|_| StoreError::Corrupt(format!("{}: the number is out of range", what())))?,
-        digest: Digest256(bytes32(row, what, "digest")?),
-        canonical: column(row, what, "canonical")?,
-        recorded_at: Timestamp::from_unix_millis(column(row, what, "recorded_at")?),
-        published_at: published_at.map(Timestamp::from_unix_millis),
-    })
-}
-
-/// The fields of a `notice_events` row, checked.
-struct NoticeRow {
-    seq: u64,
-    commitment: Digest256,
-    incident: u32,
-    kind: NoticeKind,
-    notice_digest: Digest256,
-    locale: Locale,
-    source: Source,
-    recorded_at: Timestamp,
-}
-
-pub(crate) const NOTICE_COLUMNS: &str = "n.seq, n.subject_commitment, n.incident, n.kind, \
-     n.notice_digest, n.locale, n.source, n.recorded_at";
-
-fn decode_notice(row: &SqliteRow) -> Result<NoticeRow> {
-    let seq: i64 = column(row, &|| "a notice entry".to_owned(), "seq")?;
-    let what = move || format!("notice entry seq {seq}");
-    let what: &dyn Fn() -> String = &what;
-    let incident: i64 = column(row, what, "incident")?;
-    let kind: String = column(row, what, "kind")?;
-    let locale: String = column(row, what, "locale")?;
-    let source: String = column(row, what, "source")?;
-    let bad = |field: &str, value: &str| {
-        StoreError::Corrupt(format!("{}: field `{field}` holds `{value}`", what()))
-    };
-    Ok(NoticeRow {
-        seq: to_seq(seq)?,
-        commitment: Digest256(bytes32(row, what, "subject_commitment")?),
-        incident: u32::try_from(incident).map_err(|_| bad("incident", &incident.to_string()))?,
-        kind: NoticeKind::parse(&kind).ok_or_else(|| bad("kind", &kind))?,
-        notice_digest: Digest256(bytes32(row, what, "notice_digest")?),
-        locale: Locale::parse(&locale).map_err(|_| bad("locale", &locale))?,
-        source: Source::parse(&source).ok_or_else(|| bad("source", &source))?,
-        recorded_at: Timestamp::from_unix_millis(column(row, what, "recorded_at")?),
-    })
-}
-
-impl NoticeRow {
-    fn entry(self) -> NoticeEntry {
-        NoticeEntry {
-            seq: self.seq,
-            subject_commitment: self.commitment,
-            incident: self.incident,
-            kind: self.kind,
-            notice_digest: self.notice_digest,
-            locale: self.locale,
-            source: self.source,
-            recorded_at: self.recorded_at,
-        }
-    }
-
-    fn event(self, subject: SubjectId) -> NoticeEvent {
-        NoticeEvent {
-            seq: self.seq,
-            notice: NewNotice {
-                subject,
-                incident: self.incident,
-                kind: self.kind,
-                notice_digest: self.notice_digest,
-                locale: self.locale,
-                source: self.source,
-                recorded_at: self.recorded_at,
-            },
-        }
-    }
-}
-
-fn pseudonym(row: &SqliteRow, seq: u64) -> Result<Option<SubjectId>> {
-    let bytes: Option<Vec<u8>> = column(row, &|| format!("notice entry seq {seq}"), "subject")?;
-    bytes
-        .map(|b| {
-            <[u8; 32]>::try_from(b.as_slice())
-                .map(SubjectId::from_bytes)
-                .map_err(|_| {
-                    StoreError::Corrupt(format!(
-                        "notice entry seq {seq}: its subject's pseudonym is not 32 bytes"
-                    ))
-                })
-        })
-        .transpose()
-}
+use sqlx::sqlite::SqliteConnection;
 
 /// Notice entries with `seq > after`, at most `limit`, as their leaves commit to them.
 pub(crate) async fn read_notice_entries(
@@ -130,7 +32,7 @@ pub(crate) async fn read_notice_entries(
         .await
         .map_err(db_error)?;
     rows.iter()
-        .map(|r| decode_notice(r).map(NoticeRow::entry))
+        .map(|r| decode::notice_entry(&Lite(r)))
         .collect()
 }
 
@@ -155,11 +57,7 @@ pub(crate) async fn outbox_notices(
         .await
         .map_err(db_error)?;
     rows.iter()
-        .map(|row| {
-            let notice = decode_notice(row)?;
-            let seq = notice.seq;
-            Ok((seq, pseudonym(row, seq)?.map(|s| notice.event(s))))
-        })
+        .map(|r| decode::outbox_notice(&Lite(r)))
         .collect()
 }
 
@@ -210,7 +108,7 @@ impl SqliteStore {
             .fetch_all(&self.readers)
             .await
             .map_err(db_error)?;
-        rows.iter().map(decode_incident).collect()
+        rows.iter().map(|r| decode::incident(&Lite(r))).collect()
     }
 
     pub(crate) async fn incident_in(&self, number: u32) -> Result<Option<StoredIncident>> {
@@ -220,7 +118,7 @@ impl SqliteStore {
             .fetch_optional(&self.readers)
             .await
             .map_err(db_error)?;
-        row.as_ref().map(decode_incident).transpose()
+        row.as_ref().map(|r| decode::incident(&Lite(r))).transpose()
     }
 
     pub(crate) async fn publish_incident_in(
@@ -235,7 +133,11 @@ impl SqliteStore {
             .fetch_optional(&mut *tx)
             .await
             .map_err(db_error)?;
-        let Some(mut incident) = row.as_ref().map(decode_incident).transpose()? else {
+        let Some(mut incident) = row
+            .as_ref()
+            .map(|r| decode::incident(&Lite(r)))
+            .transpose()?
+        else {
             return Ok(None);
         };
         if incident.published_at.is_none() {
@@ -341,7 +243,7 @@ impl SqliteStore {
             .await
             .map_err(db_error)?;
         rows.iter()
-            .map(|r| decode_notice(r).map(|n| n.event(*subject)))
+            .map(|r| decode::NoticeFields::decode(&Lite(r)).map(|n| n.into_event(*subject)))
             .collect()
     }
 

@@ -18,17 +18,19 @@ use keuze_core::catalog::Digest256;
 use keuze_core::incident::{NewNotice, NoticeEvent};
 use keuze_core::merkle::{self, Hash, NodeSource, StoredNode, TreeBuilder};
 use keuze_core::receipt::{subject_commitment, EntryAction, LedgerEntry, SubjectSalt};
-use keuze_core::{Action, ConsentEvent, Locale, NewEvent, PurposeId, Source, SubjectId, Timestamp};
+use keuze_core::{Action, ConsentEvent, NewEvent, SubjectId};
+use keuze_store::decode::{self, StoredRow, ADMIN_COLUMNS};
 use keuze_store::{
-    ApiKey, NoticeCounts, Result, Scope, Store, StoreError, StoredCatalog, StoredCheckpoint,
+    ApiKey, NoticeCounts, Result, Store, StoreError, StoredCatalog, StoredCheckpoint,
     StoredIncident, StoredLogKey,
 };
 use rand::rngs::OsRng;
 use rand::RngCore;
+use rows::{JsonEntry, Lite, PageRow, ENTRY_PAGE_SQL};
 use sqlx::migrate::{Migration, MigrationSource, MigrationType, Migrator};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
-    SqliteRow, SqliteSynchronous,
+    SqliteSynchronous,
 };
 use sqlx::{Connection as _, Row, Sqlite, Transaction};
 use std::borrow::Cow;
@@ -42,6 +44,7 @@ use std::time::Duration;
 
 mod incidents;
 mod outbox;
+mod rows;
 
 /// The database file inside the data directory.
 pub const DB_FILE: &str = "keuze.db";
@@ -287,12 +290,14 @@ impl SqliteStore {
 
     async fn fetch_events(&self, query: SqliteQuery<'_>) -> Result<Vec<ConsentEvent>> {
         let rows = query.fetch_all(&self.readers).await.map_err(db_error)?;
-        rows.iter().map(decode_event).collect()
+        rows.iter()
+            .map(|r| decode::consent_event(&Lite(r)))
+            .collect()
     }
 
     async fn fetch_checkpoints(&self, query: SqliteQuery<'_>) -> Result<Vec<StoredCheckpoint>> {
         let rows = query.fetch_all(&self.readers).await.map_err(db_error)?;
-        rows.iter().map(decode_checkpoint).collect()
+        rows.iter().map(|r| decode::checkpoint(&Lite(r))).collect()
     }
 
     /// Moves every committed page from the WAL into the database file and truncates the
@@ -550,21 +555,6 @@ async fn append_admin_in(conn: &mut SqliteConnection, new: NewAdminEntry) -> Res
     Ok(entry)
 }
 
-const ADMIN_COLUMNS: &str = "seq, action, actor, target, detail, recorded_at";
-
-fn decode_admin(row: &SqliteRow) -> Result<AdminEntry> {
-    let seq: i64 = column(row, &|| "an admin entry".to_owned(), "seq")?;
-    let what = move || format!("admin entry seq {seq}");
-    let what: &dyn Fn() -> String = &what;
-    let action: String = column(row, what, "action")?;
-    let actor: String = column(row, what, "actor")?;
-    let target: String = column(row, what, "target")?;
-    let detail: String = column(row, what, "detail")?;
-    let recorded_at: i64 = column(row, what, "recorded_at")?;
-    admin::entry_from_row(to_seq(seq)?, &action, &actor, &target, &detail, recorded_at)
-        .map_err(|(field, why)| StoreError::Corrupt(format!("{}: field `{field}`: {why}", what())))
-}
-
 /// Admin entries with `seq > after`, at most `limit`, on `conn`.
 async fn read_admin(
     conn: &mut SqliteConnection,
@@ -579,7 +569,7 @@ async fn read_admin(
         .fetch_all(&mut *conn)
         .await
         .map_err(db_error)?;
-    rows.iter().map(decode_admin).collect()
+    rows.iter().map(|r| decode::admin_entry(&Lite(r))).collect()
 }
 
 /// Consent ledger entries with `seq > after`, at most `limit`, on `conn`, in pages of
@@ -663,16 +653,13 @@ async fn commitments_for(
     let mut fresh = Vec::new();
     for (row, subject) in rows.iter().zip(&subjects) {
         // No pseudonym in the messages: errors end up in logs.
-        let what: &dyn Fn() -> String = &|| "a subject's row".to_owned();
-        let erased: bool = column(row, what, "erased")?;
-        if erased {
+        let r = StoredRow::new(Lite(row), "a subject's row");
+        if r.integer("erased")? != 0 {
             return Err(StoreError::Erased);
         }
-        let salt: Option<Vec<u8>> = column(row, what, "salt")?;
-        let commitment = match salt {
-            Some(_) => {
-                let salt = bytes32(row, what, "salt")?;
-                let commitment = Digest256(bytes32(row, what, "commitment")?);
+        let commitment = match r.optional_bytes32("salt")? {
+            Some(salt) => {
+                let commitment = r.digest("commitment")?;
                 if subject_commitment(&salt, subject) != commitment {
                     return Err(StoreError::Corrupt(
                         "a subject's stored commitment is not the commitment of its salt \
@@ -887,7 +874,7 @@ impl Store for SqliteStore {
         let Some(row) = row else {
             return Ok(None);
         };
-        let salt = bytes32(&row, &|| "a subject's row".to_owned(), "salt")?;
+        let salt = StoredRow::new(Lite(&row), "a subject's row").bytes32("salt")?;
         Ok(Some(SubjectSalt(salt)))
     }
 
@@ -969,10 +956,7 @@ impl Store for SqliteStore {
             .await
             .map_err(db_error)?;
         rows.iter()
-            .map(|row| {
-                bytes32(row, &|| "an erased subject".to_owned(), "pseudonym")
-                    .map(SubjectId::from_bytes)
-            })
+            .map(|row| StoredRow::new(Lite(row), "an erased subject").subject("pseudonym"))
             .collect()
     }
 
@@ -1055,15 +1039,7 @@ impl Store for SqliteStore {
                 .fetch_all(&self.readers)
                 .await
                 .map_err(db_error)?;
-        rows.iter()
-            .map(|row| {
-                let what: &dyn Fn() -> String = &|| "a log key".to_owned();
-                Ok(StoredLogKey {
-                    verifier: column(row, what, "verifier")?,
-                    created_at: Timestamp::from_unix_millis(column(row, what, "created_at")?),
-                })
-            })
-            .collect()
+        rows.iter().map(|r| decode::log_key(&Lite(r))).collect()
     }
 
     async fn projection(&self) -> Result<Vec<ConsentEvent>> {
@@ -1190,7 +1166,7 @@ impl Store for SqliteStore {
         .fetch_optional(&self.readers)
         .await
         .map_err(db_error)?;
-        row.as_ref().map(decode_api_key).transpose()
+        row.as_ref().map(|r| decode::api_key(&Lite(r))).transpose()
     }
 
     async fn list_api_keys(&self) -> Result<Vec<ApiKey>> {
@@ -1201,7 +1177,7 @@ impl Store for SqliteStore {
         .fetch_all(&self.readers)
         .await
         .map_err(db_error)?;
-        rows.iter().map(decode_api_key).collect()
+        rows.iter().map(|r| decode::api_key(&Lite(r))).collect()
     }
 
     async fn latest_catalog(&self) -> Result<Option<StoredCatalog>> {
@@ -1212,7 +1188,7 @@ impl Store for SqliteStore {
         .fetch_optional(&self.readers)
         .await
         .map_err(db_error)?;
-        row.as_ref().map(decode_catalog).transpose()
+        row.as_ref().map(|r| decode::catalog(&Lite(r))).transpose()
     }
 
     async fn catalog_version(&self, number: u32) -> Result<Option<StoredCatalog>> {
@@ -1224,7 +1200,7 @@ impl Store for SqliteStore {
         .fetch_optional(&self.readers)
         .await
         .map_err(db_error)?;
-        row.as_ref().map(decode_catalog).transpose()
+        row.as_ref().map(|r| decode::catalog(&Lite(r))).transpose()
     }
 
     async fn publish_catalog(
@@ -1367,155 +1343,12 @@ fn to_seq(seq: i64) -> Result<u64> {
         .ok_or_else(|| StoreError::Corrupt(format!("an event has seq {seq}; seqs start at 1")))
 }
 
-/// Reads one column of a stored row; `what` names the row in the error (`event seq 7`).
-fn column<'r, T>(row: &'r SqliteRow, what: &dyn Fn() -> String, field: &str) -> Result<T>
-where
-    T: sqlx::Decode<'r, Sqlite> + sqlx::Type<Sqlite>,
-{
-    row.try_get(field)
-        .map_err(|e| StoreError::Corrupt(format!("{}: field `{field}` is unreadable: {e}", what())))
-}
-
-fn bytes32(row: &SqliteRow, what: &dyn Fn() -> String, field: &str) -> Result<[u8; 32]> {
-    let bytes: Vec<u8> = column(row, what, field)?;
-    <[u8; 32]>::try_from(bytes.as_slice()).map_err(|_| {
-        StoreError::Corrupt(format!(
-            "{}: field `{field}` holds {} bytes, not 32",
-            what(),
-            bytes.len()
-        ))
-    })
-}
-
-fn invalid(what: &dyn Fn() -> String, field: &str, value: &str, why: &str) -> StoreError {
-    StoreError::Corrupt(format!(
-        "{}: field `{field}` holds `{value}`, which {why}",
-        what()
-    ))
-}
-
-/// The fields a ledger row shares with a consent event.
-struct RowFields {
-    seq: u64,
-    purpose: PurposeId,
-    action: Action,
-    source: Source,
-    catalog_version: u32,
-    notice_digest: Digest256,
-    locale: Locale,
-    recorded_at: Timestamp,
-    context_digest: Digest256,
-}
-
-/// A ledger row's text and integer columns as stored, not yet checked.
-struct StoredFields<'a> {
-    seq: i64,
-    purpose: &'a str,
-    action: &'a str,
-    source: &'a str,
-    catalog_version: i64,
-    locale: &'a str,
-    recorded_at: i64,
-}
-
-impl StoredFields<'_> {
-    /// Checks every field; `digests` reads `notice_digest` and `context_digest`, naming
-    /// the row with the `what` it is given.
-    fn check(
-        self,
-        digests: impl FnOnce(&dyn Fn() -> String) -> Result<[[u8; 32]; 2]>,
-    ) -> Result<RowFields> {
-        let seq = to_seq(self.seq)?;
-        let what = move || format!("event seq {seq}");
-        let what: &dyn Fn() -> String = &what;
-
-        let purpose = PurposeId::parse(self.purpose)
-            .map_err(|e| invalid(what, "purpose", self.purpose, &format!("is refused: {e}")))?;
-        let action = Action::parse(self.action)
-            .ok_or_else(|| invalid(what, "action", self.action, "is not a known action"))?;
-        let source = Source::parse(self.source)
-            .ok_or_else(|| invalid(what, "source", self.source, "is not a known source"))?;
-        let catalog_version = u32::try_from(self.catalog_version).map_err(|_| {
-            invalid(
-                what,
-                "catalog_version",
-                &self.catalog_version.to_string(),
-                "is not a catalog version number",
-            )
-        })?;
-        let locale = Locale::parse(self.locale)
-            .map_err(|e| invalid(what, "locale", self.locale, &format!("is refused: {e}")))?;
-        let [notice_digest, context_digest] = digests(what)?;
-
-        Ok(RowFields {
-            seq,
-            purpose,
-            action,
-            source,
-            catalog_version,
-            notice_digest: Digest256(notice_digest),
-            locale,
-            recorded_at: Timestamp::from_unix_millis(self.recorded_at),
-            context_digest: Digest256(context_digest),
-        })
-    }
-}
-
-fn decode_fields(row: &SqliteRow) -> Result<RowFields> {
-    let seq: i64 = column(row, &|| "an event".to_owned(), "seq")?;
-    let what = move || format!("event seq {seq}");
-    let what: &dyn Fn() -> String = &what;
-    let purpose: String = column(row, what, "purpose")?;
-    let action: String = column(row, what, "action")?;
-    let source: String = column(row, what, "source")?;
-    let locale: String = column(row, what, "locale")?;
-    StoredFields {
-        seq,
-        purpose: &purpose,
-        action: &action,
-        source: &source,
-        catalog_version: column(row, what, "catalog_version")?,
-        locale: &locale,
-        recorded_at: column(row, what, "recorded_at")?,
-    }
-    .check(|what| {
-        Ok([
-            bytes32(row, what, "notice_digest")?,
-            bytes32(row, what, "context_digest")?,
-        ])
-    })
-}
-
-/// `ledger_entries` reads a page of rows as one JSON array, built by SQLite, because
-/// sqlx's cost per row (each row copied value by value and handed from SQLite's thread
-/// to the caller) was most of what reading the ledger cost (BENCHMARKS.md). Each row is
-/// an array of the columns its leaf commits to, blobs in hex.
-const ENTRY_PAGE_SQL: &str = "SELECT json_group_array(json_array(seq, \
-     hex(subject_commitment), purpose, action, source, catalog_version, hex(notice_digest), \
-     locale, recorded_at, hex(context_digest))) \
-     FROM (SELECT * FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2)";
-
 /// Rows per `ENTRY_PAGE_SQL` query, so that the JSON text held at once stays a few MB
 /// however many entries are asked for.
 const ENTRY_PAGE: u32 = 8192;
 
-/// One row of an [`ENTRY_PAGE_SQL`] array; text borrowed from the JSON unless escaped.
-#[derive(serde::Deserialize)]
-struct JsonEntry<'a>(
-    i64,
-    &'a str,
-    #[serde(borrow)] Cow<'a, str>,
-    #[serde(borrow)] Cow<'a, str>,
-    #[serde(borrow)] Cow<'a, str>,
-    i64,
-    &'a str,
-    #[serde(borrow)] Cow<'a, str>,
-    i64,
-    &'a str,
-);
-
-/// A page of ledger entries from its [`ENTRY_PAGE_SQL`] JSON, every field checked as
-/// [`decode_fields`] checks a row's.
+/// A page of ledger entries from its [`ENTRY_PAGE_SQL`] JSON, every field checked as a
+/// row's is.
 fn decode_entry_page(json: &str, after: u64) -> Result<Vec<LedgerEntry>> {
     let rows: Vec<JsonEntry<'_>> = serde_json::from_str(json).map_err(|e| {
         StoreError::Corrupt(format!(
@@ -1524,149 +1357,11 @@ fn decode_entry_page(json: &str, after: u64) -> Result<Vec<LedgerEntry>> {
     })?;
     let mut entries = rows
         .iter()
-        .map(|row| {
-            let JsonEntry(
-                seq,
-                commitment,
-                purpose,
-                action,
-                source,
-                catalog_version,
-                notice_digest,
-                locale,
-                recorded_at,
-                context_digest,
-            ) = row;
-            let f = StoredFields {
-                seq: *seq,
-                purpose,
-                action,
-                source,
-                catalog_version: *catalog_version,
-                locale,
-                recorded_at: *recorded_at,
-            }
-            .check(|what| {
-                Ok([
-                    hex32(what, "notice_digest", notice_digest)?,
-                    hex32(what, "context_digest", context_digest)?,
-                ])
-            })?;
-            let seq = f.seq;
-            let commitment = hex32(
-                &|| format!("event seq {seq}"),
-                "subject_commitment",
-                commitment,
-            )?;
-            Ok(entry_of(f, commitment))
-        })
+        .map(|row| decode::ledger_entry(&PageRow::new(row)))
         .collect::<Result<Vec<_>>>()?;
     // The subquery picks the rows; SQLite does not promise to aggregate them in its order.
     if !entries.is_sorted_by_key(|e| e.seq) {
         entries.sort_unstable_by_key(|e| e.seq);
     }
     Ok(entries)
-}
-
-/// A blob column that reached Rust as hex.
-fn hex32(what: &dyn Fn() -> String, field: &str, hex: &str) -> Result<[u8; 32]> {
-    let mut out = [0u8; 32];
-    hex::decode_to_slice(hex, &mut out).map_err(|_| {
-        StoreError::Corrupt(format!(
-            "{}: field `{field}` holds {} bytes, not 32",
-            what(),
-            hex.len() / 2
-        ))
-    })?;
-    Ok(out)
-}
-
-fn decode_event(row: &SqliteRow) -> Result<ConsentEvent> {
-    let f = decode_fields(row)?;
-    let seq = f.seq;
-    let subject = bytes32(row, &|| format!("event seq {seq}"), "subject")?;
-    Ok(ConsentEvent {
-        seq,
-        event: NewEvent {
-            subject: SubjectId::from_bytes(subject),
-            purpose: f.purpose,
-            action: f.action,
-            source: f.source,
-            catalog_version: f.catalog_version,
-            notice_digest: f.notice_digest,
-            locale: f.locale,
-            recorded_at: f.recorded_at,
-            context_digest: f.context_digest,
-        },
-    })
-}
-
-fn entry_of(f: RowFields, commitment: [u8; 32]) -> LedgerEntry {
-    LedgerEntry {
-        seq: f.seq,
-        subject_commitment: Digest256(commitment),
-        purpose: f.purpose,
-        action: EntryAction::from(f.action),
-        source: f.source,
-        catalog_version: f.catalog_version,
-        notice_digest: f.notice_digest,
-        locale: f.locale,
-        recorded_at: f.recorded_at,
-        context_digest: f.context_digest,
-    }
-}
-
-fn decode_checkpoint(row: &SqliteRow) -> Result<StoredCheckpoint> {
-    let size: i64 = column(row, &|| "a checkpoint".to_owned(), "size")?;
-    let what = || format!("checkpoint for tree size {size}");
-    let what: &dyn Fn() -> String = &what;
-    Ok(StoredCheckpoint {
-        size: u64::try_from(size)
-            .map_err(|_| invalid(what, "size", &size.to_string(), "is not a tree size"))?,
-        root: bytes32(row, what, "root")?,
-        note: column(row, what, "note")?,
-        signed_at: Timestamp::from_unix_millis(column(row, what, "signed_at")?),
-    })
-}
-
-fn decode_api_key(row: &SqliteRow) -> Result<ApiKey> {
-    let id: String = column(row, &|| "an API key".to_owned(), "id")?;
-    let what = || format!("API key {id}");
-    let what: &dyn Fn() -> String = &what;
-    let scopes: String = column(row, what, "scopes")?;
-    let scopes = scopes
-        .split(',')
-        .filter(|s| !s.is_empty())
-        .map(|s| Scope::parse(s).ok_or_else(|| invalid(what, "scopes", s, "is not a known scope")))
-        .collect::<Result<Vec<_>>>()?;
-    Ok(ApiKey {
-        secret_hash: Digest256(bytes32(row, what, "secret_hash")?),
-        scopes,
-        label: column(row, what, "label")?,
-        created_at: Timestamp::from_unix_millis(column(row, what, "created_at")?),
-        revoked_at: column::<Option<i64>>(row, what, "revoked_at")?
-            .map(Timestamp::from_unix_millis),
-        id,
-    })
-}
-
-fn decode_catalog(row: &SqliteRow) -> Result<StoredCatalog> {
-    let number: i64 = column(row, &|| "a catalog version".to_owned(), "number")?;
-    let what = || format!("catalog version {number}");
-    let what: &dyn Fn() -> String = &what;
-    let number = u32::try_from(number).map_err(|_| {
-        invalid(
-            what,
-            "number",
-            &number.to_string(),
-            "is not a version number",
-        )
-    })?;
-    Ok(StoredCatalog {
-        number,
-        digest: Digest256(bytes32(row, what, "digest")?),
-        canonical: column(row, what, "canonical")?,
-        source: column(row, what, "source")?,
-        published_at: Timestamp::from_unix_millis(column(row, what, "published_at")?),
-    })
 }

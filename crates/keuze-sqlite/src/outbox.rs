@@ -2,14 +2,16 @@
 //! erased subjects held back until every sink has delivered their erasure. Appends are
 //! untouched: the ledger is the outbox.
 
-use super::{column, db_error, decode_fields, to_seq, SqliteStore};
+use super::{db_error, SqliteStore};
 use crate::incidents::outbox_notices;
+use crate::rows::Lite;
 use async_trait::async_trait;
-use keuze_core::{ConsentEvent, NewEvent, PurposeId, SubjectId, Timestamp};
+use keuze_core::{PurposeId, SubjectId};
+use keuze_store::decode;
 use keuze_store::{
     DeadLetter, Outbox, OutboxBatch, OutboxEvent, Result, StoreError, StoredWebhook,
 };
-use sqlx::sqlite::{SqliteConnection, SqliteRow};
+use sqlx::sqlite::SqliteConnection;
 
 /// Called by `erase_subject` inside its transaction, after the erase entries are appended
 /// and before the subject's row goes: keeps the pseudonym for the outbox if any sink has
@@ -34,74 +36,8 @@ pub(crate) async fn hold_erasure(
     Ok(())
 }
 
-fn decode_outbox_row(row: &SqliteRow) -> Result<(u64, Option<ConsentEvent>)> {
-    let f = decode_fields(row)?;
-    let seq = f.seq;
-    let subject: Option<Vec<u8>> = column(row, &|| format!("event seq {seq}"), "subject")?;
-    let Some(subject) = subject else {
-        return Ok((seq, None));
-    };
-    let subject = <[u8; 32]>::try_from(subject.as_slice()).map_err(|_| {
-        StoreError::Corrupt(format!(
-            "event seq {seq}: its subject's pseudonym is not 32 bytes"
-        ))
-    })?;
-    Ok((
-        seq,
-        Some(ConsentEvent {
-            seq,
-            event: NewEvent {
-                subject: SubjectId::from_bytes(subject),
-                purpose: f.purpose,
-                action: f.action,
-                source: f.source,
-                catalog_version: f.catalog_version,
-                notice_digest: f.notice_digest,
-                locale: f.locale,
-                recorded_at: f.recorded_at,
-                context_digest: f.context_digest,
-            },
-        }),
-    ))
-}
-
 fn db_seq(seq: u64) -> i64 {
     i64::try_from(seq).unwrap_or(i64::MAX)
-}
-
-fn decode_webhook(row: &SqliteRow) -> Result<StoredWebhook> {
-    let id: String = column(row, &|| "a webhook".to_owned(), "id")?;
-    let what = || format!("webhook {id}");
-    let what: &dyn Fn() -> String = &what;
-    let purposes: String = column(row, what, "purposes")?;
-    let purposes = purposes
-        .split(',')
-        .filter(|p| !p.is_empty())
-        .map(|p| {
-            PurposeId::parse(p)
-                .map_err(|e| StoreError::Corrupt(format!("{}: field `purposes`: {e}", what())))
-        })
-        .collect::<Result<Vec<_>>>()?;
-    Ok(StoredWebhook {
-        url: column(row, what, "url")?,
-        purposes,
-        secret: column(row, what, "secret")?,
-        created_at: Timestamp::from_unix_millis(column(row, what, "created_at")?),
-        id,
-    })
-}
-
-fn decode_dead_letter(row: &SqliteRow) -> Result<DeadLetter> {
-    let what: &dyn Fn() -> String = &|| "a dead letter".to_owned();
-    let seq: i64 = column(row, what, "seq")?;
-    let attempts: i64 = column(row, what, "attempts")?;
-    Ok(DeadLetter {
-        webhook: column(row, what, "webhook")?,
-        seq: to_seq(seq)?,
-        attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
-        error: column(row, what, "error")?,
-        failed_at: Timestamp::from_unix_millis(column(row, what, "failed_at")?),
-    })
 }
 
 impl SqliteStore {
@@ -141,7 +77,9 @@ impl Outbox for SqliteStore {
         .map_err(db_error)?;
         let consent = rows
             .iter()
-            .map(|row| decode_outbox_row(row).map(|(seq, e)| (seq, e.map(OutboxEvent::Consent))))
+            .map(|r| {
+                decode::outbox_consent(&Lite(r)).map(|(seq, e)| (seq, e.map(OutboxEvent::Consent)))
+            })
             .collect::<Result<Vec<_>>>()?;
         let notices = outbox_notices(&mut tx, after, limit)
             .await?
@@ -232,7 +170,7 @@ impl Outbox for SqliteStore {
         .fetch_all(&self.readers)
         .await
         .map_err(db_error)?;
-        rows.iter().map(decode_webhook).collect()
+        rows.iter().map(|r| decode::webhook(&Lite(r))).collect()
     }
 
     async fn delete_webhook(&self, id: &str) -> Result<bool> {
@@ -288,7 +226,7 @@ impl Outbox for SqliteStore {
         .fetch_all(&self.readers)
         .await
         .map_err(db_error)?;
-        rows.iter().map(decode_dead_letter).collect()
+        rows.iter().map(|r| decode::dead_letter(&Lite(r))).collect()
     }
 
     async fn clear_dead_letters(&self, webhook: &str, from: u64) -> Result<()> {

@@ -683,7 +683,7 @@ pub async fn an_unavailable_database_fails_waiting_writers_at_once(store: Arc<dy
         Arc::new(|_: &[ConsentEvent]| {}),
         GroupCommitConfig::default(),
     ));
-    counting.unavailable.store(true, Ordering::SeqCst);
+    counting.set_unavailable(true);
     let mut tasks = Vec::with_capacity(WRITERS);
     for w in 0..WRITERS {
         let writer = writer.clone();
@@ -703,7 +703,7 @@ pub async fn an_unavailable_database_fails_waiting_writers_at_once(store: Arc<dy
         "{WRITERS} writers made {appends} attempts; one failed batch should answer them all"
     );
     assert_eq!(store.event_count().await.unwrap(), 0);
-    counting.unavailable.store(false, Ordering::SeqCst);
+    counting.set_unavailable(false);
     let back = writer
         .append(vec![event(1, "purpose_0", Action::Grant, 0)])
         .await
@@ -1837,7 +1837,10 @@ pub async fn notice_entries_share_the_ledger_and_tree(store: Arc<dyn Store>) {
 
 /// A store that counts its transactions, to see group commit at work, and can play a
 /// database that is away.
-struct CountingStore {
+/// A store that counts the appends it passes on to the one it wraps, and can fail them as
+/// an unreachable database does: for tests that must see how many commits an operation
+/// makes, on a real backend.
+pub struct CountingStore {
     inner: Arc<dyn Store>,
     appends: AtomicUsize,
     /// While set, every append fails as an unreachable database does.
@@ -1845,7 +1848,7 @@ struct CountingStore {
 }
 
 impl CountingStore {
-    fn new(inner: Arc<dyn Store>) -> Self {
+    pub fn new(inner: Arc<dyn Store>) -> Self {
         Self {
             inner,
             appends: AtomicUsize::new(0),
@@ -1853,8 +1856,14 @@ impl CountingStore {
         }
     }
 
-    fn appends(&self) -> usize {
+    /// How many appends (commits of consent events) were asked of the store.
+    pub fn appends(&self) -> usize {
         self.appends.load(Ordering::SeqCst)
+    }
+
+    /// Makes every append fail (or succeed again) as an unreachable database does.
+    pub fn set_unavailable(&self, away: bool) {
+        self.unavailable.store(away, Ordering::SeqCst);
     }
 }
 

@@ -1,8 +1,12 @@
 //! The storage interface of Keuze. The server is generic over [`Store`]; each backend
 //! (SQLite embedded, PostgreSQL to scale) lives in its own crate and must pass the
-//! [`conformance`] suite. [`GroupCommit`] batches concurrent writes into one transaction.
+//! `conformance` suite (behind the feature of that name, which only the backends' tests
+//! turn on). [`GroupCommit`] batches concurrent writes into one transaction; [`decode`]
+//! reads stored rows back into Keuze's types for every backend.
 
+#[cfg(feature = "conformance")]
 pub mod conformance;
+pub mod decode;
 mod group_commit;
 mod outbox;
 

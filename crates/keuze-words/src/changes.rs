@@ -226,22 +226,18 @@ impl Lang<'_> {
             .map_or_else(|| code.to_owned(), |name| name.into_owned())
     }
 
-    /// A TCF purpose's name, or its number for an id the TCF does not define.
-    pub fn tcf_purpose_name(&self, id: u8) -> String {
-        if (1..=MAX_PURPOSE).contains(&id) {
-            self.t_args("tcf-purpose-name", &[("id", id.into())])
-        } else {
-            id.to_string()
-        }
+    /// A TCF purpose's name; `None` for an id the TCF does not define.
+    pub fn tcf_purpose_name(&self, id: u8) -> Option<String> {
+        (1..=MAX_PURPOSE)
+            .contains(&id)
+            .then(|| self.t_args("tcf-purpose-name", &[("id", id.into())]))
     }
 
-    /// A TCF special feature's name, or its number for an id the TCF does not define.
-    pub fn tcf_special_feature_name(&self, id: u8) -> String {
-        if (1..=MAX_SPECIAL_FEATURE).contains(&id) {
-            self.t_args("tcf-special-feature-name", &[("id", id.into())])
-        } else {
-            id.to_string()
-        }
+    /// A TCF special feature's name; `None` for an id the TCF does not define.
+    pub fn tcf_special_feature_name(&self, id: u8) -> Option<String> {
+        (1..=MAX_SPECIAL_FEATURE)
+            .contains(&id)
+            .then(|| self.t_args("tcf-special-feature-name", &[("id", id.into())]))
     }
 }
 
@@ -450,14 +446,16 @@ fn told(lang: Lang<'_>, what: &str, from: Option<&Text>, to: Option<&Text>) -> S
 }
 
 /// TCF purposes and special features by name, mid-sentence: `create profiles for
-/// personalised advertising; use precise geolocation data`.
+/// personalised advertising; use precise geolocation data`; by number when unnamed.
 fn tcf_signals(lang: Lang<'_>, purposes: &[u8], features: &[u8]) -> String {
+    let name =
+        |id: u8, name: Option<String>| name.map_or_else(|| id.to_string(), |n| mid_sentence(&n));
     let purposes = purposes
         .iter()
-        .map(|&id| mid_sentence(&lang.tcf_purpose_name(id)));
+        .map(|&id| name(id, lang.tcf_purpose_name(id)));
     let features = features
         .iter()
-        .map(|&id| mid_sentence(&lang.tcf_special_feature_name(id)));
+        .map(|&id| name(id, lang.tcf_special_feature_name(id)));
     purposes.chain(features).collect::<Vec<_>>().join("; ")
 }
 

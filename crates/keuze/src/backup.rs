@@ -88,12 +88,7 @@ fn usage(msg: String) -> Failure {
 
 fn sqlite_only(settings: &Settings, command: &str) -> Result<(), Failure> {
     if settings.database.is_some() || settings.database_schema.is_some() {
-        return Err(usage(format!(
-            "keuze {command} copies the SQLite data directory; a PostgreSQL database is backed \
-             up with its own tools (pg_dump or continuous archiving; see docs/operations.md, \
-             \"Backup and restore\"). Keep a copy of the data directory's secret.key and \
-             log.key with it: without them no stored pseudonym can be found again"
-        )));
+        return Err(usage(say!("cli-backup-sqlite-only", command = command)));
     }
     Ok(())
 }
@@ -105,13 +100,13 @@ pub async fn backup(settings: &Settings, dir: &Path, now: Timestamp) -> Result<(
     let data = &settings.data;
     let db = data.join(DB_FILE);
     if !db.is_file() {
-        return Err(refused(format!(
-            "{} has no database ({DB_FILE}); nothing was written. Name the data directory \
-             with --data (or `data` in keuze.toml)",
-            data.display()
+        return Err(refused(say!(
+            "cli-backup-no-database",
+            data = data.display().to_string(),
+            file = DB_FILE
         )));
     }
-    refuse_non_empty(dir, "backup", "choose a new directory")?;
+    refuse_non_empty(dir)?;
     let staging = staging_dir(dir, "partial")?;
     let result = async {
         vacuum_into(&db, &staging.join(DB_FILE)).await?;
@@ -122,17 +117,19 @@ pub async fn backup(settings: &Settings, dir: &Path, now: Timestamp) -> Result<(
                 copy_private(&from, &staging.join(key))?;
                 names.push(key.to_owned());
             } else {
-                eprintln!(
-                    "warning: {} is missing, so the backup has no {key}",
-                    from.display()
+                let message = say!(
+                    "cli-backup-key-missing",
+                    path = from.display().to_string(),
+                    key = key
                 );
+                eprintln!("{}", say!("cli-warning", message = message));
             }
         }
         let verified = verify_dir(&staging).await.map_err(|f| Failure {
             code: f.code,
-            error: f.error.context(format!(
-                "the copy of {} does not verify; nothing was written",
-                data.display()
+            error: f.error.context(say!(
+                "cli-backup-copy-does-not-verify",
+                data = data.display().to_string()
             )),
         })?;
         let files = names
@@ -164,14 +161,17 @@ pub async fn backup(settings: &Settings, dir: &Path, now: Timestamp) -> Result<(
         }
     };
     outln!(
-        "backed up {} ledger entries (root {}), {} erased subjects and {} files from {} to {} in {:.2} s",
-        manifest.ledger.entries,
-        manifest.ledger.root.as_deref().unwrap_or("none"),
-        manifest.ledger.erased_subjects,
-        manifest.files.len(),
-        data.display(),
-        dir.display(),
-        started.elapsed().as_secs_f64()
+        "{}",
+        say!(
+            "cli-backed-up",
+            entries = manifest.ledger.entries,
+            root = manifest.ledger.root.as_deref().unwrap_or("none"),
+            erased = manifest.ledger.erased_subjects,
+            files = manifest.files.len(),
+            from = data.display().to_string(),
+            to = dir.display().to_string(),
+            seconds = format!("{:.2}", started.elapsed().as_secs_f64())
+        )
     );
     Ok(())
 }
@@ -189,10 +189,9 @@ pub async fn restore(
     check_files(dir, &manifest)?;
     let replaced = !is_empty_or_missing(target)?;
     if replaced && !force {
-        return Err(refused(format!(
-            "{} is not empty; nothing was restored. Stop any server using it, then give \
-             --force to replace it (its current files are moved aside, not deleted)",
-            target.display()
+        return Err(refused(say!(
+            "cli-restore-target-not-empty",
+            target = target.display().to_string()
         )));
     }
     let staging = staging_dir(target, "restoring")?;
@@ -206,20 +205,19 @@ pub async fn restore(
         sync_dir(&staging)?;
         let verified = verify_dir(&staging).await.map_err(|f| Failure {
             code: f.code,
-            error: f.error.context(format!(
-                "{} does not verify; nothing was restored",
-                dir.display()
+            error: f.error.context(say!(
+                "cli-restore-does-not-verify",
+                dir = dir.display().to_string()
             )),
         })?;
         if verified.ledger != manifest.ledger {
-            return Err(refused(format!(
-                "{} holds {} ledger entries with root {} but its manifest says {} with root {}: \
-                 the backup is damaged; nothing was restored",
-                dir.display(),
-                verified.ledger.entries,
-                verified.ledger.root.as_deref().unwrap_or("none"),
-                manifest.ledger.entries,
-                manifest.ledger.root.as_deref().unwrap_or("none")
+            return Err(refused(say!(
+                "cli-restore-ledger-differs",
+                dir = dir.display().to_string(),
+                entries = verified.ledger.entries,
+                root = verified.ledger.root.as_deref().unwrap_or("none"),
+                manifest_entries = manifest.ledger.entries,
+                manifest_root = manifest.ledger.root.as_deref().unwrap_or("none")
             )));
         }
         let reapplied = if replaced && target.join(DB_FILE).is_file() {
@@ -240,11 +238,11 @@ pub async fn restore(
     let aside = if replaced {
         let aside = sibling(target, &format!("replaced-{}", now.unix_millis()))?;
         std::fs::rename(target, &aside).with_context(|| {
-            format!(
-                "could not move {} aside to {}; nothing was restored (the verified copy is in {})",
-                target.display(),
-                aside.display(),
-                staging.display()
+            say!(
+                "cli-restore-could-not-move-aside",
+                target = target.display().to_string(),
+                aside = aside.display().to_string(),
+                staging = staging.display().to_string()
             )
         })?;
         Some(aside)
@@ -253,43 +251,51 @@ pub async fn restore(
     };
     put_in_place(&staging, target)?;
     outln!(
-        "ok: {} ledger entries, {} tree nodes and {} checkpoints verified; root {}",
-        verified.ledger.entries,
-        verified.nodes_checked,
-        verified.checkpoints,
-        verified.ledger.root.as_deref().unwrap_or("none")
+        "{}",
+        say!(
+            "cli-restore-verified",
+            entries = verified.ledger.entries,
+            nodes = verified.nodes_checked,
+            checkpoints = verified.checkpoints,
+            root = verified.ledger.root.as_deref().unwrap_or("none")
+        )
     );
     outln!(
-        "restored the backup of {} from {} into {}",
-        manifest.created_at,
-        dir.display(),
-        target.display()
+        "{}",
+        say!(
+            "cli-restored",
+            created = &manifest.created_at,
+            dir = dir.display().to_string(),
+            target = target.display().to_string()
+        )
     );
     if let Some(aside) = aside {
         outln!(
-            "the files {} held before are in {}; delete them once the restore is checked",
-            target.display(),
-            aside.display()
+            "{}",
+            say!(
+                "cli-restore-aside",
+                target = target.display().to_string(),
+                aside = aside.display().to_string()
+            )
         );
     }
     if reapplied > 0 {
         outln!(
-            "re-applied {reapplied} erasures that {} recorded after the backup was taken",
-            target.display()
+            "{}",
+            say!(
+                "cli-restore-reapplied",
+                count = reapplied,
+                target = target.display().to_string()
+            )
         );
     }
-    eprintln!(
-        "warning: the backup holds {} erased subjects, as of {}. Subjects erased after that \
-         are not erased in it{}: re-apply those erasures before serving \
-         (docs/operations.md, \"Restore and erasure\")",
-        manifest.ledger.erased_subjects,
-        manifest.created_at,
-        if replaced {
-            " unless the data directory replaced recorded them (those are re-applied)"
-        } else {
-            ""
-        }
+    let message = say!(
+        "cli-restore-erasures-warning",
+        erased = manifest.ledger.erased_subjects,
+        created = &manifest.created_at,
+        replaced = if replaced { "yes" } else { "no" }
     );
+    eprintln!("{}", say!("cli-warning", message = message));
     Ok(())
 }
 
@@ -319,14 +325,14 @@ async fn verify_store(store: &SqliteStore, dir: &Path) -> Result<Verified, Failu
         .await
         .map_err(|m| match m {
             keuze_app::audit::Mismatch::Store(e) => e.into(),
-            m => refused(format!("the ledger does not verify: {m}")),
+            m => refused(say!("cli-ledger-does-not-verify", mismatch = m.to_string())),
         })?;
     let projection = crate::projection::compare(store).await?;
     if projection.difference_count > 0 {
-        return Err(refused(format!(
-            "the projection differs from a rebuild from the ledger in {} places: {}",
-            projection.difference_count,
-            projection.differences.join("; ")
+        return Err(refused(say!(
+            "cli-backup-projection-differs",
+            count = projection.difference_count,
+            differences = projection.differences.join("; ")
         )));
     }
     let latest = store.latest_checkpoint().await?;
@@ -354,9 +360,9 @@ async fn reapply_erasures(old: &Path, restored: &Path, now: Timestamp) -> Result
     let old_erased: BTreeSet<SubjectId> = {
         let store = SqliteStore::open(old).await.map_err(|e| Failure {
             code: 3,
-            error: anyhow::Error::from(e).context(format!(
-                "could not read the erasures {} recorded; nothing was restored",
-                old.display()
+            error: anyhow::Error::from(e).context(say!(
+                "cli-restore-erasures-unreadable",
+                data = old.display().to_string()
             )),
         })?;
         let erased = store.erased_subjects().await;
@@ -371,10 +377,9 @@ async fn reapply_erasures(old: &Path, restored: &Path, now: Timestamp) -> Result
             return Ok(0);
         }
         let Some(history) = keuze_app::catalogs::load_history(&store).await? else {
-            return Err(refused(format!(
-                "{} subjects erased in the replaced data directory must be erased again, but \
-                 the backup holds no catalog to record the erasure against; nothing was restored",
-                missing.len()
+            return Err(refused(say!(
+                "cli-restore-no-catalog-for-erasures",
+                count = missing.len()
             )));
         };
         let current = history.current();
@@ -404,9 +409,9 @@ async fn vacuum_into(db: &Path, to: &Path) -> Result<(), Failure> {
     use sqlx::sqlite::SqliteConnectOptions;
     use sqlx::{ConnectOptions as _, Connection as _};
     let Some(to_text) = to.to_str() else {
-        return Err(usage(format!(
-            "{} is not valid UTF-8; SQLite needs the backup path as text",
-            to.display()
+        return Err(usage(say!(
+            "cli-backup-path-not-utf8",
+            path = to.display().to_string()
         )));
     };
     let mut conn = SqliteConnectOptions::new()
@@ -414,18 +419,24 @@ async fn vacuum_into(db: &Path, to: &Path) -> Result<(), Failure> {
         .busy_timeout(std::time::Duration::from_secs(30))
         .connect()
         .await
-        .with_context(|| format!("could not open {}", db.display()))?;
+        .with_context(|| say!("cli-could-not-open", path = db.display().to_string()))?;
     let copied = sqlx::query("VACUUM INTO ?1")
         .bind(to_text)
         .execute(&mut conn)
         .await
-        .with_context(|| format!("could not copy {} into {}", db.display(), to.display()));
+        .with_context(|| {
+            say!(
+                "cli-could-not-copy",
+                from = db.display().to_string(),
+                to = to.display().to_string()
+            )
+        });
     let _ = conn.close().await;
     copied?;
     set_mode(to, 0o600)?;
     std::fs::File::open(to)
         .and_then(|f| f.sync_all())
-        .with_context(|| format!("could not sync {}", to.display()))?;
+        .with_context(|| say!("cli-could-not-sync", path = to.display().to_string()))?;
     Ok(())
 }
 
@@ -434,51 +445,53 @@ fn read_manifest(dir: &Path) -> Result<Manifest, Failure> {
     let text = match std::fs::read_to_string(&path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Err(refused(format!(
-                "{} has no {MANIFEST}, so it is not a backup made by `keuze backup` (or it \
-                 is incomplete); nothing was restored",
-                dir.display()
+            return Err(refused(say!(
+                "cli-restore-no-manifest",
+                dir = dir.display().to_string(),
+                manifest = MANIFEST
             )))
         }
         Err(e) => {
-            return Err(refused(format!(
-                "could not read {}: {e}; nothing was restored",
-                path.display()
+            return Err(refused(say!(
+                "cli-restore-manifest-unreadable",
+                path = path.display().to_string(),
+                error = e.to_string()
             )))
         }
     };
     let manifest: Manifest = serde_json::from_str(&text).map_err(|e| {
-        refused(format!(
-            "{}:{}:{}: not a backup manifest: {e}; the backup is damaged, nothing was restored",
-            path.display(),
-            e.line(),
-            e.column()
+        refused(say!(
+            "cli-restore-manifest-invalid",
+            path = path.display().to_string(),
+            line = e.line(),
+            column = e.column(),
+            error = e.to_string()
         ))
     })?;
     if manifest.format != FORMAT {
-        return Err(refused(format!(
-            "{} has format {}, this keuze reads format {FORMAT}; restore it with the keuze \
-             version that made it ({}); nothing was restored",
-            path.display(),
-            manifest.format,
-            manifest.keuze_version
+        return Err(refused(say!(
+            "cli-restore-manifest-format",
+            path = path.display().to_string(),
+            format = manifest.format,
+            supported = FORMAT,
+            version = &manifest.keuze_version
         )));
     }
     let mut seen = BTreeSet::new();
     for f in &manifest.files {
         if !(f.name == DB_FILE || KEY_FILES.contains(&f.name.as_str())) || !seen.insert(&f.name) {
-            return Err(refused(format!(
-                "{} lists the file `{}`, which a backup does not hold (or lists it twice); \
-                 the backup is damaged, nothing was restored",
-                path.display(),
-                f.name
+            return Err(refused(say!(
+                "cli-restore-manifest-stray-file",
+                path = path.display().to_string(),
+                file = &f.name
             )));
         }
     }
     if !seen.contains(&DB_FILE.to_owned()) {
-        return Err(refused(format!(
-            "{} lists no {DB_FILE}; the backup is damaged, nothing was restored",
-            path.display()
+        return Err(refused(say!(
+            "cli-restore-manifest-no-database",
+            path = path.display().to_string(),
+            file = DB_FILE
         )));
     }
     Ok(manifest)
@@ -489,22 +502,20 @@ fn check_files(dir: &Path, manifest: &Manifest) -> Result<(), Failure> {
     for f in &manifest.files {
         let path = dir.join(&f.name);
         if !path.is_file() {
-            return Err(refused(format!(
-                "{} is missing from the backup; nothing was restored",
-                path.display()
+            return Err(refused(say!(
+                "cli-restore-file-missing",
+                path = path.display().to_string()
             )));
         }
         let found = file_entry(dir, &f.name)?;
         if found != *f {
-            return Err(refused(format!(
-                "{} does not match the backup's manifest ({} bytes with SHA-256 {}, the \
-                 manifest says {} bytes with SHA-256 {}): the backup is damaged; nothing was \
-                 restored. Use another backup",
-                path.display(),
-                found.bytes,
-                found.sha256,
-                f.bytes,
-                f.sha256
+            return Err(refused(say!(
+                "cli-restore-file-differs",
+                path = path.display().to_string(),
+                bytes = found.bytes,
+                sha256 = &found.sha256,
+                manifest_bytes = f.bytes,
+                manifest_sha256 = &f.sha256
             )));
         }
     }
@@ -513,11 +524,10 @@ fn check_files(dir: &Path, manifest: &Manifest) -> Result<(), Failure> {
 
 fn file_entry(dir: &Path, name: &str) -> Result<FileEntry, Failure> {
     let path = dir.join(name);
-    let mut file =
-        std::fs::File::open(&path).with_context(|| format!("could not read {}", path.display()))?;
+    let unreadable = || say!("cli-could-not-read", path = path.display().to_string());
+    let mut file = std::fs::File::open(&path).with_context(unreadable)?;
     let mut hasher = Sha256::new();
-    let bytes = std::io::copy(&mut file, &mut hasher)
-        .with_context(|| format!("could not read {}", path.display()))?;
+    let bytes = std::io::copy(&mut file, &mut hasher).with_context(unreadable)?;
     Ok(FileEntry {
         name: name.to_owned(),
         bytes,
@@ -532,28 +542,28 @@ fn is_empty_or_missing(dir: &Path) -> Result<bool, Failure> {
         Err(e) if e.kind() == std::io::ErrorKind::NotADirectory => Ok(false),
         Err(e) => Err(Failure {
             code: 3,
-            error: anyhow::Error::from(e).context(format!("could not read {}", dir.display())),
+            error: anyhow::Error::from(e)
+                .context(say!("cli-could-not-read", path = dir.display().to_string())),
         }),
     }
 }
 
-fn refuse_non_empty(dir: &Path, what: &str, fix: &str) -> Result<(), Failure> {
+fn refuse_non_empty(dir: &Path) -> Result<(), Failure> {
     if is_empty_or_missing(dir)? {
         return Ok(());
     }
-    Err(refused(format!(
-        "{} is not an empty directory; nothing was written. A {what} goes into a new or \
-         empty directory: {fix}",
-        dir.display()
+    Err(refused(say!(
+        "cli-backup-dir-not-empty",
+        dir = dir.display().to_string()
     )))
 }
 
 /// `.<name>.<what>-<random>` next to `path`, so the final rename stays on one file system.
 fn sibling(path: &Path, what: &str) -> Result<PathBuf, Failure> {
     let Some(name) = path.file_name() else {
-        return Err(usage(format!(
-            "{} names no directory; give a path such as ./keuze-backup",
-            path.display()
+        return Err(usage(say!(
+            "cli-backup-path-no-directory",
+            path = path.display().to_string()
         )));
     };
     let parent = match path.parent() {
@@ -569,24 +579,30 @@ fn staging_dir(path: &Path, what: &str) -> Result<PathBuf, Failure> {
     let staging = sibling(path, &format!("{what}-{suffix}"))?;
     if let Some(parent) = staging.parent() {
         std::fs::create_dir_all(parent)
-            .with_context(|| format!("could not create {}", parent.display()))?;
+            .with_context(|| say!("cli-could-not-create", path = parent.display().to_string()))?;
     }
     let mut builder = std::fs::DirBuilder::new();
     #[cfg(unix)]
     std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
     builder
         .create(&staging)
-        .with_context(|| format!("could not create {}", staging.display()))?;
+        .with_context(|| say!("cli-could-not-create", path = staging.display().to_string()))?;
     Ok(staging)
 }
 
 /// Renames the finished `staging` to `to` (missing or an empty directory).
 fn put_in_place(staging: &Path, to: &Path) -> Result<(), Failure> {
     if to.is_dir() {
-        std::fs::remove_dir(to).with_context(|| format!("could not replace {}", to.display()))?;
+        std::fs::remove_dir(to)
+            .with_context(|| say!("cli-could-not-replace", path = to.display().to_string()))?;
     }
-    std::fs::rename(staging, to)
-        .with_context(|| format!("could not move {} to {}", staging.display(), to.display()))?;
+    std::fs::rename(staging, to).with_context(|| {
+        say!(
+            "cli-could-not-move",
+            from = staging.display().to_string(),
+            to = to.display().to_string()
+        )
+    })?;
     if let Some(parent) = to.parent().filter(|p| !p.as_os_str().is_empty()) {
         sync_dir(parent)?;
     }
@@ -595,8 +611,8 @@ fn put_in_place(staging: &Path, to: &Path) -> Result<(), Failure> {
 
 /// Copies a file readable by its owner only, synced.
 fn copy_private(from: &Path, to: &Path) -> Result<(), Failure> {
-    let bytes =
-        std::fs::read(from).with_context(|| format!("could not read {}", from.display()))?;
+    let bytes = std::fs::read(from)
+        .with_context(|| say!("cli-could-not-read", path = from.display().to_string()))?;
     write_synced(to, &bytes, 0o600)
 }
 
@@ -609,10 +625,10 @@ fn write_synced(path: &Path, bytes: &[u8], mode: u32) -> Result<(), Failure> {
     let _ = mode;
     let mut f = opts
         .open(path)
-        .with_context(|| format!("could not create {}", path.display()))?;
+        .with_context(|| say!("cli-could-not-create", path = path.display().to_string()))?;
     f.write_all(bytes)
         .and_then(|()| f.sync_all())
-        .with_context(|| format!("could not write {}", path.display()))?;
+        .with_context(|| say!("cli-could-not-write", path = path.display().to_string()))?;
     Ok(())
 }
 
@@ -621,7 +637,7 @@ fn set_mode(path: &Path, mode: u32) -> Result<(), Failure> {
     {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
-            .with_context(|| format!("could not restrict {}", path.display()))?;
+            .with_context(|| say!("cli-could-not-restrict", path = path.display().to_string()))?;
     }
     #[cfg(not(unix))]
     let _ = (path, mode);
@@ -631,7 +647,7 @@ fn set_mode(path: &Path, mode: u32) -> Result<(), Failure> {
 fn sync_dir(dir: &Path) -> Result<(), Failure> {
     std::fs::File::open(dir)
         .and_then(|d| d.sync_all())
-        .with_context(|| format!("could not sync {}", dir.display()))?;
+        .with_context(|| say!("cli-could-not-sync", path = dir.display().to_string()))?;
     Ok(())
 }
 
@@ -644,15 +660,15 @@ fn remove_empty_journal(dir: &Path) -> Result<(), Failure> {
             Ok(m) if suffix == "-wal" && m.len() > 0 => {
                 return Err(Failure {
                     code: 3,
-                    error: anyhow::anyhow!(
-                        "{} still holds {} bytes after closing the database",
-                        path.display(),
-                        m.len()
-                    ),
+                    error: anyhow::anyhow!(say!(
+                        "cli-journal-not-empty",
+                        path = path.display().to_string(),
+                        bytes = m.len()
+                    )),
                 })
             }
             Ok(_) => std::fs::remove_file(&path)
-                .with_context(|| format!("could not remove {}", path.display()))?,
+                .with_context(|| say!("cli-could-not-remove", path = path.display().to_string()))?,
             Err(_) => {}
         }
     }

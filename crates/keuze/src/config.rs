@@ -1,9 +1,13 @@
 //! Settings: flags, then `KEUZE_*` environment variables (both through clap), then the
-//! config file, then defaults.
+//! config file, then defaults. The file is read by serde into [`Settings`], which refuses
+//! any key it does not know; an error names the file, the line and column, the key's path
+//! and what the file takes there.
 
 use crate::DataArgs;
 use anyhow::{bail, Context};
-use keuze_core::PurposeId;
+use keuze_app::propagate::ConfiguredWebhook;
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
 pub const SAMPLE_CONFIG: &str = r#"# Keuze configuration. Flags and KEUZE_* environment variables override these.
@@ -61,38 +65,24 @@ tcf_vendor_list = "vendor-list.json"
 
 const DEFAULT_CONFIG: &str = "keuze.toml";
 
-/// A `[[webhook]]` table of the config file.
-#[derive(Clone)]
-pub struct WebhookSettings {
-    pub name: String,
-    pub url: String,
-    pub purposes: Vec<PurposeId>,
-    pub secret: String,
-}
-
-impl std::fmt::Debug for WebhookSettings {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("WebhookSettings")
-            .field("name", &self.name)
-            .field("url", &self.url)
-            .field("purposes", &self.purposes)
-            .field("secret", &"***")
-            .finish()
-    }
-}
-
-#[derive(Debug, Clone, Default)]
+/// Everything the config file can say; a key it does not know is refused.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Settings {
+    /// Relative to the config file; `keuze-data` if not given.
+    #[serde(default = "default_data")]
     pub data: PathBuf,
-    /// `postgres://…`; `None` is SQLite in `data`.
-    pub database: Option<String>,
+    /// `postgres://…`, which may hold a password; `None` is SQLite in `data`.
+    pub database: Option<SecretString>,
     pub database_schema: Option<String>,
     pub catalog: Option<PathBuf>,
     pub listen: Option<String>,
     pub nats: Option<String>,
     pub nats_stream: Option<String>,
     pub nats_subject_prefix: Option<String>,
-    pub webhooks: Vec<WebhookSettings>,
+    /// The `[[webhook]]` tables.
+    #[serde(default, rename = "webhook")]
+    pub webhooks: Vec<ConfiguredWebhook>,
     pub webhook_max_attempts: Option<u64>,
     pub webhook_retry_base_ms: Option<u64>,
     pub webhook_retry_max_ms: Option<u64>,
@@ -107,13 +97,37 @@ pub struct Settings {
     pub tcf_vendor_list: Option<PathBuf>,
 }
 
-const KEYS: &str =
-    "`data`, `database`, `database_schema`, `catalog`, `listen`, `nats`, `nats_stream`, \
-    `nats_subject_prefix`, `webhook_max_attempts`, `webhook_retry_base_ms`, \
-    `webhook_retry_max_ms`, `webhook_timeout_ms`, `rate_limit_per_key`, \
-    `rate_limit_per_client`, `trust_forwarded_for`, `request_timeout_ms`, \
-    `header_read_timeout_ms`, `tls_cert`, `tls_key`, `tcf_vendor_list` and `[[webhook]]` \
-    tables";
+fn default_data() -> PathBuf {
+    PathBuf::from("keuze-data")
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            data: default_data(),
+            database: None,
+            database_schema: None,
+            catalog: None,
+            listen: None,
+            nats: None,
+            nats_stream: None,
+            nats_subject_prefix: None,
+            webhooks: Vec::new(),
+            webhook_max_attempts: None,
+            webhook_retry_base_ms: None,
+            webhook_retry_max_ms: None,
+            webhook_timeout_ms: None,
+            rate_limit_per_key: None,
+            rate_limit_per_client: None,
+            trust_forwarded_for: None,
+            request_timeout_ms: None,
+            header_read_timeout_ms: None,
+            tls_cert: None,
+            tls_key: None,
+            tcf_vendor_list: None,
+        }
+    }
+}
 
 impl Settings {
     pub fn load(args: &DataArgs) -> anyhow::Result<Self> {
@@ -123,16 +137,13 @@ impl Settings {
         };
         let mut settings = match &file {
             Some(path) => Self::from_file(path)?,
-            None => Self {
-                data: PathBuf::from("keuze-data"),
-                ..Self::default()
-            },
+            None => Self::default(),
         };
         if let Some(d) = &args.data {
             settings.data = d.clone();
         }
         if let Some(url) = &args.database {
-            settings.database = Some(url.clone());
+            settings.database = Some(SecretString::from(url.as_str()));
         }
         if let Some(schema) = &args.database_schema {
             settings.database_schema = Some(schema.clone());
@@ -140,131 +151,194 @@ impl Settings {
         Ok(settings)
     }
 
+    /// The database URL, if one is set.
+    pub fn database_url(&self) -> Option<&str> {
+        self.database.as_ref().map(ExposeSecret::expose_secret)
+    }
+
     fn from_file(path: &Path) -> anyhow::Result<Self> {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("could not read the config file {}", path.display()))?;
-        let doc: toml_edit::DocumentMut = text
-            .parse()
-            .with_context(|| format!("{} is not valid TOML", path.display()))?;
+        let file = path.display();
+        let document = toml_edit::de::Deserializer::parse(text.as_str()).map_err(|e| {
+            anyhow::anyhow!(
+                "{file}{} is not valid TOML: {}",
+                place(&text, &e),
+                e.message()
+            )
+        })?;
+        let mut settings: Self = serde_path_to_error::deserialize(document).map_err(|e| {
+            let key = e.path().to_string();
+            let e = e.into_inner();
+            anyhow::anyhow!("{file}{}: {}", place(&text, &e), explain(&key, e.message()))
+        })?;
         // Paths in the file are relative to the file, not to wherever keuze was started.
         let base = path.parent().unwrap_or(Path::new("."));
-        let mut settings = Self {
-            data: base.join("keuze-data"),
-            ..Self::default()
-        };
-        let file = path.display();
-        for (key, item) in doc.iter() {
-            if key == "webhook" {
-                let Some(tables) = item.as_array_of_tables() else {
-                    bail!("{file}: `webhook` must be a table array: write each as [[webhook]] with name, url and secret");
-                };
-                for (i, table) in tables.iter().enumerate() {
-                    settings
-                        .webhooks
-                        .push(webhook(table, &format!("{file}: webhook #{}", i + 1))?);
-                }
-                continue;
+        settings.data = base.join(&settings.data);
+        for path in [
+            &mut settings.catalog,
+            &mut settings.tls_cert,
+            &mut settings.tls_key,
+            &mut settings.tcf_vendor_list,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            *path = base.join(&*path);
+        }
+        for (key, ms) in [
+            ("request_timeout_ms", settings.request_timeout_ms),
+            ("header_read_timeout_ms", settings.header_read_timeout_ms),
+        ] {
+            if ms == Some(0) {
+                bail!("{file}: `{key}` must be a whole number of milliseconds from 1, e.g. {key} = 10000");
             }
-            if key.starts_with("webhook_") {
-                let Some(n) = item.as_integer().and_then(|n| u64::try_from(n).ok()) else {
-                    bail!("{file}: `{key}` must be a whole number, e.g. {key} = 10");
-                };
-                let slot = match key {
-                    "webhook_max_attempts" => &mut settings.webhook_max_attempts,
-                    "webhook_retry_base_ms" => &mut settings.webhook_retry_base_ms,
-                    "webhook_retry_max_ms" => &mut settings.webhook_retry_max_ms,
-                    "webhook_timeout_ms" => &mut settings.webhook_timeout_ms,
-                    other => bail!("{file}: unknown key `{other}`; the config file takes {KEYS}"),
-                };
-                *slot = Some(n);
-                continue;
-            }
-            if key == "trust_forwarded_for" {
-                let Some(b) = item.as_bool() else {
-                    bail!("{file}: `{key}` must be true or false");
-                };
-                settings.trust_forwarded_for = Some(b);
-                continue;
-            }
-            if key == "request_timeout_ms" || key == "header_read_timeout_ms" {
-                let Some(n) = item
-                    .as_integer()
-                    .and_then(|n| u64::try_from(n).ok())
-                    .filter(|n| *n > 0)
-                else {
-                    bail!("{file}: `{key}` must be a whole number of milliseconds from 1, e.g. {key} = 10000");
-                };
-                if key == "request_timeout_ms" {
-                    settings.request_timeout_ms = Some(n);
-                } else {
-                    settings.header_read_timeout_ms = Some(n);
-                }
-                continue;
-            }
-            let Some(value) = item.as_str() else {
-                bail!("{file}: `{key}` must be a string, e.g. {key} = \"...\"");
-            };
-            match key {
-                "data" => settings.data = base.join(value),
-                "database" => settings.database = Some(value.to_owned()),
-                "database_schema" => settings.database_schema = Some(value.to_owned()),
-                "catalog" => settings.catalog = Some(base.join(value)),
-                "listen" => settings.listen = Some(value.to_owned()),
-                "nats" => settings.nats = Some(value.to_owned()),
-                "nats_stream" => settings.nats_stream = Some(value.to_owned()),
-                "nats_subject_prefix" => settings.nats_subject_prefix = Some(value.to_owned()),
-                "rate_limit_per_key" => settings.rate_limit_per_key = Some(value.to_owned()),
-                "rate_limit_per_client" => settings.rate_limit_per_client = Some(value.to_owned()),
-                "tls_cert" => settings.tls_cert = Some(base.join(value)),
-                "tls_key" => settings.tls_key = Some(base.join(value)),
-                "tcf_vendor_list" => settings.tcf_vendor_list = Some(base.join(value)),
-                other => bail!("{file}: unknown key `{other}`; the config file takes {KEYS}"),
-            }
+        }
+        for (i, webhook) in settings.webhooks.iter().enumerate() {
+            check_webhook(webhook)
+                .map_err(|why| anyhow::anyhow!("{file}: webhook #{}: {why}", i + 1))?;
         }
         Ok(settings)
     }
 }
 
-fn webhook(table: &toml_edit::Table, at: &str) -> anyhow::Result<WebhookSettings> {
-    let text = |key: &str| -> anyhow::Result<String> {
-        match table.get(key).map(|v| v.as_str()) {
-            Some(Some(s)) if !s.trim().is_empty() => Ok(s.to_owned()),
-            Some(_) => bail!("{at}: `{key}` must be a non-empty string"),
-            None => bail!("{at}: `{key}` is missing; a webhook needs name, url and secret"),
-        }
+/// `:line:column` of a TOML error, where the parser knows the place.
+fn place(text: &str, e: &toml_edit::de::Error) -> String {
+    let Some(span) = e.span() else {
+        return String::new();
     };
-    for (key, _) in table.iter() {
-        if !matches!(key, "name" | "url" | "secret" | "purposes") {
-            bail!("{at}: unknown key `{key}`; a webhook takes name, url, secret and purposes");
+    let before = text.get(..span.start).unwrap_or(text);
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
+    format!(":{line}:{column}")
+}
+
+/// serde's message about `key` (a path like `webhook[0].url`) in the words of a config
+/// file: keys, not fields; whole numbers, not `u64`; and how to write a webhook.
+fn explain(key: &str, message: &str) -> String {
+    let message = message
+        .trim_end()
+        .replace("unknown field", "unknown key")
+        .replace("missing field", "missing key")
+        .replace("expected u64", "expected a whole number from 0");
+    // An unknown key's path is the key itself, which the message names already.
+    let named = !key.contains(['.', '[']) && message.contains(&format!("`{key}`"));
+    let hint = if key == "webhook" {
+        "; write each webhook as a [[webhook]] table with name, url and secret"
+    } else {
+        ""
+    };
+    if key.is_empty() || key == "." || named {
+        format!("{message}{hint}")
+    } else {
+        format!("`{key}`: {message}{hint}")
+    }
+}
+
+/// What serde cannot check of a `[[webhook]]` table.
+fn check_webhook(webhook: &ConfiguredWebhook) -> Result<(), String> {
+    for (key, value) in [
+        ("name", webhook.name.as_str()),
+        ("url", webhook.url.as_str()),
+        ("secret", webhook.secret.expose_secret()),
+    ] {
+        if value.trim().is_empty() {
+            return Err(format!("`{key}` must be a non-empty string"));
         }
     }
-    let name = text("name")?;
+    let name = &webhook.name;
     if !name
         .chars()
         .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
     {
-        bail!("{at}: name `{name}` may hold only letters, digits, `_` and `-`");
+        return Err(format!(
+            "name `{name}` may hold only letters, digits, `_` and `-`"
+        ));
     }
-    let url = text("url")?;
+    let url = &webhook.url;
     if !(url.starts_with("http://") || url.starts_with("https://")) {
-        bail!("{at}: url `{url}` must start with http:// or https://");
+        return Err(format!("url `{url}` must start with http:// or https://"));
     }
-    let mut purposes = Vec::new();
-    if let Some(item) = table.get("purposes") {
-        let Some(array) = item.as_array() else {
-            bail!("{at}: `purposes` must be a list, e.g. purposes = [\"newsletter\"]");
-        };
-        for v in array {
-            let Some(p) = v.as_str() else {
-                bail!("{at}: `purposes` must hold purpose ids as strings");
-            };
-            purposes.push(PurposeId::parse(p).map_err(|e| anyhow::anyhow!("{at}: {e}"))?);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(text: &str) -> anyhow::Result<Settings> {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("keuze.toml");
+        std::fs::write(&path, text)?;
+        Settings::from_file(&path)
+    }
+
+    fn refusal(text: &str) -> String {
+        match read(text) {
+            Ok(settings) => panic!("accepted: {settings:?}"),
+            Err(e) => e.to_string(),
         }
     }
-    Ok(WebhookSettings {
-        name,
-        url,
-        purposes,
-        secret: text("secret")?,
-    })
+
+    #[test]
+    fn the_sample_config_is_accepted() {
+        let settings = read(SAMPLE_CONFIG).unwrap();
+        assert!(settings.data.ends_with("keuze-data"));
+        assert!(settings.catalog.unwrap().ends_with("catalog.toml"));
+        assert_eq!(settings.listen.as_deref(), Some("127.0.0.1:8080"));
+    }
+
+    #[test]
+    fn a_webhook_table_is_read_with_its_secret_kept_out_of_debug() {
+        let settings = read(
+            "database = \"postgres://keuze:hunter2@db/keuze\"\n\
+             [[webhook]]\nname = \"crm\"\nurl = \"https://crm.example/k\"\n\
+             purposes = [\"newsletter\"]\nsecret = \"whsec_do_not_log\"\n",
+        )
+        .unwrap();
+        let [webhook] = settings.webhooks.as_slice() else {
+            panic!("{:?}", settings.webhooks)
+        };
+        assert_eq!(webhook.name, "crm");
+        assert_eq!(webhook.purposes[0].as_str(), "newsletter");
+        assert_eq!(webhook.secret.expose_secret(), "whsec_do_not_log");
+        assert_eq!(
+            settings.database_url(),
+            Some("postgres://keuze:hunter2@db/keuze")
+        );
+        let debug = format!("{settings:?}");
+        assert!(!debug.contains("whsec_do_not_log"), "{debug}");
+        assert!(!debug.contains("hunter2"), "{debug}");
+    }
+
+    #[test]
+    fn an_unknown_key_is_refused_naming_it_its_place_and_the_keys_allowed() {
+        let err = refusal("listen = \"127.0.0.1:0\"\nlisen = \"x\"\n");
+        assert!(err.contains("keuze.toml:2:1: unknown key `lisen`"), "{err}");
+        assert!(err.contains("`listen`"), "{err}");
+        let err = refusal("[[webhook]]\nname = \"a\"\nurl = \"http://x\"\nsecrt = \"s\"\n");
+        assert!(
+            err.contains("keuze.toml:4:1: `webhook[0].secrt`: unknown key `secrt`"),
+            "{err}"
+        );
+        assert!(err.contains("`secret`"), "{err}");
+    }
+
+    #[test]
+    fn a_mistyped_value_is_refused_naming_its_key_and_place() {
+        let err = refusal("data = \"d\"\nwebhook_max_attempts = \"ten\"\n");
+        assert!(
+            err.contains("keuze.toml:2:24: `webhook_max_attempts`: invalid type"),
+            "{err}"
+        );
+        let err = refusal("[[webhook]]\nname = \"a\"\nurl = \"http://x\"\n");
+        assert!(err.contains("`webhook[0]`: missing key `secret`"), "{err}");
+        let err = refusal("[[webhook]]\nname = \"a b\"\nurl = \"http://x\"\nsecret = \"s\"\n");
+        assert!(err.contains("webhook #1: name `a b`"), "{err}");
+        let err = refusal("request_timeout_ms = 0\n");
+        assert!(
+            err.contains("`request_timeout_ms` must be a whole number"),
+            "{err}"
+        );
+    }
 }

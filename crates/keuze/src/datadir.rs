@@ -9,17 +9,21 @@ const SECRET_FILE: &str = "secret.key";
 
 /// Reads the server secret, creating it (32 random bytes, mode 0600) on first start.
 pub fn server_secret(data: &Path) -> anyhow::Result<[u8; 32]> {
-    std::fs::create_dir_all(data)
-        .with_context(|| format!("could not create the data directory {}", data.display()))?;
+    std::fs::create_dir_all(data).with_context(|| {
+        say!(
+            "cli-could-not-create-data-dir",
+            path = data.display().to_string()
+        )
+    })?;
     let path = data.join(SECRET_FILE);
     match std::fs::read(&path) {
         Ok(bytes) => {
             let Ok(secret) = <[u8; 32]>::try_from(bytes.as_slice()) else {
-                bail!(
-                    "{} holds {} bytes, not 32: it is damaged. Restore it from a backup; a new secret would make every stored pseudonym unreachable",
-                    path.display(),
-                    bytes.len()
-                );
+                bail!(say!(
+                    "cli-secret-damaged",
+                    path = path.display().to_string(),
+                    bytes = bytes.len()
+                ));
             };
             Ok(secret)
         }
@@ -34,13 +38,15 @@ pub fn server_secret(data: &Path) -> anyhow::Result<[u8; 32]> {
             }
             let mut f = opts
                 .open(&path)
-                .with_context(|| format!("could not create {}", path.display()))?;
+                .with_context(|| say!("cli-could-not-create", path = path.display().to_string()))?;
             f.write_all(&secret)?;
             f.sync_all()?;
             tracing::info!(path = %path.display(), "created the server secret");
             Ok(secret)
         }
-        Err(e) => Err(e).with_context(|| format!("could not read {}", path.display())),
+        Err(e) => {
+            Err(e).with_context(|| say!("cli-could-not-read", path = path.display().to_string()))
+        }
     }
 }
 
@@ -52,12 +58,16 @@ pub const INDEX_SNAPSHOT: &str = "index.snapshot";
 /// The log's signing key: `log.key` holds the origin and the hex seed of the current key,
 /// mode 0600, created on first use. `rotate` replaces the key and keeps the origin.
 pub fn log_key(data: &Path) -> anyhow::Result<keuze_core::checkpoint::LogKey> {
-    std::fs::create_dir_all(data)
-        .with_context(|| format!("could not create the data directory {}", data.display()))?;
+    std::fs::create_dir_all(data).with_context(|| {
+        say!(
+            "cli-could-not-create-data-dir",
+            path = data.display().to_string()
+        )
+    })?;
     let path = data.join(LOG_KEY_FILE);
     match std::fs::read_to_string(&path) {
         Ok(text) => parse_log_key(&text)
-            .with_context(|| format!("{} is damaged; restore it from a backup", path.display())),
+            .with_context(|| say!("cli-log-key-damaged", path = path.display().to_string())),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             let id: [u8; 6] = rand::random();
             let origin = format!("keuze.log/{}", hex::encode(id));
@@ -65,7 +75,9 @@ pub fn log_key(data: &Path) -> anyhow::Result<keuze_core::checkpoint::LogKey> {
             tracing::info!(path = %path.display(), %origin, "created the log signing key");
             read_back(&path)
         }
-        Err(e) => Err(e).with_context(|| format!("could not read {}", path.display())),
+        Err(e) => {
+            Err(e).with_context(|| say!("cli-could-not-read", path = path.display().to_string()))
+        }
     }
 }
 
@@ -81,7 +93,7 @@ pub fn rotate_log_key(
     let tmp = data.join("log.key.new");
     write_log_key(&tmp, old.name(), rand::random(), false)?;
     std::fs::rename(&tmp, &path)
-        .with_context(|| format!("could not replace {}", path.display()))?;
+        .with_context(|| say!("cli-could-not-replace", path = path.display().to_string()))?;
     Ok((old, read_back(&path)?))
 }
 
@@ -92,11 +104,11 @@ fn read_back(path: &Path) -> anyhow::Result<keuze_core::checkpoint::LogKey> {
 fn parse_log_key(text: &str) -> anyhow::Result<keuze_core::checkpoint::LogKey> {
     let mut lines = text.lines();
     let (Some(origin), Some(seed_hex), None) = (lines.next(), lines.next(), lines.next()) else {
-        bail!("expected two lines: the log origin and the key seed in hex");
+        bail!(say!("cli-log-key-two-lines"));
     };
     let mut seed = [0u8; 32];
     hex::decode_to_slice(seed_hex.trim(), &mut seed)
-        .map_err(|e| anyhow::anyhow!("the key seed is not 64 hex digits: {e}"))?;
+        .map_err(|e| anyhow::anyhow!(say!("cli-log-key-seed-invalid", error = e.to_string())))?;
     keuze_core::checkpoint::LogKey::from_seed(seed, origin.trim()).map_err(Into::into)
 }
 
@@ -120,7 +132,7 @@ fn write_log_key(
     }
     let mut f = opts
         .open(path)
-        .with_context(|| format!("could not create {}", path.display()))?;
+        .with_context(|| say!("cli-could-not-create", path = path.display().to_string()))?;
     writeln!(f, "{origin}")?;
     writeln!(f, "{}", hex::encode(seed))?;
     f.sync_all()?;

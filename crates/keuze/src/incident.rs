@@ -94,17 +94,18 @@ fn failure(e: IncidentError) -> Failure {
         IncidentError::Invalid(problems) => {
             let lines: Vec<String> = problems
                 .iter()
-                .map(|p| format!("  {}: {}\n    help: {}", p.field, p.message, p.help))
+                .map(|p| {
+                    let help = say!("cli-help", help = p.help.to_string());
+                    format!("  {}: {}\n    {help}", p.field, p.message)
+                })
                 .collect();
-            refused(format!(
-                "the incident is refused; nothing was recorded ({} problems):\n{}",
-                problems.len(),
-                lines.join("\n")
+            refused(say!(
+                "cli-incident-refused",
+                count = problems.len(),
+                problems = lines.join("\n")
             ))
         }
-        IncidentError::Unknown(n) => refused(format!(
-            "there is no incident {n}; `keuze incident list` lists them"
-        )),
+        IncidentError::Unknown(n) => refused(say!("cli-incident-unknown", number = n)),
         IncidentError::NoCatalog => refused(e.to_string()),
         other => other.into(),
     }
@@ -118,27 +119,30 @@ pub async fn run(command: IncidentCommand) -> Result<(), Failure> {
             let store = open_database(&settings, false).await?.store;
             let all = store.incidents().await?;
             if all.is_empty() {
-                outln!("no incidents recorded");
+                outln!("{}", say!("cli-incident-none"));
             }
             for stored in all {
                 let incident = incidents::parse(&stored).map_err(failure)?;
                 let counts = store.notice_counts(stored.number).await?;
-                let published = stored.published_at.map_or("not published".to_owned(), |t| {
-                    format!("published {}", t.to_rfc3339())
-                });
+                let published = stored
+                    .published_at
+                    .map_or(say!("cli-incident-not-published"), |t| {
+                        say!("cli-incident-published-at", at = t.to_rfc3339())
+                    });
+                let title = say!(
+                    "cli-incident-title",
+                    title = incident.title.get(&crate::words::locale()),
+                    risk = if incident.high_risk { "high" } else { "normal" }
+                );
                 outln!(
-                    "{}\t{}\t{}{}\tnotified {}\tacknowledged {}\t{}",
+                    "{}\t{}\t{title}\t{}\t{}\t{published}",
                     stored.number,
                     stored.recorded_at.to_rfc3339(),
-                    if incident.high_risk {
-                        "high risk: "
-                    } else {
-                        ""
-                    },
-                    incident.title.get(&keuze_core::Locale::en()),
-                    counts.notified,
-                    counts.acknowledged,
-                    published
+                    say!("cli-incident-notified-count", count = counts.notified),
+                    say!(
+                        "cli-incident-acknowledged-count",
+                        count = counts.acknowledged
+                    ),
                 );
             }
             Ok(())
@@ -174,17 +178,21 @@ pub async fn run(command: IncidentCommand) -> Result<(), Failure> {
                 .collect();
             let already = selected.iter().filter(|s| told.contains(*s)).count();
             outln!(
-                "the rule (granted any of {} at some moment from {} to {}) selects {} customers; {} were told before, {} would be told now",
-                rule.granted_any_of
-                    .iter()
-                    .map(ToString::to_string)
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                rule.window.from.to_rfc3339(),
-                rule.window.to.to_rfc3339(),
-                selected.len(),
-                already,
-                selected.len() - already
+                "{}",
+                say!(
+                    "cli-incident-audience",
+                    purposes = rule
+                        .granted_any_of
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    from = rule.window.from.to_rfc3339(),
+                    to = rule.window.to.to_rfc3339(),
+                    selected = selected.len(),
+                    before = already,
+                    now = selected.len() - already
+                )
             );
             Ok(())
         }
@@ -213,14 +221,21 @@ pub async fn run(command: IncidentCommand) -> Result<(), Failure> {
                 .await
                 .map_err(failure)?;
             outln!(
-                "incident {number}: {} customers affected; told {} now, {} were told before, {} are erased",
-                done.affected,
-                done.notified,
-                done.already_notified,
-                done.erased
+                "{}",
+                say!(
+                    "cli-incident-notified",
+                    number = number,
+                    affected = done.affected,
+                    notified = done.notified,
+                    before = done.already_notified,
+                    erased = done.erased
+                )
             );
             if let (Some(first), Some(last)) = (done.first_seq, done.last_seq) {
-                outln!("ledger entries {first} to {last}");
+                outln!(
+                    "{}",
+                    say!("cli-incident-ledger-entries", first = first, last = last)
+                );
             }
             Ok(())
         }
@@ -232,11 +247,15 @@ pub async fn run(command: IncidentCommand) -> Result<(), Failure> {
                 .await?
                 .ok_or_else(|| failure(IncidentError::Unknown(number)))?;
             outln!(
-                "incident {number} is on the public register at /privacy/incidents (since {})",
-                stored
-                    .published_at
-                    .map(|t| t.to_rfc3339())
-                    .unwrap_or_default()
+                "{}",
+                say!(
+                    "cli-incident-on-register",
+                    number = number,
+                    since = stored
+                        .published_at
+                        .map(|t| t.to_rfc3339())
+                        .unwrap_or_default()
+                )
             );
             Ok(())
         }
@@ -244,12 +263,18 @@ pub async fn run(command: IncidentCommand) -> Result<(), Failure> {
 }
 
 async fn record(file: &Path, data: &DataArgs) -> Result<(), Failure> {
-    let source = std::fs::read_to_string(file)
-        .map_err(|e| usage(format!("could not read {}: {e}", file.display())))?;
+    let source = std::fs::read_to_string(file).map_err(|e| {
+        usage(say!(
+            "cli-could-not-read-because",
+            path = file.display().to_string(),
+            error = e.to_string()
+        ))
+    })?;
     let draft: IncidentDraft = toml_edit::de::from_str(&source).map_err(|e| {
-        refused(format!(
-            "{} is not an incident file; nothing was recorded: {e}",
-            file.display()
+        refused(say!(
+            "cli-incident-file-invalid",
+            file = file.display().to_string(),
+            error = e.to_string()
         ))
     })?;
     let settings = settings(data)?;
@@ -260,14 +285,16 @@ async fn record(file: &Path, data: &DataArgs) -> Result<(), Failure> {
         .map_err(failure)?;
     for r in &recorded.readability {
         if let Some(w) = r.warning() {
-            eprintln!("warning: {w}");
+            eprintln!("{}", say!("cli-warning", message = w));
         }
     }
     outln!(
-        "recorded incident {} ({}); tell the affected customers with `keuze incident notify {}`",
-        recorded.stored.number,
-        recorded.stored.digest,
-        recorded.stored.number
+        "{}",
+        say!(
+            "cli-incident-recorded",
+            number = recorded.stored.number,
+            digest = recorded.stored.digest.to_string()
+        )
     );
     Ok(())
 }
@@ -290,35 +317,34 @@ fn rule_of(
         args.purposes
             .iter()
             .map(|p| {
-                let id = PurposeId::parse(p).map_err(|e| usage(format!("--purpose: {e}")))?;
+                let id = PurposeId::parse(p).map_err(|e| {
+                    usage(say!(
+                        "cli-flag-invalid",
+                        flag = "--purpose",
+                        error = e.to_string()
+                    ))
+                })?;
                 if known(&id) {
                     Ok(id)
                 } else {
-                    Err(usage(format!(
-                        "--purpose `{p}` is not a purpose of any published catalog version; `keuze catalog diff` and GET /v1/catalog show them"
-                    )))
+                    Err(usage(say!("cli-purpose-unknown", purpose = p)))
                 }
             })
             .collect::<Result<_, _>>()?
     };
     if purposes.is_empty() {
-        return Err(usage(
-            "the incident names no purpose: say whose grants select the customers with --purpose"
-                .into(),
-        ));
+        return Err(usage(say!("cli-incident-no-purpose")));
     }
     let time = |flag: &str, v: &Option<String>, default| match v {
         None => Ok(default),
-        Some(v) => parse_time(v).ok_or_else(|| {
-            usage(format!(
-                "{flag} `{v}` is not an RFC 3339 time, e.g. 2026-11-02T09:00:00Z"
-            ))
-        }),
+        Some(v) => {
+            parse_time(v).ok_or_else(|| usage(say!("cli-time-invalid", flag = flag, value = v)))
+        }
     };
     let from = time("--from", &args.from, incident.window.from)?;
     let to = time("--to", &args.to, incident.window.to)?;
     if from > to {
-        return Err(usage("--from is after --to".into()));
+        return Err(usage(say!("cli-from-after-to")));
     }
     Ok(Rule {
         granted_any_of: purposes,
@@ -330,9 +356,9 @@ fn rule_of(
 /// pseudonyms no stored customer has) and be the one the database was served with.
 async fn pseudonymizer(data: &Path, store: &dyn Store) -> Result<Pseudonymizer, Failure> {
     if !data.join("secret.key").exists() {
-        return Err(refused(format!(
-            "{} holds no server secret (secret.key), so identifiers cannot be turned into the pseudonyms the server uses; run this where the server's data directory is",
-            data.display()
+        return Err(refused(say!(
+            "cli-no-server-secret",
+            data = data.display().to_string()
         )));
     }
     let pseudonymizer = Pseudonymizer::new(crate::datadir::server_secret(data)?);
@@ -349,17 +375,23 @@ fn read_identifiers(
     let reader: Box<dyn std::io::BufRead> = if file == Path::new("-") {
         Box::new(std::io::stdin().lock())
     } else {
-        let f = std::fs::File::open(file)
-            .map_err(|e| usage(format!("could not read {}: {e}", file.display())))?;
+        let f = std::fs::File::open(file).map_err(|e| {
+            usage(say!(
+                "cli-could-not-read-because",
+                path = file.display().to_string(),
+                error = e.to_string()
+            ))
+        })?;
         Box::new(std::io::BufReader::new(f))
     };
     let mut out = std::collections::BTreeSet::new();
     for (n, line) in reader.lines().enumerate() {
         let line = line.map_err(|e| {
-            refused(format!(
-                "{} line {}: cannot be read ({e}); nothing was written",
-                file.display(),
-                n + 1
+            refused(say!(
+                "cli-identifiers-unreadable-line",
+                file = file.display().to_string(),
+                line = n + 1,
+                error = e.to_string()
             ))
         })?;
         let id = line.trim();
@@ -367,10 +399,10 @@ fn read_identifiers(
             continue;
         }
         if id.len() > 256 {
-            return Err(refused(format!(
-                "{} line {}: an identifier is at most 256 characters; nothing was written",
-                file.display(),
-                n + 1
+            return Err(refused(say!(
+                "cli-identifier-too-long",
+                file = file.display().to_string(),
+                line = n + 1
             )));
         }
         out.extend(incidents::pseudonymise(pseudonymizer, [id]));

@@ -3,9 +3,24 @@
 //! 2 wrong usage (including an unusable config file), 3 the data directory or database
 //! failed.
 
+/// A sentence of `cli.ftl` in the operator's language, with its variables by name:
+/// `say!("cli-wrote", path = path.display().to_string())`.
+macro_rules! say {
+    ($id:literal) => {
+        $crate::words::lang().t($id).into_owned()
+    };
+    ($id:literal, $($name:ident = $value:expr),+ $(,)?) => {
+        $crate::words::lang().t_args(
+            $id,
+            &[$((stringify!($name), ::keuze_words::Value::from($value))),+],
+        )
+    };
+}
+
 mod config;
 mod database;
 mod datadir;
+mod words;
 
 /// Like `print!`, but a closed pipe (`keuze catalog diff 1 2 | head`) ends the output
 /// quietly instead of panicking.
@@ -26,26 +41,21 @@ macro_rules! outln {
 mod backup;
 mod incident;
 mod projection;
+mod serve;
 mod tcf;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use config::Settings;
 use keuze_app::catalogs::{self, PublishError, Published};
-use keuze_app::propagate::{ConfiguredWebhook, NatsConfig, PropagationConfig, RetryPolicy};
-use keuze_app::{AppState, ServerParts, SystemClock};
+use keuze_app::SystemClock;
 use keuze_core::catalog::{parse_catalog, parse_catalog_against, CatalogReport, SAMPLE_CATALOG};
 use keuze_core::checkpoint::LogVerifier;
 use keuze_core::receipt::{verify_receipt, Receipt};
 use keuze_core::{Catalog, CatalogHistory, Pseudonymizer};
-use keuze_server::limits::Limit;
-use keuze_server::listen::{ConnectionLimits, Tls};
-use keuze_server::Edge;
 use keuze_store::{Scope, Store, StoredLogKey};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::Arc;
-use std::time::Duration;
 
 /// Keuze: consent and privacy preferences that put the customer in charge.
 ///
@@ -68,7 +78,7 @@ enum Command {
     /// the sample catalog on first start. Settings come from flags, then `KEUZE_*`
     /// environment variables, then the config file (`keuze.toml`), then defaults.
     /// SIGTERM or Ctrl-C stops accepting requests and drains pending writes first.
-    Serve(ServeArgs),
+    Serve(serve::ServeArgs),
     /// Write a sample catalog (a web shop) and a config file into DIR.
     Init {
         /// Where to write `catalog.toml` and `keuze.toml`; created if missing.
@@ -221,72 +231,6 @@ struct DataArgs {
     database_schema: Option<String>,
 }
 
-#[derive(Debug, Args)]
-struct ServeArgs {
-    #[command(flatten)]
-    data: DataArgs,
-    /// The catalog to serve; published as a new version if it differs from the last one.
-    #[arg(long, env = "KEUZE_CATALOG", value_name = "FILE")]
-    catalog: Option<PathBuf>,
-    /// Address to listen on, e.g. 127.0.0.1:8080 (port 0 picks a free port).
-    #[arg(long, env = "KEUZE_LISTEN", value_name = "ADDR")]
-    listen: Option<String>,
-    /// Publish every consent event to NATS JetStream at this URL, e.g.
-    /// nats://127.0.0.1:4222. The stream is created if absent; see docs/propagation.md.
-    #[arg(long, env = "KEUZE_NATS", value_name = "URL")]
-    nats: Option<String>,
-    /// The JetStream stream's name [default: KEUZE_CONSENT].
-    #[arg(long, env = "KEUZE_NATS_STREAM", value_name = "NAME")]
-    nats_stream: Option<String>,
-    /// Events go to `<PREFIX>.<purpose>` [default: keuze.consent].
-    #[arg(long, env = "KEUZE_NATS_SUBJECT_PREFIX", value_name = "PREFIX")]
-    nats_subject_prefix: Option<String>,
-    /// How often a webhook delivery is tried before it becomes a dead letter [default: 10].
-    #[arg(long, env = "KEUZE_WEBHOOK_MAX_ATTEMPTS", value_name = "N")]
-    webhook_max_attempts: Option<u64>,
-    /// The wait after a first failed delivery, doubled after each further one
-    /// [default: 500].
-    #[arg(long, env = "KEUZE_WEBHOOK_RETRY_BASE_MS", value_name = "MS")]
-    webhook_retry_base_ms: Option<u64>,
-    /// The longest wait between two delivery attempts [default: 300000].
-    #[arg(long, env = "KEUZE_WEBHOOK_RETRY_MAX_MS", value_name = "MS")]
-    webhook_retry_max_ms: Option<u64>,
-    /// Requests per API key: `<n>/s` or `<n>/min`, optionally `burst <n>`, or `off`.
-    /// Over it, 429 with Retry-After [default: 5000/s burst 10000].
-    #[arg(long, env = "KEUZE_RATE_LIMIT_PER_KEY", value_name = "RATE")]
-    rate_limit_per_key: Option<Limit>,
-    /// Requests per client address without an API key (the banner, /me, the notice)
-    /// [default: 20/s burst 200].
-    #[arg(long, env = "KEUZE_RATE_LIMIT_PER_CLIENT", value_name = "RATE")]
-    rate_limit_per_client: Option<Limit>,
-    /// Behind a reverse proxy: take the client's address from the last X-Forwarded-For
-    /// entry and the scheme from X-Forwarded-Proto (for HSTS). Only if the proxy sets
-    /// them; otherwise any client can claim any address.
-    #[arg(long, env = "KEUZE_TRUST_FORWARDED_FOR")]
-    trust_forwarded_for: bool,
-    /// The IAB Global Vendor List (format 3) that TC strings are made for; the catalog's
-    /// [tcf] vendors must all be active on it, or nothing starts. Without one, the sample
-    /// catalog uses the sample list and other catalogs make no TC strings.
-    #[arg(long, env = "KEUZE_TCF_VENDOR_LIST", value_name = "FILE")]
-    tcf_vendor_list: Option<PathBuf>,
-    /// Serve HTTPS with this PEM certificate chain (leaf first); needs --tls-key.
-    #[arg(
-        long,
-        env = "KEUZE_TLS_CERT",
-        value_name = "FILE",
-        requires = "tls_key"
-    )]
-    tls_cert: Option<PathBuf>,
-    /// The PEM private key of --tls-cert.
-    #[arg(
-        long,
-        env = "KEUZE_TLS_KEY",
-        value_name = "FILE",
-        requires = "tls_cert"
-    )]
-    tls_key: Option<PathBuf>,
-}
-
 #[derive(Debug, Subcommand)]
 enum CatalogCommand {
     /// Check a catalog file: every error with file:line:column, what is wrong and how
@@ -404,8 +348,7 @@ fn cli_attribution() -> keuze_core::admin::Attribution {
 }
 
 fn parse_scope(s: &str) -> Result<Scope, String> {
-    Scope::parse(s)
-        .ok_or_else(|| format!("`{s}` is not a scope; use one of: decide, record, admin, audit"))
+    Scope::parse(s).ok_or_else(|| say!("cli-scope-unknown", scope = s))
 }
 
 /// A failure with the exit code it should end the process with.
@@ -433,7 +376,7 @@ fn refused(msg: impl Into<String>) -> Failure {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     if let Err(e) = init_logging() {
-        eprintln!("error: {e}");
+        eprintln!("{}", say!("cli-error", message = e));
         return ExitCode::from(2);
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -442,14 +385,15 @@ fn main() -> ExitCode {
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("error: could not start the async runtime: {e}");
+            let message = say!("cli-no-runtime", error = e.to_string());
+            eprintln!("{}", say!("cli-error", message = message));
             return ExitCode::from(3);
         }
     };
     match runtime.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => {
-            eprintln!("error: {:#}", f.error);
+            eprintln!("{}", say!("cli-error", message = format!("{:#}", f.error)));
             ExitCode::from(f.code)
         }
     }
@@ -476,18 +420,14 @@ fn init_logging() -> Result<(), String> {
             .with_current_span(true)
             .with_span_list(false)
             .try_init(),
-        other => {
-            return Err(format!(
-                "KEUZE_LOG_FORMAT is `{other}`; use `text` (the default) or `json`"
-            ))
-        }
+        other => return Err(say!("cli-log-format-unknown", format = other)),
     };
     Ok(())
 }
 
 async fn run(cli: Cli) -> Result<(), Failure> {
     match cli.command {
-        Command::Serve(args) => serve(args).await,
+        Command::Serve(args) => serve::serve(args).await,
         Command::Init { dir, force } => init(&dir, force),
         Command::Catalog(CatalogCommand::Check {
             file,
@@ -528,22 +468,23 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             .map_err(publish_failure)?
             {
                 Published::Unchanged { number } => {
-                    outln!("{name} is identical to version {number}, which is in force: nothing was published");
+                    outln!(
+                        "{}",
+                        say!("cli-publish-unchanged", file = &name, number = number)
+                    );
                 }
                 Published::New { version, diff } => {
                     outln!(
-                        "published {name} as version {} ({})",
-                        version.number,
-                        version.digest
+                        "{}",
+                        say!(
+                            "cli-published",
+                            file = &name,
+                            number = version.number,
+                            digest = version.digest.to_string()
+                        )
                     );
                     if let Some(d) = diff {
-                        out!(
-                            "\n{}",
-                            keuze_words::changes::render(
-                                keuze_words::Words::get().lang(&keuze_core::Locale::en()),
-                                &d
-                            )
-                        );
+                        out!("\n{}", keuze_words::changes::render(words::lang(), &d));
                     }
                 }
             }
@@ -561,16 +502,13 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             let store = open_database(&settings, false).await?.store;
             let c = projection::compare(&*store).await?;
             if c.difference_count > 0 {
-                return Err(refused(format!(
-                    "the projection differs from a rebuild in {} places: {}",
-                    c.difference_count,
-                    c.differences.join("; ")
+                return Err(refused(say!(
+                    "cli-projection-differs",
+                    count = c.difference_count,
+                    differences = c.differences.join("; ")
                 )));
             }
-            outln!(
-                "ok: the projection equals a rebuild from the ledger ({} current choices)",
-                c.rows
-            );
+            outln!("{}", say!("cli-projection-ok", rows = c.rows));
             Ok(())
         }
         Command::Ledger(LedgerCommand::Rebuild { data, check: false }) => {
@@ -578,7 +516,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             let store = open_database(&settings, false).await?.store;
             let before = store.event_count().await?;
             let rows = store.rebuild_projection().await?;
-            outln!("rebuilt the projection from {before} ledger entries: {rows} current choices");
+            outln!("{}", say!("cli-rebuilt", entries = before, rows = rows));
             Ok(())
         }
         Command::Ledger(LedgerCommand::Verify { data, keys }) => ledger_verify(&data, &keys).await,
@@ -615,9 +553,9 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 &id(old.verifier_key_string()),
                 &id(new.verifier_key_string()),
             )
-            .map_err(|e| refused(format!("the rotation cannot be audited: {e}")))?;
+            .map_err(|e| refused(say!("cli-rotation-not-audited", error = e.to_string())))?;
             store.append_admin(entry).await?;
-            eprintln!("new checkpoints will be signed with this key (restart the server):");
+            eprintln!("{}", say!("cli-log-key-rotated"));
             outln!("{}", new.verifier_key_string());
             Ok(())
         }
@@ -644,9 +582,12 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             store.insert_api_key(&key, &by).await?;
             let names: Vec<&str> = key.scopes.iter().map(|s| s.as_str()).collect();
             eprintln!(
-                "created API key {} with scopes {}; it is shown only once:",
-                key.id,
-                names.join(", ")
+                "{}",
+                say!(
+                    "cli-key-created",
+                    id = key.id.to_string(),
+                    scopes = names.join(", ")
+                )
             );
             outln!("{secret}");
             Ok(())
@@ -658,7 +599,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 let names: Vec<&str> = k.scopes.iter().map(|s| s.as_str()).collect();
                 let revoked = k
                     .revoked_at
-                    .map(|at| format!("\trevoked {at}"))
+                    .map(|at| format!("\t{}", say!("cli-key-list-revoked", at = at.to_string())))
                     .unwrap_or_default();
                 outln!(
                     "{}\t{}\t{}\t{}{revoked}",
@@ -674,33 +615,40 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             let settings = settings(&data)?;
             let store = open_database(&settings, false).await?.store;
             let Some(key) = store.find_api_key(&id).await? else {
-                return Err(refused(format!(
-                    "there is no API key `{id}` in {}; `keuze key list` shows the ids (the 16 \
-                     hex digits after `kz_`)",
-                    settings.data.display()
+                return Err(refused(say!(
+                    "cli-key-unknown",
+                    id = &id,
+                    data = settings.data.display().to_string()
                 )));
             };
             if let Some(at) = key.revoked_at {
-                return Err(refused(format!(
-                    "API key {id} was revoked already, at {at}; nothing was changed"
+                return Err(refused(say!(
+                    "cli-key-revoked-already",
+                    id = &id,
+                    at = at.to_string()
                 )));
             }
             match store.revoke_api_key(&id, &cli_attribution()).await? {
                 Some(entry) => {
                     outln!(
-                        "revoked API key {id} ({}); audit entry {}",
-                        key.label,
-                        entry.seq
+                        "{}",
+                        say!(
+                            "cli-key-revoked",
+                            id = &id,
+                            label = &key.label,
+                            seq = entry.seq
+                        )
                     );
                     eprintln!(
-                        "running servers refuse it within {} s",
-                        keuze_app::keys::KEY_CACHE_TTL_MS / 1000
+                        "{}",
+                        say!(
+                            "cli-key-refused-within",
+                            seconds = keuze_app::keys::KEY_CACHE_TTL_MS / 1000
+                        )
                     );
                     Ok(())
                 }
-                None => Err(refused(format!(
-                    "API key {id} was revoked meanwhile by someone else; nothing was changed"
-                ))),
+                None => Err(refused(say!("cli-key-revoked-meanwhile", id = &id))),
             }
         }
         Command::Tcf(TcfCommand::Decode {
@@ -744,13 +692,19 @@ async fn run(cli: Cli) -> Result<(), Failure> {
 fn load_vendor_list(path: &Path) -> Result<keuze_tcf::Gvl, Failure> {
     let usage = |error: anyhow::Error| Failure { code: 2, error };
     let text = std::fs::read_to_string(path)
-        .with_context(|| format!("could not read the vendor list {}", path.display()))
+        .with_context(|| {
+            say!(
+                "cli-vendor-list-unreadable",
+                file = path.display().to_string()
+            )
+        })
         .map_err(usage)?;
     keuze_tcf::Gvl::from_json(&text).map_err(|e| {
-        usage(anyhow::anyhow!(
-            "{} is not a Global Vendor List Keuze can use: {e}. Give the IAB's vendor-list.json of format 3 (https://vendor-list.consensu.org/v3/vendor-list.json)",
-            path.display()
-        ))
+        usage(anyhow::anyhow!(say!(
+            "cli-vendor-list-invalid",
+            file = path.display().to_string(),
+            error = e.to_string()
+        )))
     })
 }
 
@@ -759,7 +713,7 @@ fn read_catalog(
     vendor_list: Option<&keuze_tcf::Gvl>,
 ) -> Result<(Catalog, CatalogReport, String), Failure> {
     let source = std::fs::read_to_string(path)
-        .with_context(|| format!("could not read the catalog {}", path.display()))
+        .with_context(|| say!("cli-catalog-unreadable", file = path.display().to_string()))
         .map_err(|e| Failure { code: 1, error: e })?;
     let name = path.display().to_string();
     let parsed = match vendor_list {
@@ -770,10 +724,7 @@ fn read_catalog(
         Ok((catalog, report)) => Ok((catalog, report, source)),
         Err(e) => {
             eprint!("{}", e.0.render());
-            Err(refused(format!(
-                "{} was refused; fix the errors above and run `keuze catalog check {}`",
-                name, name
-            )))
+            Err(refused(say!("cli-catalog-refused-check", file = &name)))
         }
     }
 }
@@ -787,18 +738,20 @@ async fn catalog_arg(arg: &str, data: &DataArgs) -> Result<(String, Catalog), Fa
     }
     let number: u32 = arg
         .parse()
-        .map_err(|_| refused(format!("`{arg}` is neither a file nor a version number")))?;
+        .map_err(|_| refused(say!("cli-diff-arg-neither", arg = arg)))?;
     let settings = settings(data)?;
     let store = open_database(&settings, false).await?.store;
     let stored = store.catalog_version(number).await?.ok_or_else(|| {
-        refused(format!(
-            "there is no file `{arg}`, and no published version {number} in {}",
-            settings.data.display()
+        refused(say!(
+            "cli-diff-no-version",
+            arg = arg,
+            number = number,
+            data = settings.data.display().to_string()
         ))
     })?;
-    let (catalog, _) = parse_catalog(&format!("version {number}"), &stored.source)
-        .map_err(|e| refused(e.0.render()))?;
-    Ok((format!("version {number}"), catalog))
+    let name = say!("cli-version-name", number = number);
+    let (catalog, _) = parse_catalog(&name, &stored.source).map_err(|e| refused(e.0.render()))?;
+    Ok((name, catalog))
 }
 
 async fn catalog_diff(
@@ -819,7 +772,10 @@ async fn catalog_diff(
         return Ok(());
     }
     if d.is_empty() {
-        outln!("{old_name} and {new_name} say the same thing: nothing changed");
+        outln!(
+            "{}",
+            say!("cli-diff-same", old = &old_name, new = &new_name)
+        );
         return Ok(());
     }
     let locales: Vec<keuze_core::Locale> = match locale {
@@ -831,7 +787,15 @@ async fn catalog_diff(
         if i > 0 {
             outln!();
         }
-        outln!("== {old_name} -> {new_name} ({l})\n");
+        outln!(
+            "{}\n",
+            say!(
+                "cli-diff-heading",
+                old = &old_name,
+                new = &new_name,
+                locale = l.as_str()
+            )
+        );
         out!(
             "{}",
             keuze_words::changes::render(keuze_words::Words::get().lang(l), &d)
@@ -853,23 +817,27 @@ fn check(
     if report.warning_count() > 0 {
         eprint!("{}", report.render());
         if strict {
-            return Err(refused(format!(
-                "{} has warnings and --strict was given",
-                file.display()
+            return Err(refused(say!(
+                "cli-check-strict",
+                file = file.display().to_string()
             )));
         }
     }
     outln!(
-        "{}: ok, {} purposes, digest {}",
-        file.display(),
-        catalog.purposes.len(),
-        catalog.digest()
+        "{}",
+        say!(
+            "cli-check-ok",
+            file = file.display().to_string(),
+            count = catalog.purposes.len(),
+            digest = catalog.digest().to_string()
+        )
     );
     Ok(())
 }
 
 fn init(dir: &Path, force: bool) -> Result<(), Failure> {
-    std::fs::create_dir_all(dir).with_context(|| format!("could not create {}", dir.display()))?;
+    std::fs::create_dir_all(dir)
+        .with_context(|| say!("cli-could-not-create", path = dir.display().to_string()))?;
     let files = [
         ("catalog.toml", SAMPLE_CATALOG.to_owned()),
         ("keuze.toml", config::SAMPLE_CONFIG.to_owned()),
@@ -881,22 +849,19 @@ fn init(dir: &Path, force: bool) -> Result<(), Failure> {
     for (name, _) in &files {
         let path = dir.join(name);
         if path.exists() && !force {
-            return Err(refused(format!(
-                "{} exists already; nothing was written (use --force to overwrite)",
-                path.display()
+            return Err(refused(say!(
+                "cli-init-exists",
+                path = path.display().to_string()
             )));
         }
     }
     for (name, text) in &files {
         let path = dir.join(name);
         std::fs::write(&path, text)
-            .with_context(|| format!("could not write {}", path.display()))?;
-        outln!("wrote {}", path.display());
+            .with_context(|| say!("cli-could-not-write", path = path.display().to_string()))?;
+        outln!("{}", say!("cli-wrote", path = path.display().to_string()));
     }
-    outln!(
-        "next: cd {} && keuze catalog check catalog.toml && keuze serve",
-        dir.display()
-    );
+    outln!("{}", say!("cli-init-next", dir = dir.display().to_string()));
     Ok(())
 }
 
@@ -905,12 +870,11 @@ fn publish_failure(e: PublishError) -> Failure {
     match e {
         PublishError::Invalid(report) => {
             eprint!("{}", report.render());
-            refused(format!(
-                "{} was refused; nothing was published",
-                report.file
-            ))
+            refused(say!("cli-publish-refused", file = report.file.to_string()))
         }
-        PublishError::BrokenPromise(e) => refused(format!("{e}\nnothing was published")),
+        PublishError::BrokenPromise(e) => {
+            refused(say!("cli-publish-broken-promise", error = e.to_string()))
+        }
         PublishError::Store(e) => e.into(),
     }
 }
@@ -926,7 +890,7 @@ async fn catalog_to_serve(
     let history = catalogs::load_history(store).await?;
     let (name, source) = match (file, &history) {
         (Some(path), _) => (path.display().to_string(), read_source(path)?),
-        (None, Some(_)) => return history.ok_or_else(|| refused("no catalog")),
+        (None, Some(_)) => return history.ok_or_else(|| refused(say!("cli-no-catalog"))),
         (None, None) => {
             tracing::info!("no catalog given: serving the sample catalog");
             ("<sample catalog>".to_owned(), SAMPLE_CATALOG.to_owned())
@@ -938,7 +902,7 @@ async fn catalog_to_serve(
         .await
         .map_err(publish_failure)?
     {
-        Published::Unchanged { .. } => history.ok_or_else(|| refused("no catalog")),
+        Published::Unchanged { .. } => history.ok_or_else(|| refused(say!("cli-no-catalog"))),
         Published::New { version, diff } => {
             tracing::info!(version = version.number, digest = %version.digest, "published a new catalog version");
             if let Some(d) = &diff {
@@ -964,7 +928,11 @@ fn parse_verifiers(keys: &[String]) -> Result<Vec<LogVerifier>, Failure> {
         .map(|k| {
             LogVerifier::parse(k).map_err(|e| Failure {
                 code: 2,
-                error: anyhow::anyhow!("--key {k}: {e}"),
+                error: anyhow::anyhow!(say!(
+                    "cli-key-flag-invalid",
+                    key = k,
+                    error = e.to_string()
+                )),
             })
         })
         .collect()
@@ -999,7 +967,16 @@ async fn ledger_verify(data: &DataArgs, keys: &[String]) -> Result<(), Failure> 
     let bar = indicatif::ProgressBar::new(0);
     bar.set_style(
         indicatif::ProgressStyle::with_template(
-            "{spinner} verifying {pos}/{len} events [{bar:30}] {per_sec} {eta} left",
+            // indicatif's placeholders go in as the message's variables.
+            &say!(
+                "cli-ledger-verify-progress",
+                spinner = "{spinner}",
+                pos = "{pos}",
+                len = "{len}",
+                bar = "{bar:30}",
+                per_sec = "{per_sec}",
+                eta = "{eta}"
+            ),
         )
         .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
@@ -1014,290 +991,88 @@ async fn ledger_verify(data: &DataArgs, keys: &[String]) -> Result<(), Failure> 
         Ok(report) => {
             let secs = started.elapsed().as_secs_f64();
             outln!(
-                "ok: {} ledger entries ({} consent events, {} admin actions, {} incident \
-                 notices), {} tree nodes and {} checkpoints verified in {:.2} s{}",
-                report.events,
-                report.events - report.admin_entries - report.notice_entries,
-                report.admin_entries,
-                report.notice_entries,
-                report.nodes_checked,
-                report.checkpoints,
-                secs,
-                report
-                    .root
-                    .map(|r| format!("; root {r}"))
-                    .unwrap_or_default()
+                "{}",
+                say!(
+                    "cli-ledger-verified",
+                    entries = report.events,
+                    consent_events = report.events - report.admin_entries - report.notice_entries,
+                    admin_actions = report.admin_entries,
+                    notices = report.notice_entries,
+                    nodes = report.nodes_checked,
+                    checkpoints = report.checkpoints,
+                    seconds = format!("{secs:.2}"),
+                    root = report
+                        .root
+                        .map_or_else(|| "none".to_owned(), |r| r.to_string())
+                )
             );
             Ok(())
         }
         Err(keuze_app::audit::Mismatch::Store(e)) => Err(e.into()),
-        Err(m) => Err(refused(format!("the ledger does not verify: {m}"))),
+        Err(m) => Err(refused(say!(
+            "cli-ledger-does-not-verify",
+            mismatch = m.to_string()
+        ))),
     }
 }
 
 fn receipt_verify(file: &Path, keys: &[String]) -> Result<(), Failure> {
     let verifiers = parse_verifiers(keys)?;
     let text = std::fs::read_to_string(file)
-        .with_context(|| format!("could not read {}", file.display()))
+        .with_context(|| say!("cli-could-not-read", path = file.display().to_string()))
         .map_err(|error| Failure { code: 1, error })?;
     let receipt: Receipt = serde_json::from_str(&text).map_err(|e| {
-        refused(format!(
-            "{} is not a Keuze receipt: {e} (line {}, column {})",
-            file.display(),
-            e.line(),
-            e.column()
+        refused(say!(
+            "cli-receipt-invalid",
+            file = file.display().to_string(),
+            error = e.to_string(),
+            line = e.line(),
+            column = e.column()
         ))
     })?;
-    let verified = verify_receipt(&receipt, &verifiers)
-        .map_err(|e| refused(format!("{} does not verify: {e}", file.display())))?;
+    let verified = verify_receipt(&receipt, &verifiers).map_err(|e| {
+        refused(say!(
+            "cli-receipt-does-not-verify",
+            file = file.display().to_string(),
+            error = e.to_string()
+        ))
+    })?;
     outln!(
-        "ok: event {} ({} {} by {}) is in the log {} at size {}, signed by a given key",
-        verified.entry.seq,
-        verified.entry.action,
-        verified.entry.purpose,
-        receipt.controller.name,
-        verified.checkpoint.origin,
-        verified.checkpoint.size
+        "{}",
+        say!(
+            "cli-receipt-ok",
+            seq = verified.entry.seq,
+            action = verified.entry.action.to_string(),
+            purpose = verified.entry.purpose.to_string(),
+            controller = &receipt.controller.name,
+            origin = verified.checkpoint.origin.to_string(),
+            size = verified.checkpoint.size
+        )
     );
     Ok(())
 }
 
 fn read_source(path: &Path) -> Result<String, Failure> {
     std::fs::read_to_string(path)
-        .with_context(|| format!("could not read the catalog {}", path.display()))
+        .with_context(|| say!("cli-catalog-unreadable", file = path.display().to_string()))
         .map_err(|e| Failure { code: 1, error: e })
 }
 
-/// Propagation settings: a flag or environment variable wins over the config file.
-fn propagation(args: &ServeArgs, settings: &Settings) -> PropagationConfig {
-    let nats = args
-        .nats
-        .clone()
-        .or_else(|| settings.nats.clone())
-        .map(|url| {
-            let mut nats = NatsConfig::new(url);
-            if let Some(stream) = args
-                .nats_stream
-                .clone()
-                .or_else(|| settings.nats_stream.clone())
-            {
-                nats.stream = stream;
-            }
-            if let Some(prefix) = args
-                .nats_subject_prefix
-                .clone()
-                .or_else(|| settings.nats_subject_prefix.clone())
-            {
-                nats.subject_prefix = prefix;
-            }
-            nats
-        });
-    let mut retry = RetryPolicy::default();
-    if let Some(n) = args.webhook_max_attempts.or(settings.webhook_max_attempts) {
-        retry.max_attempts = u32::try_from(n).unwrap_or(u32::MAX).max(1);
-    }
-    if let Some(ms) = args
-        .webhook_retry_base_ms
-        .or(settings.webhook_retry_base_ms)
-    {
-        retry.base_delay = Duration::from_millis(ms);
-    }
-    if let Some(ms) = args.webhook_retry_max_ms.or(settings.webhook_retry_max_ms) {
-        retry.max_delay = Duration::from_millis(ms);
-    }
-    if let Some(ms) = settings.webhook_timeout_ms {
-        retry.timeout = Duration::from_millis(ms);
-    }
-    PropagationConfig {
-        nats,
-        webhooks: settings
-            .webhooks
-            .iter()
-            .map(|w| ConfiguredWebhook {
-                name: w.name.clone(),
-                url: w.url.clone(),
-                purposes: w.purposes.clone(),
-                secret: w.secret.clone(),
-            })
-            .collect(),
-        retry,
-        batch: 0,
-    }
-}
-
-async fn serve(args: ServeArgs) -> Result<(), Failure> {
-    let settings = settings(&args.data)?;
-    let propagation = propagation(&args, &settings);
-    let (edge, connections, tls) = edge(&args, &settings)?;
-    // Before the database: a bad vendor list is refused before anything is created.
-    let vendor_list = args
-        .tcf_vendor_list
-        .clone()
-        .or_else(|| settings.tcf_vendor_list.clone())
-        .as_deref()
-        .map(load_vendor_list)
-        .transpose()?;
-    let listen = args
-        .listen
-        .or_else(|| settings.listen.clone())
-        .unwrap_or_else(|| "127.0.0.1:8080".to_owned());
-    let catalog_file = args.catalog.or_else(|| settings.catalog.clone());
-    // The database first: a bad --database is refused before any secret is created.
-    let database = open_database(&settings, true).await?;
-    let secret = datadir::server_secret(&settings.data)?;
-    let log_key = datadir::log_key(&settings.data)?;
-    let location = database.location;
-    let store = database.store;
-    let pseudonymizer = Pseudonymizer::new(secret);
-    same_secret_as_the_database(&*store, &pseudonymizer, &settings.data).await?;
-    let clock = Arc::new(SystemClock);
-    let now = keuze_app::Clock::now(&*clock);
-    let catalog =
-        catalog_to_serve(&*store, catalog_file.as_deref(), vendor_list.as_ref(), now).await?;
-    let version = catalog.current().number;
-    let vendor_list = vendor_list_in_force(&catalog, vendor_list)?;
-    let state = AppState::start(ServerParts {
-        store,
-        catalog,
-        pseudonymizer,
-        clock,
-        seed: None,
-        log_key,
-        index_snapshot: Some(settings.data.join(datadir::INDEX_SNAPSHOT)),
-        outbox: Some(database.outbox),
-        ledger_growth: database.ledger_growth,
-        propagation,
-        tcf_vendor_list: vendor_list.map(Arc::new),
-    })
-    .await?;
-    tokio::spawn(follow_publications(state.clone()));
-    let listener = tokio::net::TcpListener::bind(&listen)
-        .await
-        .with_context(|| format!("could not listen on {listen}"))?;
-    let addr = listener.local_addr()?;
-    tracing::info!(%addr, data = %settings.data.display(), database = %location, catalog_version = version, "keuze is serving");
-    let scheme = if tls.is_some() { "https" } else { "http" };
-    outln!("keuze listening on {scheme}://{addr}");
-    keuze_server::listen::serve(
-        listener,
-        keuze_server::app_with(state.clone(), &edge),
-        connections,
-        tls,
-        shutdown_signal(),
-    )
-    .await
-    .context("the server failed")?;
-    state.writer().flush().await?;
-    tracing::info!("all pending writes are committed");
-    if let Err(e) = state.save_index_snapshot().await {
-        // Not fatal: the next start rebuilds the index from the projection.
-        tracing::error!(error = %e, "the decision index snapshot was not saved");
-    }
-    tracing::info!("bye");
-    Ok(())
-}
-
-/// The vendor list to serve TC strings with: the one given, or the sample list while the
-/// sample catalog is in force. Every [tcf] vendor of the catalog in force must be active
-/// on it: if one is not, serving is a usage error (exit 2) and nothing starts.
-fn vendor_list_in_force(
-    catalog: &CatalogHistory,
-    given: Option<keuze_tcf::Gvl>,
-) -> Result<Option<keuze_tcf::Gvl>, Failure> {
-    let current = catalog.current();
-    let Some(tcf) = &current.catalog.tcf else {
-        return Ok(given);
-    };
-    let list = match given {
-        Some(list) => list,
-        None => {
-            let sample = parse_catalog("sample", SAMPLE_CATALOG)
-                .map(|(c, _)| c.digest())
-                .ok();
-            if sample != Some(current.digest) {
-                tracing::warn!(
-                    catalog_version = current.number,
-                    "the catalog has a [tcf] table but no vendor list was given, so no TC strings are made; give --tcf-vendor-list FILE"
-                );
-                return Ok(None);
-            }
-            tracing::info!("serving the sample catalog's TC strings with the sample vendor list");
-            keuze_tcf::Gvl::from_json(keuze_core::tcf::SAMPLE_VENDOR_LIST)
-                .map_err(|e| anyhow::anyhow!("the built-in sample vendor list: {e}"))?
-        }
-    };
-    let problems = keuze_core::tcf::vendor_problems(tcf, &list);
-    if !problems.is_empty() {
-        let list_of: Vec<String> = problems.iter().map(ToString::to_string).collect();
-        return Err(Failure {
+/// Opens the database the settings name: a URL that names no backend is a usage error
+/// (exit 2), a database that cannot be opened a failure (exit 3).
+async fn open_database(settings: &Settings, follow: bool) -> Result<database::Database, Failure> {
+    database::open(settings, follow).await.map_err(|e| match e {
+        database::OpenError::Usage(e) => Failure {
             code: 2,
-            error: anyhow::anyhow!(
-                "catalog version {} names vendors the vendor list does not let receive signals: {}. Nothing was started. Remove them from the catalog's [tcf] vendors and publish it (keuze catalog publish), or give a vendor list that has them (--tcf-vendor-list)",
-                current.number,
-                list_of.join("; ")
-            ),
-        });
-    }
-    tracing::info!(
-        vendor_list_version = list.vendor_list_version,
-        vendors = tcf.vendors.len(),
-        "making TC strings"
-    );
-    Ok(Some(list))
+            error: e.into(),
+        },
+        database::OpenError::Store(e) => e.into(),
+    })
 }
 
-/// The limits and TLS of `serve`: flags, then the config file, then defaults. A bad
-/// value is a usage error.
-fn edge(
-    args: &ServeArgs,
-    settings: &Settings,
-) -> Result<(Edge, ConnectionLimits, Option<Tls>), Failure> {
-    let usage = |error: anyhow::Error| Failure { code: 2, error };
-    let from_config = |value: &Option<String>, key: &str| -> Result<Option<Limit>, Failure> {
-        value
-            .as_deref()
-            .map(|v| {
-                v.parse::<Limit>()
-                    .map_err(|e| usage(anyhow::anyhow!("the config file's `{key}`: {e}")))
-            })
-            .transpose()
-    };
-    let mut edge = Edge::default();
-    if let Some(l) = args.rate_limit_per_key.or(from_config(
-        &settings.rate_limit_per_key,
-        "rate_limit_per_key",
-    )?) {
-        edge.limits.per_key = l;
-    }
-    if let Some(l) = args.rate_limit_per_client.or(from_config(
-        &settings.rate_limit_per_client,
-        "rate_limit_per_client",
-    )?) {
-        edge.limits.per_client = l;
-    }
-    edge.limits.trust_forwarded_for =
-        args.trust_forwarded_for || settings.trust_forwarded_for.unwrap_or(false);
-    if let Some(ms) = settings.request_timeout_ms {
-        edge.request_timeout = Duration::from_millis(ms);
-    }
-    let mut connections = ConnectionLimits::default();
-    if let Some(ms) = settings.header_read_timeout_ms {
-        connections.header_read_timeout = Duration::from_millis(ms);
-    }
-    let cert = args.tls_cert.clone().or_else(|| settings.tls_cert.clone());
-    let key = args.tls_key.clone().or_else(|| settings.tls_key.clone());
-    let tls = match (cert, key) {
-        (Some(cert), Some(key)) => {
-            Some(Tls::from_pem_files(&cert, &key).map_err(|e| usage(e.into()))?)
-        }
-        (None, None) => None,
-        _ => {
-            return Err(usage(anyhow::anyhow!(
-                "HTTPS needs both a certificate and its key: set tls_cert and tls_key together"
-            )))
-        }
-    };
-    Ok((edge, connections, tls))
+/// Loads settings; a config file that cannot be used is a usage error (exit 2).
+fn settings(data: &DataArgs) -> Result<Settings, Failure> {
+    Settings::load(data).map_err(|error| Failure { code: 2, error })
 }
 
 /// Refuses to serve with a server secret other than the one the database was first served
@@ -1305,7 +1080,7 @@ fn edge(
 /// silently start afresh (a node of a cluster given a new `secret.key`, or a restored
 /// database with the wrong data directory). The database remembers a fingerprint of the
 /// secret (an HMAC under it, which reveals nothing of it).
-async fn same_secret_as_the_database(
+pub(crate) async fn same_secret_as_the_database(
     store: &dyn Store,
     pseudonymizer: &Pseudonymizer,
     data: &Path,
@@ -1327,70 +1102,4 @@ async fn same_secret_as_the_database(
             data.join("secret.key").display()
         ),
     })
-}
-
-/// Puts versions published by `keuze catalog publish` (another process) in force.
-async fn follow_publications(state: AppState) {
-    let mut tick = tokio::time::interval(std::time::Duration::from_secs(2));
-    loop {
-        tick.tick().await;
-        let after = state.catalog().current().number;
-        match catalogs::load_newer(&**state.store(), after).await {
-            Ok(newer) if newer.is_empty() => {}
-            Ok(newer) => {
-                let numbers: Vec<u32> = newer.iter().map(|v| v.number).collect();
-                match state.adopt(newer) {
-                    Ok(()) => tracing::info!(
-                        ?numbers,
-                        "catalog versions published elsewhere are now in force"
-                    ),
-                    Err(e) => {
-                        tracing::error!(error = %e, "a newly published catalog version was not adopted")
-                    }
-                }
-            }
-            Err(e) => {
-                tracing::error!(error = %e, "could not look for newly published catalog versions")
-            }
-        }
-    }
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = term => {},
-    }
-    tracing::info!("shutting down: no new requests, draining pending writes");
-}
-
-/// Opens the database the settings name: a URL that names no backend is a usage error
-/// (exit 2), a database that cannot be opened a failure (exit 3).
-async fn open_database(settings: &Settings, follow: bool) -> Result<database::Database, Failure> {
-    database::open(settings, follow).await.map_err(|e| match e {
-        database::OpenError::Usage(e) => Failure {
-            code: 2,
-            error: e.into(),
-        },
-        database::OpenError::Store(e) => e.into(),
-    })
-}
-
-/// Loads settings; a config file that cannot be used is a usage error (exit 2).
-fn settings(data: &DataArgs) -> Result<Settings, Failure> {
-    Settings::load(data).map_err(|error| Failure { code: 2, error })
 }

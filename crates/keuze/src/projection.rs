@@ -53,28 +53,29 @@ pub async fn compare(store: &dyn Store) -> Result<Comparison, StoreError> {
         let key = (stored.event.subject, stored.event.purpose.clone());
         match rebuilt.remove(&key) {
             Some(seq) if seq == stored.seq => {}
-            Some(seq) => note(format!(
-                "subject {} purpose {}: the projection holds event {}, the ledger's latest is {seq}",
-                key.0.to_hex(),
-                key.1,
-                stored.seq
+            Some(seq) => note(say!(
+                "cli-projection-stale",
+                subject = key.0.to_hex(),
+                purpose = key.1.to_string(),
+                held = stored.seq,
+                latest = seq
             )),
-            None => note(format!(
-                "subject {} purpose {}: the projection holds event {}, which a rebuild would not \
-                 (a second row for the pair, or a subject without ledger events)",
-                key.0.to_hex(),
-                key.1,
-                stored.seq
+            None => note(say!(
+                "cli-projection-extra-row",
+                subject = key.0.to_hex(),
+                purpose = key.1.to_string(),
+                held = stored.seq
             )),
         }
     }
     let mut missing: Vec<_> = rebuilt.into_iter().collect();
     missing.sort_by_key(|(_, seq)| *seq);
     for ((subject, purpose), seq) in missing {
-        note(format!(
-            "subject {} purpose {}: the projection has no row, the ledger's latest is event {seq}",
-            subject.to_hex(),
-            purpose
+        note(say!(
+            "cli-projection-missing-row",
+            subject = subject.to_hex(),
+            purpose = purpose.to_string(),
+            latest = seq
         ));
     }
     Ok(Comparison {

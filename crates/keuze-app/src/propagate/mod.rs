@@ -209,24 +209,18 @@ impl NatsConfig {
     }
 }
 
-/// A webhook declared in the config file: stored as `cfg_<name>` at every start.
-#[derive(Clone, PartialEq, Eq)]
+/// A webhook declared in the config file (a `[[webhook]]` table, read straight into this):
+/// stored as `cfg_<name>` at every start.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ConfiguredWebhook {
     pub name: String,
     pub url: String,
+    /// Leave out for every purpose.
+    #[serde(default)]
     pub purposes: Vec<PurposeId>,
-    pub secret: String,
-}
-
-impl std::fmt::Debug for ConfiguredWebhook {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ConfiguredWebhook")
-            .field("name", &self.name)
-            .field("url", &self.url)
-            .field("purposes", &self.purposes)
-            .field("secret", &"***")
-            .finish()
-    }
+    /// Signs the Keuze-Signature header; `Debug` shows it redacted.
+    pub secret: secrecy::SecretString,
 }
 
 /// Everything propagation is told at start.
@@ -368,7 +362,7 @@ impl Propagator {
                     id: format!("cfg_{}", w.name),
                     url: w.url,
                     purposes: w.purposes,
-                    secret: w.secret,
+                    secret: secrecy::ExposeSecret::expose_secret(&w.secret).to_owned(),
                     created_at: now,
                 })
                 .await?;

@@ -8,9 +8,9 @@
 //! site cannot send a custom header without a CORS preflight, which Keuze never grants, so
 //! no other site can record or read choices for the visitor.
 
-use super::prompt::{self, Question};
 use crate::auth::{Authorized, RecordScope};
 use crate::json::{JsonBody, QueryParams};
+use crate::notice::{self, Question};
 use crate::problem::{ApiError, FieldError, Problem};
 use crate::wire::{answer_of, locale_of, AllInput, ChoiceInput, EventView, SubjectRef};
 use askama::Template;
@@ -178,7 +178,7 @@ fn language(lang: Option<&str>, headers: &HeaderMap) -> Locale {
     let accept = headers
         .get(header::ACCEPT_LANGUAGE)
         .and_then(|v| v.to_str().ok());
-    super::privacy::negotiate(primary, accept)
+    crate::language::negotiate(primary, accept)
 }
 
 // --- Global Privacy Control --------------------------------------------------------------
@@ -291,7 +291,7 @@ pub struct Texts {
 
 impl Texts {
     fn new(org: &str, locale: &Locale, asked: &[String], reconsent: bool, gpc: &[String]) -> Self {
-        let w = super::plain::words(locale);
+        let w = crate::language::words(locale);
         let reason = if reconsent { "again" } else { "first" };
         let intro = w.t_args(
             "banner-intro",
@@ -346,7 +346,7 @@ pub struct BannerPrompt {
 fn prompt_of(state: &AppState, visitor: &Visitor, locale: &Locale) -> BannerPrompt {
     let history = state.catalog();
     let catalog = &history.current().catalog;
-    let mut asked = prompt::prompt_for(state, visitor.subject, locale);
+    let mut asked = notice::prompt_for(state, visitor.subject, locale);
     // GPC purposes are never asked while the browser sends the signal.
     asked
         .ask
@@ -703,7 +703,7 @@ pub async fn demo(
     headers: HeaderMap,
 ) -> Response {
     let locale = language(q.lang.as_deref(), &headers);
-    let w = super::plain::words(&locale);
+    let w = crate::language::words(&locale);
     let history = state.catalog();
     let catalog = &history.current().catalog;
     let nonce = hex::encode(state.random_bytes::<16>());

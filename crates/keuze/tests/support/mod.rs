@@ -47,7 +47,9 @@ pub fn keuze(cwd: &Path) -> Command {
         .env_remove("KEUZE_TLS_CERT")
         .env_remove("KEUZE_TLS_KEY")
         .env_remove("KEUZE_TCF_VENDOR_LIST")
-        .env_remove("KEUZE_LOG_FORMAT");
+        .env_remove("KEUZE_LOG_FORMAT")
+        // The tests read the English words, whatever the machine's locale.
+        .env("KEUZE_LANG", "en");
     c
 }
 

@@ -3,9 +3,9 @@
 //! (every published version and what changed, in plain words). No account needed.
 //! English and Dutch: `?lang=` wins, else the best of `Accept-Language`, else English.
 
-use super::plain::{accept_language, html, words, Frame};
-pub use super::plain::{best_of_accept_language, negotiate};
+use super::{html, Frame, PageQuery};
 use crate::json::QueryParams;
+use crate::language::{accept_language, negotiate, words};
 use askama::Template;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue};
@@ -27,14 +27,6 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(page))
         .routes(routes!(document))
         .routes(routes!(changes))
-}
-
-/// `?lang=` on the HTML pages.
-#[derive(Debug, Default, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct PageQuery {
-    /// `en` or `nl`; wins over `Accept-Language`. Anything else is ignored.
-    pub lang: Option<String>,
 }
 
 /// `?lang=` on `/privacy.json`.

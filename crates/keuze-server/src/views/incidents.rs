@@ -2,10 +2,10 @@
 //! register at `/privacy/incidents`. Both show the incident in the same words, from the
 //! same template (`incident_body.html`).
 
+use super::{html, Frame, PageQuery};
 use crate::json::QueryParams;
+use crate::language::{accept_language, negotiate, words};
 use crate::problem::ApiError;
-use crate::routes::plain::{accept_language, html, negotiate, words, Frame};
-use crate::routes::privacy::PageQuery;
 use askama::Template;
 use axum::extract::State;
 use axum::http::HeaderMap;

@@ -1,56 +1,25 @@
-//! What the pages people read (`/privacy`, `/me`, the incident register) share: which
-//! language to speak, and the frame every page has. The words themselves are in
-//! `keuze-words`.
+//! The HTML pages people read: the preference center (`/me`), the transparency pages
+//! (`/privacy`, `/privacy/changes`) and the incident register. Each is its own edge over
+//! the application; what they share is here: the frame every page has. Which language to
+//! speak is [`crate::language`]'s; the words are in `keuze-words`.
 
+pub mod incidents;
+pub mod me;
+pub mod privacy;
+
+use crate::language::{page_languages, words};
 use askama::Template;
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use keuze_core::catalog::Text;
 use keuze_core::Locale;
-use keuze_words::{Lang, Words};
-use std::sync::OnceLock;
+use keuze_words::Lang;
 
-// --- language --------------------------------------------------------------------------
-
-/// The languages the pages speak: those there are words for that every catalog also has
-/// texts in (`Text::REQUIRED`); the source language first.
-pub fn page_languages() -> &'static [Locale] {
-    static LANGUAGES: OnceLock<Vec<Locale>> = OnceLock::new();
-    LANGUAGES.get_or_init(|| {
-        Words::get()
-            .languages()
-            .iter()
-            .filter(|l| Text::REQUIRED.contains(&l.as_str()))
-            .cloned()
-            .collect()
-    })
-}
-
-/// The page's language: `?lang=` if it names one of ours, else the best match in
-/// `Accept-Language`, else English.
-pub fn negotiate(query: Option<&str>, accept_language: Option<&str>) -> Locale {
-    keuze_words::negotiate(query, accept_language, page_languages())
-}
-
-/// One of our languages, if `tag` names it.
-pub(crate) fn supported(tag: &str) -> Option<Locale> {
-    keuze_words::exact(tag, page_languages())
-}
-
-/// The language of ours the reader prefers most (RFC 9110 §12.5.4).
-pub fn best_of_accept_language(header: &str) -> Option<Locale> {
-    keuze_words::best_of_accept_language(header, page_languages())
-}
-
-pub(crate) fn accept_language(headers: &HeaderMap) -> Option<&str> {
-    headers
-        .get(header::ACCEPT_LANGUAGE)
-        .and_then(|v| v.to_str().ok())
-}
-
-/// The words of the pages in `locale`.
-pub(crate) fn words(locale: &Locale) -> Lang<'static> {
-    Words::get().lang(locale)
+/// `?lang=` on the HTML pages.
+#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    /// `en` or `nl`; wins over `Accept-Language`. Anything else is ignored.
+    pub lang: Option<String>,
 }
 
 // --- the page ----------------------------------------------------------------------------
@@ -176,15 +145,6 @@ mod tests {
         );
         assert_eq!(hashes.matches("'sha256-").count(), 2);
         assert_eq!(style_hashes("<p>no styles</p>"), "'none'");
-    }
-
-    #[test]
-    fn the_pages_speak_english_and_dutch() {
-        assert_eq!(page_languages(), [Locale::en(), Locale::nl()]);
-        assert_eq!(negotiate(Some("NL"), None), Locale::nl());
-        assert_eq!(negotiate(None, Some("nl-BE, en;q=0.5")), Locale::nl());
-        assert_eq!(best_of_accept_language("de"), None);
-        assert_eq!(supported("de"), None);
     }
 
     #[test]

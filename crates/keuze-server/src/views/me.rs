@@ -5,11 +5,12 @@
 //! needs no script, in English and Dutch. Every form carries the session's CSRF token;
 //! no form names a subject: the session is the only way to say whose data it is.
 
-use super::incident_pages::IncidentText;
-use super::plain::{accept_language, html, negotiate, supported, words, Frame};
+use super::incidents::IncidentText;
 use super::privacy::{purpose_view, OneLanguage, PurposeView};
-use super::prompt::{changes_for, prompt_for, ChangedPurpose};
+use super::{html, Frame};
 use crate::json::QueryParams;
+use crate::language::{accept_language, negotiate, supported, words};
+use crate::notice::{changes_for, prompt_for, ChangedPurpose};
 use crate::problem::ApiError;
 use crate::session::{open_link, CustomerSession, SessionCookie, SessionError};
 use crate::wire::{state_of, ActionInput, EventView, SubjectState};
@@ -366,12 +367,9 @@ impl MePage {
             .map(|p| {
                 let view = purpose_view(p, catalog, &texts);
                 let on = allowed.get(p.id.as_str()).copied().unwrap_or(false);
-                let switch = p.legal_basis.is_switchable().then(|| {
-                    let action = match (on, p.legal_basis) {
-                        (false, _) => "grant",
-                        (true, LegalBasis::LegitimateInterest) => "object",
-                        (true, _) => "withdraw",
-                    };
+                // A switch turns the purpose to the other position: the answer that says so.
+                let switch = p.legal_basis.answer(!on).map(|action| {
+                    let action = action.as_str();
                     let position = if on { "on" } else { "off" };
                     Switch {
                         on,
