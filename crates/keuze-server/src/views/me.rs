@@ -596,24 +596,44 @@ fn form_locale(lang: Option<&str>, headers: &HeaderMap) -> Locale {
     negotiate(lang, accept_language(headers))
 }
 
+/// A form of the preference center: every one carries the session's CSRF token and the
+/// language it was filled in.
+trait CustomerForm {
+    fn csrf(&self) -> Option<&str>;
+    fn lang(&self) -> Option<&str>;
+}
+
+macro_rules! customer_form {
+    ($($form:ty),+) => {$(
+        impl CustomerForm for $form {
+            fn csrf(&self) -> Option<&str> {
+                self.csrf.as_deref()
+            }
+            fn lang(&self) -> Option<&str> {
+                self.lang.as_deref()
+            }
+        }
+    )+};
+}
+
+customer_form!(SwitchForm, PresetForm, EraseForm, AcknowledgeForm);
+
 /// The checks every form goes through, in order: a session (401), a well-formed form
-/// (400), the session's CSRF token (403). Nothing is written unless all pass. The
-/// locale is the form's, else the request's.
-fn checked<T>(
+/// (400), the session's CSRF token (403). Nothing is written unless all pass; a refusal
+/// is the page that says why. The locale is the form's, else the request's.
+fn checked<T: CustomerForm>(
     state: &AppState,
     headers: &HeaderMap,
     form: Result<Form<T>, FormRejection>,
-    csrf: impl Fn(&T) -> Option<&str>,
-    lang: impl Fn(&T) -> Option<&str>,
-) -> Result<(CustomerSession, T, Locale), (Refusal, Locale)> {
+) -> Result<(CustomerSession, T, Locale), Box<Response>> {
     let fallback = negotiate(None, accept_language(headers));
-    let session = customer(state, headers).map_err(|r| (r, fallback.clone()))?;
+    let session = customer(state, headers).map_err(|r| Box::new(refused(state, &fallback, r)))?;
     let Ok(Form(form)) = form else {
-        return Err((Refusal::IncompleteForm, fallback));
+        return Err(Box::new(refused(state, &fallback, Refusal::IncompleteForm)));
     };
-    let locale = form_locale(lang(&form), headers);
-    if !session.csrf_ok(state, csrf(&form)) {
-        return Err((Refusal::Forged, locale));
+    let locale = form_locale(form.lang(), headers);
+    if !session.csrf_ok(state, form.csrf()) {
+        return Err(Box::new(refused(state, &locale, Refusal::Forged)));
     }
     Ok((session, form, locale))
 }
@@ -664,15 +684,9 @@ pub async fn switch(
     headers: HeaderMap,
     form: Result<Form<SwitchForm>, FormRejection>,
 ) -> Response {
-    let (session, form, locale) = match checked(
-        &state,
-        &headers,
-        form,
-        |f| f.csrf.as_deref(),
-        |f| f.lang.as_deref(),
-    ) {
+    let (session, form, locale) = match checked(&state, &headers, form) {
         Ok(ok) => ok,
-        Err((r, locale)) => return refused(&state, &locale, r),
+        Err(refusal) => return *refusal,
     };
     let (Some(purpose), Some(action)) = (form.purpose, form.action) else {
         return refused(&state, &locale, Refusal::IncompleteForm);
@@ -711,15 +725,9 @@ pub async fn preset(
     headers: HeaderMap,
     form: Result<Form<PresetForm>, FormRejection>,
 ) -> Response {
-    let (session, form, locale) = match checked(
-        &state,
-        &headers,
-        form,
-        |f| f.csrf.as_deref(),
-        |f| f.lang.as_deref(),
-    ) {
+    let (session, form, locale) = match checked(&state, &headers, form) {
         Ok(ok) => ok,
-        Err((r, locale)) => return refused(&state, &locale, r),
+        Err(refusal) => return *refusal,
     };
     let Some(preset) = form.preset else {
         return refused(&state, &locale, Refusal::IncompleteForm);
@@ -753,15 +761,9 @@ pub async fn erase(
     headers: HeaderMap,
     form: Result<Form<EraseForm>, FormRejection>,
 ) -> Response {
-    let (session, form, locale) = match checked(
-        &state,
-        &headers,
-        form,
-        |f| f.csrf.as_deref(),
-        |f| f.lang.as_deref(),
-    ) {
+    let (session, form, locale) = match checked(&state, &headers, form) {
         Ok(ok) => ok,
-        Err((r, locale)) => return refused(&state, &locale, r),
+        Err(refusal) => return *refusal,
     };
     if form.confirm.as_deref() != Some("yes") {
         return see_other(
@@ -811,15 +813,9 @@ pub async fn acknowledge(
     headers: HeaderMap,
     form: Result<Form<AcknowledgeForm>, FormRejection>,
 ) -> Response {
-    let (session, form, locale) = match checked(
-        &state,
-        &headers,
-        form,
-        |f| f.csrf.as_deref(),
-        |f| f.lang.as_deref(),
-    ) {
+    let (session, form, locale) = match checked(&state, &headers, form) {
         Ok(ok) => ok,
-        Err((r, locale)) => return refused(&state, &locale, r),
+        Err(refusal) => return *refusal,
     };
     let Some(number) = form.incident else {
         return refused(&state, &locale, Refusal::IncompleteForm);
