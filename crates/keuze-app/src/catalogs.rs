@@ -4,7 +4,7 @@
 
 use keuze_core::admin::Attribution;
 use keuze_core::catalog::{parse_catalog, parse_catalog_against, CatalogReport};
-use keuze_core::diff::{diff, CatalogDiff, DiffError};
+use keuze_core::change::{diff, CatalogDiff, DiffError};
 use keuze_core::{CatalogHistory, CatalogVersion};
 use keuze_store::{Store, StoreError, StoredCatalog};
 use keuze_tcf::Gvl;

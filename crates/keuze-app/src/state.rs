@@ -248,7 +248,10 @@ impl AppState {
 
     /// Puts newly published versions in force, in order. Versions the server already has
     /// are skipped, so calling this twice with the same version is harmless.
-    pub fn adopt(&self, versions: Vec<CatalogVersion>) -> Result<(), keuze_core::diff::DiffError> {
+    pub fn adopt(
+        &self,
+        versions: Vec<CatalogVersion>,
+    ) -> Result<(), keuze_core::change::DiffError> {
         let mut guard = self
             .0
             .catalog

@@ -8,7 +8,6 @@ pub mod change;
 pub mod checkpoint;
 pub mod choice;
 pub mod decision;
-pub mod diff;
 pub mod digest;
 pub mod erasure;
 pub mod event;

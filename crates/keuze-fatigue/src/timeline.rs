@@ -118,7 +118,7 @@ pub enum TimelineError {
     #[error("catalog version {version} cannot follow the one before: {source}")]
     Diff {
         version: u32,
-        source: keuze_core::diff::DiffError,
+        source: keuze_core::change::DiffError,
     },
     #[error("catalog version {version}: the {intended} edit of `{purpose}` ({edit}) was classified {found} by Keuze's diff")]
     Misclassified {
@@ -269,7 +269,7 @@ fn publish(number: u32, source: &str, at: Timestamp) -> Result<CatalogVersion, T
 }
 
 /// `minor` or `material` if the diff changed exactly `purpose` and nothing else.
-fn classify(diff: &keuze_core::diff::CatalogDiff, purpose: &str) -> Option<String> {
+fn classify(diff: &keuze_core::change::CatalogDiff, purpose: &str) -> Option<String> {
     let [only] = diff.purposes.as_slice() else {
         return None;
     };

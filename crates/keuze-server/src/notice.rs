@@ -4,7 +4,7 @@
 //! last agreed). The prompt API, the banner and the preference center all show these.
 
 use keuze_app::AppState;
-use keuze_core::diff::{in_eea, PurposeDiffKind};
+use keuze_core::change::{in_eea, PurposeDiffKind};
 use keuze_core::{Action, CatalogHistory, Locale, Reason, SubjectId};
 use serde::Serialize;
 use utoipa::ToSchema;

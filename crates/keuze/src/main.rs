@@ -764,7 +764,7 @@ async fn catalog_diff(
     let (old_name, old_catalog) = catalog_arg(old, data).await?;
     let (new_name, new_catalog) = catalog_arg(new, data).await?;
     let d =
-        keuze_core::diff::diff(&old_catalog, &new_catalog).map_err(|e| refused(e.to_string()))?;
+        keuze_core::change::diff(&old_catalog, &new_catalog).map_err(|e| refused(e.to_string()))?;
     if format == "json" {
         let json = serde_json::to_string_pretty(&keuze_words::changes::DiffJson(&d))
             .map_err(anyhow::Error::from)?;

@@ -12,7 +12,7 @@ use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use keuze_app::AppState;
-use keuze_core::diff::{in_eea, CatalogDiff, Change, PurposeDiffKind};
+use keuze_core::change::{in_eea, CatalogDiff, Change, PurposeDiffKind};
 use keuze_core::{CatalogVersion, LegalBasis, Locale, Period, Purpose};
 use keuze_words::changes;
 use serde::{Deserialize, Serialize};
