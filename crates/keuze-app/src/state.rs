@@ -81,6 +81,9 @@ pub struct ServerParts {
     pub tcf_vendor_list: Option<Arc<Gvl>>,
 }
 
+/// The application: every edge holds one (it is a cheap clone). Its accessors are
+/// `#[inline]`: they sit on the decision path of another crate (the HTTP edge), where a
+/// call the compiler cannot see through costs more than the work.
 #[derive(Clone)]
 pub struct AppState(Arc<Inner>);
 
@@ -224,19 +227,23 @@ impl AppState {
         Ok(state)
     }
 
+    #[inline]
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.0.store
     }
 
+    #[inline]
     pub fn writer(&self) -> &GroupCommit {
         &self.0.writer
     }
 
+    #[inline]
     pub fn index(&self) -> &RwLock<DecisionIndex> {
         &self.0.index
     }
 
     /// The published catalog versions; `.current()` is the one in force.
+    #[inline]
     pub fn catalog(&self) -> Arc<CatalogHistory> {
         let guard = self
             .0
@@ -268,10 +275,12 @@ impl AppState {
     }
 
     /// The Global Vendor List TC strings are made for, if one was given.
+    #[inline]
     pub fn vendor_list(&self) -> Option<&Arc<Gvl>> {
         self.0.vendor_list.as_ref()
     }
 
+    #[inline]
     pub fn pseudonymizer(&self) -> &Pseudonymizer {
         &self.0.pseudonymizer
     }
@@ -388,14 +397,17 @@ impl AppState {
     }
 
     /// Webhooks and NATS; `None` when the store keeps no outbox.
+    #[inline]
     pub fn propagator(&self) -> Option<&Arc<Propagator>> {
         self.0.propagator.as_ref()
     }
 
+    #[inline]
     pub fn signer(&self) -> &LogSigner {
         &self.0.signer
     }
 
+    #[inline]
     pub fn now(&self) -> Timestamp {
         self.0.clock.now()
     }

@@ -85,7 +85,9 @@ pub async fn security_headers(
 }
 
 /// The values of every cookie called `name` in the request's `Cookie` headers, in order
-/// (a browser may send two of one name, for different paths).
+/// (a browser may send two of one name, for different paths). Parsed by the `cookie`
+/// crate; not through `axum-extra`'s `CookieJar`, which keeps one cookie per name, where
+/// the preference center must try every `keuze_session` a browser sends.
 pub fn cookie_values<'h>(
     headers: &'h axum::http::HeaderMap,
     name: &'h str,

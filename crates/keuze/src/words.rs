@@ -18,7 +18,8 @@ pub fn lang() -> Lang<'static> {
     })
 }
 
-/// The operator's language as a locale, for words other crates render (a catalog diff).
+/// The operator's language as a locale, to pick one of a text's languages (an incident's
+/// title).
 pub fn locale() -> Locale {
     Locale::parse(lang().code()).unwrap_or_else(|_| Locale::en())
 }
