@@ -127,7 +127,7 @@ fn reference(strings: &[String], runs: usize) -> Option<(Runs, Runs)> {
         );
         return None;
     }
-    let gvl = root().join("crates/keuze-tcf/tests/data/vendor-list-v7.json");
+    let gvl = root().join("crates/keuze-tcf/data/vendor-list-v7.json");
     let mut child = Command::new("node")
         .args(["driver.mjs", "bench", &runs.to_string()])
         .arg(gvl)
@@ -159,9 +159,7 @@ fn main() -> Result<()> {
     } else {
         (args.strings, args.runs)
     };
-    let gvl_text =
-        std::fs::read_to_string(root().join("crates/keuze-tcf/tests/data/vendor-list-v7.json"))?;
-    let gvl = Gvl::from_json(&gvl_text)?;
+    let gvl = Gvl::from_json(keuze_tcf::SAMPLE_VENDOR_LIST)?;
     let mut rng = StdRng::seed_from_u64(20_261_129);
     let mut rows = Vec::new();
     for kind in ["typical", "sparse", "restricted"] {
